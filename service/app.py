@@ -1,0 +1,154 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from service import __version__
+from service.accounts.github import HttpGitHubAPI
+from service.accounts.oauth import GitHubOAuth
+from service.core.crypto import SecretBox
+from service.db import REPO_ROOT, Database, close_session, import_models
+from service.settings import Settings, load_settings
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    """Build the app. `config` overrides settings from the environment (tests, tools)."""
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(
+        "service",
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder=str(REPO_ROOT / "service" / "static"),
+        instance_path=str(settings.instance_path) if settings.instance_path else None,
+        instance_relative_config=True,
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="tributary_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=settings.env == "test",
+    )
+    app.extensions["tributary.settings"] = settings
+
+    import_models()
+    app.extensions["tributary.db"] = Database(_database_url(app, settings))
+    app.teardown_appcontext(close_session)
+    _init_outside_services(app, settings)
+    csrf.init_app(app)
+    _register_blueprints(app)
+    _register_hooks(app, settings)
+    return app
+
+
+def _database_url(app: Flask, settings: Settings) -> str:
+    if settings.database_url:
+        url = settings.database_url
+        # Platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    os.makedirs(app.instance_path, exist_ok=True)
+    return f"sqlite:///{app.instance_path}/tributary.db"
+
+
+def _init_outside_services(app: Flask, settings: Settings) -> None:
+    http = httpx.Client(
+        timeout=httpx.Timeout(settings.http_timeout, connect=5.0),
+        headers={"User-Agent": f"Tributary/{__version__} (+{settings.contact_url})"},
+        follow_redirects=False,
+    )
+    app.extensions["tributary.http"] = http
+    app.extensions["tributary.secrets"] = SecretBox(settings.secret_key, settings.encryption_key)
+    if settings.github_backend == "demo":
+        from service.demo.github import demo_github
+
+        app.extensions["tributary.github"] = demo_github()
+    else:
+        app.extensions["tributary.github"] = HttpGitHubAPI(http, settings.github_api_url)
+    app.extensions["tributary.oauth"] = (
+        GitHubOAuth(
+            http, settings.github_web_url, settings.github_client_id, settings.github_client_secret
+        )
+        if settings.github_oauth_configured
+        else None
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service.accounts.views import bp as accounts_bp
+    from service.api.views import bp as api_bp
+    from service.companies.views import bp as companies_bp
+    from service.core.views import bp as core_bp
+
+    for blueprint in (core_bp, accounts_bp, companies_bp, api_bp):
+        app.register_blueprint(blueprint)
+    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
+    csrf.exempt(api_bp)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self' https:; base-uri 'none'"
+    ),
+}
+
+
+def _register_hooks(app: Flask, settings: Settings) -> None:
+    from service.accounts.auth import current_user
+    from service.core.views import migrations_gate
+
+    app.before_request(migrations_gate)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if settings.is_production:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
+        return response
+
+    @app.context_processor
+    def _page_context():
+        from service.companies.services import companies_of
+        from service.db import db_session
+
+        user = current_user() if request.endpoint not in (None, "static") else None
+        return {
+            "current_user": user,
+            "my_companies": companies_of(db_session(), user) if user else [],
+            "active_company": g.get("company"),
+            "active_role": g.membership.role if g.get("membership") else None,
+            "demo_mode": settings.demo_signin or settings.github_backend == "demo",
+            "settings": settings,
+        }
+
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(500, _error_page)
+
+
+def _error_page(error):
+    from service.core.errors import error_response
+
+    return error_response(error)

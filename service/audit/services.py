@@ -1,0 +1,57 @@
+"""Writing to the audit trail; every state-changing service calls record()."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service.audit.models import Event
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in user, an API token, or a named process (cli, scheduler)."""
+
+    user_id: int | None = None
+    token_id: int | None = None
+    label: str | None = None
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(label=label)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    company_id: int | None = None,
+    obj: object | None = None,
+    **details: Any,
+) -> Event:
+    """Add an event to the session; it commits with the change it describes."""
+    event = Event(
+        actor_user_id=actor.user_id,
+        actor_token_id=actor.token_id,
+        actor_label=actor.label,
+        company_id=company_id,
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else None,
+        object_id=str(getattr(obj, "id", "")) if obj is not None else None,
+        details=details,
+    )
+    session.add(event)
+    return event
+
+
+def recent_events(session: Session, company_id: int, limit: int = 50) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.company_id == company_id)
+        .order_by(col(Event.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))

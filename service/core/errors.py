@@ -1,0 +1,70 @@
+"""Errors as people and programs expect them: a page for browsers, JSON under /api/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing here, or you do not have access to it.",
+    405: "That method is not allowed here.",
+    413: "The upload is larger than this server accepts.",
+    500: "Something went wrong on our side. It has been logged.",
+    503: "The service is not ready.",
+}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(HTTPException):
+    """An API failure with a machine-readable code and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(description=message)
+        self.code = status
+        self.error_code = code
+        self.details = details or {}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(error: Exception):
+    if not isinstance(error, HTTPException):
+        error = InternalServerError()
+    status = error.code or 500
+    description = error.description if error.description else MESSAGES.get(status, "")
+    if status == 413:
+        description = MESSAGES[413] + f" The limit is {_limit_text()}."
+    if wants_json():
+        code = getattr(error, "error_code", CODES.get(status, "error"))
+        details = getattr(error, "details", None)
+        return jsonify(api_error_body(code, description, details)), status
+    # Werkzeug's default descriptions talk to developers; show ours instead.
+    if description == type(error).description:
+        description = MESSAGES.get(status, description)
+    return render_template("error.html", status=status, message=description), status
+
+
+def _limit_text() -> str:
+    from flask import current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"{limit / (1024 * 1024):.0f} MB"

@@ -1,0 +1,68 @@
+"""Landing page, health checks, and the gate that keeps an unmigrated app from serving."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, session, url_for
+from sqlalchemy import text
+
+from service.accounts.auth import current_user
+from service.companies.services import companies_of
+from service.db import db_session, get_db
+
+bp = Blueprint("core", __name__)
+_UNGATED = {"core.healthz", "core.readyz", "static"}
+
+
+@bp.get("/")
+def landing():
+    user = current_user()
+    if user is None:
+        return render_template("core/landing.html")
+    companies = companies_of(db_session(), user)
+    active = session.get("company")
+    for company, _role in companies:
+        if company.slug == active or len(companies) == 1:
+            return redirect(url_for("companies.home", slug=company.slug))
+    return render_template("core/choose_company.html", companies=companies)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    database = get_db()
+    try:
+        db_session().exec(text("SELECT 1"))
+        current, head = database.current_revision(), database.head_revision()
+    except Exception as exc:  # any driver error means "not ready", with its class named
+        return jsonify(status="unavailable", database=f"unreachable ({type(exc).__name__})"), 503
+    if current != head:
+        return jsonify(
+            status="unavailable",
+            database=f"schema at {current or 'nothing'}, code expects {head}: "
+            "run `tributary db upgrade`",
+        ), 503
+    return jsonify(status="ok", database="ok", revision=current)
+
+
+def migrations_gate():
+    """Refuse to serve on a database behind the code's migrations (checked until it passes)."""
+    from flask import current_app, request
+
+    if request.endpoint in _UNGATED or current_app.extensions.get("tributary.migrated"):
+        return None
+    database = get_db()
+    if database.is_migrated():
+        current_app.extensions["tributary.migrated"] = True
+        return None
+    abort(
+        503,
+        description=(
+            "The database schema is behind this version of Tributary "
+            f"(at {database.current_revision() or 'an empty database'}, needs "
+            f"{database.head_revision()}). Run `tributary db upgrade` and reload."
+        ),
+    )

@@ -1,0 +1,127 @@
+"""Money as integer minor units plus an ISO 4217 code; never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+# ISO 4217 minor-unit exponents that differ from 2, plus the common two-digit ones we accept.
+_EXPONENT_OVERRIDES = {
+    "BIF": 0,
+    "CLP": 0,
+    "DJF": 0,
+    "GNF": 0,
+    "ISK": 0,
+    "JPY": 0,
+    "KMF": 0,
+    "KRW": 0,
+    "PYG": 0,
+    "RWF": 0,
+    "UGX": 0,
+    "UYI": 0,
+    "VND": 0,
+    "VUV": 0,
+    "XAF": 0,
+    "XOF": 0,
+    "XPF": 0,
+    "BHD": 3,
+    "IQD": 3,
+    "JOD": 3,
+    "KWD": 3,
+    "LYD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
+_TWO_DIGIT = {
+    "AED",
+    "ARS",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EUR",
+    "GBP",
+    "HKD",
+    "HUF",
+    "IDR",
+    "ILS",
+    "INR",
+    "MXN",
+    "MYR",
+    "NOK",
+    "NZD",
+    "PHP",
+    "PLN",
+    "RON",
+    "SEK",
+    "SGD",
+    "THB",
+    "TRY",
+    "TWD",
+    "UAH",
+    "USD",
+    "ZAR",
+}
+CURRENCIES = frozenset(_TWO_DIGIT | set(_EXPONENT_OVERRIDES))
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be understood."""
+
+
+def exponent(currency: str) -> int:
+    """Number of minor-unit digits of an ISO 4217 currency."""
+    code = normalize_currency(currency)
+    return _EXPONENT_OVERRIDES.get(code, 2)
+
+
+def normalize_currency(currency: str) -> str:
+    code = (currency or "").strip().upper()
+    if code not in CURRENCIES:
+        raise MoneyError(f"unknown currency {currency!r}: expected an ISO 4217 code such as USD")
+    return code
+
+
+def parse_amount(text: str | int | Decimal, currency: str) -> int:
+    """Turn '1234.50' into minor units (123450 for USD); refuses excess precision."""
+    digits = exponent(currency)
+    try:
+        value = Decimal(str(text).strip().replace("_", ""))
+    except InvalidOperation:
+        raise MoneyError(f"amount {text!r} is not a decimal number") from None
+    if not value.is_finite():
+        raise MoneyError(f"amount {text!r} is not a finite number")
+    if value < 0:
+        raise MoneyError(f"amount {text!r} is negative")
+    minor = value.scaleb(digits)
+    if minor != minor.to_integral_value():
+        raise MoneyError(f"amount {text!r} has more than {digits} decimal places for {currency}")
+    return int(minor)
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Minor units as a plain decimal string ('1234.50')."""
+    digits = exponent(currency)
+    value = Decimal(minor).scaleb(-digits)
+    return str(value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN))
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    minor: int
+    currency: str
+
+    @classmethod
+    def parse(cls, text: str | int | Decimal, currency: str) -> Money:
+        code = normalize_currency(currency)
+        return cls(parse_amount(text, code), code)
+
+    def __str__(self) -> str:
+        return f"{format_amount(self.minor, self.currency)} {self.currency}"
+
+    @property
+    def decimal(self) -> str:
+        return format_amount(self.minor, self.currency)

@@ -1,0 +1,109 @@
+"""One typed settings object, read from the environment and validated at start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "demo", "test", "production"]
+DEFAULT_SECRET = "dev-insecure-secret-key"
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIBUTARY_", extra="ignore")
+
+    env: Environment = "development"
+    secret_key: str = DEFAULT_SECRET
+    # Read without the prefix too: DATABASE_URL is what every platform sets.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    instance_path: Path | None = None
+    # Host the web server binds to; demo sign-in is refused anywhere but loopback.
+    bind_host: str = "127.0.0.1"
+    public_url: str | None = None
+
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    github_web_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    # "http" talks to GitHub; "demo" is the offline twin with seeded users and orgs.
+    github_backend: Literal["http", "demo"] = "http"
+    demo_signin: bool = False
+
+    contact_url: str = "https://github.com/tributary-dev/tributary"
+    http_timeout: float = 10.0
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # Fernet key for secrets kept at rest (GitHub tokens); derived from secret_key if unset.
+    encryption_key: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.env == "demo" and not self.github_oauth_configured:
+            # The offline demo: seeded people sign in, GitHub answers come from the twin.
+            self.demo_signin = True
+            self.github_backend = "demo"
+        relaxed = self.env in ("development", "demo", "test")
+        if not relaxed and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise SettingsError(
+                "TRIBUTARY_SECRET_KEY must be set to a random value of at least 32 characters "
+                f"when TRIBUTARY_ENV={self.env} (e.g. python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
+        if self.demo_signin and self.env == "production":
+            raise SettingsError(
+                "TRIBUTARY_DEMO_SIGNIN cannot be enabled when TRIBUTARY_ENV=production."
+            )
+        if self.demo_signin and not is_loopback(self.bind_host):
+            raise SettingsError(
+                f"Demo sign-in is enabled but the server binds to {self.bind_host!r}; "
+                "demo sign-in only works on a loopback address (127.0.0.1). "
+                "Unset TRIBUTARY_DEMO_SIGNIN or bind to 127.0.0.1."
+            )
+        if self.github_backend == "demo" and self.env == "production":
+            raise SettingsError("TRIBUTARY_GITHUB_BACKEND=demo is not allowed in production.")
+        return self
+
+    @property
+    def github_oauth_configured(self) -> bool:
+        return bool(self.github_client_id and self.github_client_secret)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, factories) on top."""
+    try:
+        return Settings(**(overrides or {}))
+    except SettingsError:
+        raise
+    except ValueError as exc:  # pydantic's ValidationError wraps our SettingsError
+        cause = _settings_error_in(exc)
+        if cause:
+            raise cause from None
+        raise SettingsError(f"Invalid configuration: {exc}") from None
+
+
+def _settings_error_in(exc: ValueError) -> SettingsError | None:
+    for error in getattr(exc, "errors", list)():
+        ctx_error = (error.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, SettingsError):
+            return ctx_error
+    return None

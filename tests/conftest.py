@@ -1,0 +1,177 @@
+"""Fixtures shared by every test: the app, a transaction per test, the fake GitHub.
+
+The schema is migrated once per run; every test runs inside a transaction that is rolled
+back afterwards (commits inside the code become savepoints), so tests never see each
+other's data. TRIBUTARY_TEST_DATABASE_URL runs the suite on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlmodel import Session
+
+from service.app import create_app
+from service.db import Database
+from tests.fakes.github import FakeGitHub, serve
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_SBOMS = REPO_ROOT.parent / "shared" / "sboms"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TRIBUTARY_TEST_DATABASE_URL", "sqlite (temporary file)")
+    return f"database: {_redacted(url)}"
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"://([^:@/]+):[^@/]+@", r"://\1:***@", url)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TRIBUTARY_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db')}/test.db"
+
+
+@pytest.fixture(scope="session")
+def database(database_url) -> Iterator[Database]:
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.engine.dispose()
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TRIBUTARY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """A PostgreSQL server to create throwaway databases on; skipped only off CI."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        message = (
+            f"no PostgreSQL reachable at {_redacted(POSTGRES_ADMIN_URL)} ({type(exc).__name__})"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI must test against PostgreSQL")
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_admin_url) -> Iterator[str]:
+    """An empty PostgreSQL database for this test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"tributary_t_{os.getpid()}_{os.urandom(4).hex()}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def github_server() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub()
+    server = serve(fake)
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def fake_github(github_server) -> FakeGitHub:
+    github_server.reset()
+    return github_server
+
+
+def app_settings(database_url: str, fake: FakeGitHub, instance: Path, **overrides) -> dict:
+    return {
+        "env": "test",
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "instance_path": instance,
+        "github_client_id": fake.client_id,
+        "github_client_secret": fake.client_secret,
+        "github_web_url": fake.base_url,
+        "github_api_url": fake.base_url + "/api",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(database, fake_github, tmp_path, app_overrides) -> Iterator[Flask]:
+    app = create_app(app_settings(database.url, fake_github, tmp_path, **app_overrides))
+    app.extensions["tributary.db"].engine.dispose()
+    app.extensions["tributary.db"] = database
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.bind_to(connection)
+    try:
+        yield app
+    finally:
+        database.unbind()
+        transaction.rollback()
+        connection.close()
+        app.extensions["tributary.http"].close()
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app) -> Iterator[Session]:
+    """A session inside the test's transaction, for arranging data and checking results."""
+    session = app.extensions["tributary.db"].session()
+    yield session
+    session.close()
+
+
+def login(client: FlaskClient, user) -> None:
+    with client.session_transaction() as flask_session:
+        flask_session["user_id"] = user.id
+
+
+def csrf_token(client: FlaskClient, app: Flask) -> str:
+    """A valid CSRF token for this client's session, as Flask-WTF would render it."""
+    raw = "test-csrf-" + os.urandom(8).hex()
+    with client.session_transaction() as flask_session:
+        raw = flask_session.setdefault("csrf_token", raw)
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+def post_form(client: FlaskClient, app: Flask, url: str, data: dict | None = None, **kwargs):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client, app)}, **kwargs)
