@@ -1,0 +1,69 @@
+"""A live demo server and headless Chromium (the system's, never a downloaded one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from service.app import create_app
+from service.db import get_db
+from service.demo.seed import seed_demo
+from tests.conftest import TEST_SECRET
+from tests.fakes.github import RunningServer
+
+CHROMIUM = os.environ.get("TRIBUTARY_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory) -> Iterator[str]:
+    """The demo as `scripts/demo.sh` serves it, on its own SQLite file and a free port."""
+    instance = tmp_path_factory.mktemp("demo")
+    with pytest.warns(RuntimeWarning, match="DemoGitHubAPI"):
+        app = create_app({"env": "demo", "secret_key": TEST_SECRET, "instance_path": instance})
+    with app.app_context():
+        database = get_db()
+        database.upgrade()
+        with database.transaction() as session:
+            seed_demo(session)
+    server = RunningServer(app)
+    yield server.url
+    server.stop()
+    app.extensions["tributary.db"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser tests")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
