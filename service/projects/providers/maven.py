@@ -1,0 +1,199 @@
+"""Maven Central: ``maven-metadata.xml`` for the latest version, then its POM.
+
+``scm/url`` (or ``scm/connection``), ``url`` and ``developers`` come from the POM;
+when the POM has no SCM block its ``parent`` POMs are read, up to a small limit, with
+Maven's inheritance rule that a child's inherited SCM URL gains ``/<artifactId>``.
+XML is parsed with defusedxml (no entity expansion, no external entities).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element
+
+from service.core.http import FetchError
+from service.projects.providers.base import (
+    BaseProvider,
+    CachedEntry,
+    PackageMetadata,
+    PackageRef,
+    Person,
+    ProviderResult,
+    parse_xml,
+    web_url,
+)
+
+DEFAULT_BASE_URL = "https://repo1.maven.org/maven2"
+MAX_PARENTS = 3
+_PROPERTY_RE = re.compile(r"\$\{([^}]+)\}")
+_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _text(node: Element | None, path: str) -> str | None:
+    if node is None:
+        return None
+    found = node.find(path)
+    if found is None or found.text is None:
+        return None
+    return found.text.strip() or None
+
+
+class MavenProvider(BaseProvider):
+    """Metadata from a Maven repository layout (Maven Central by default)."""
+
+    source = "maven"
+    types = frozenset({"maven"})
+
+    def _fetch(self, ref: PackageRef, cached: CachedEntry | None) -> ProviderResult:
+        group, artifact = ref.namespace or "", ref.name
+        if not group or not _SEGMENT_RE.match(group) or not _SEGMENT_RE.match(artifact):
+            return self._failure(ref.key, "invalid_package_key", self._now())
+        meta_url = f"{self._artifact_dir(group, artifact)}/maven-metadata.xml"
+        result = self.client.get(
+            meta_url,
+            cached.etag if cached else None,
+            cached.last_modified if cached else None,
+            source=self.source,
+        )
+        if result.not_modified:
+            return self._not_modified(ref, cached, result)
+        metadata_xml = parse_xml(result.body)
+        if metadata_xml is None:
+            return self._failure(ref.key, "invalid_xml", self._now())
+        versions = [
+            v.text.strip()
+            for v in metadata_xml.findall("versioning/versions/version")
+            if v.text and v.text.strip()
+        ]
+        latest = (
+            _text(metadata_xml, "versioning/release")
+            or _text(metadata_xml, "versioning/latest")
+            or (versions[-1] if versions else None)
+        )
+        if not latest or not _SEGMENT_RE.match(latest):
+            return self._failure(ref.key, "no_release", self._now())
+        updated = _maven_timestamp(_text(metadata_xml, "versioning/lastUpdated"))
+
+        warnings: list[str] = []
+        pom_url = self._pom_url(group, artifact, latest)
+        pom = self._fetch_pom(pom_url)
+        if pom is None:
+            return self._failure(ref.key, "invalid_xml", self._now())
+
+        scm_url, homepage, developers = self._walk(pom, group, artifact, warnings)
+        repo = self._repo(scm_url, homepage)
+        return self._success(
+            ref,
+            PackageMetadata(
+                repository_url=repo.url if repo else None,
+                repository_provenance="metadata" if repo else None,
+                homepage=web_url(homepage),
+                maintainers=tuple(developers),
+                latest_version=latest,
+                latest_release_at=updated,
+                release_count=len(versions) or None,
+                raw_source_url=pom_url,
+            ),
+            result,
+            warnings,
+        )
+
+    def _artifact_dir(self, group: str, artifact: str) -> str:
+        return f"{self.base_url}/{group.replace('.', '/')}/{artifact}"
+
+    def _pom_url(self, group: str, artifact: str, version: str) -> str:
+        return f"{self._artifact_dir(group, artifact)}/{version}/{artifact}-{version}.pom"
+
+    def _fetch_pom(self, url: str) -> Element | None:
+        result = self.client.get(url, source=self.source)
+        return parse_xml(result.body)
+
+    def _walk(
+        self, pom: Element, group_id: str, artifact: str, warnings: list[str]
+    ) -> tuple[str | None, str | None, list[Person]]:
+        """Read SCM URL, homepage and developers, climbing parent POMs when needed.
+
+        Only parents of the same groupId are climbed: organisation-wide parents
+        (``org.apache:apache``, ``org.sonatype.oss:oss-parent``) carry their own SCM
+        block, which would attribute every child to the parent's repository.
+        """
+        scm_url, homepage, developers = self._read(pom)
+        suffix: list[str] = []
+        current, current_artifact = pom, artifact
+        for _ in range(MAX_PARENTS):
+            if scm_url:
+                break
+            suffix.insert(0, current_artifact)
+            group = _text(current, "parent/groupId")
+            parent_artifact = _text(current, "parent/artifactId")
+            version = _text(current, "parent/version")
+            if not (group and parent_artifact and version):
+                break
+            if group != group_id:
+                break
+            if not all(_SEGMENT_RE.match(s) for s in (group, parent_artifact, version)):
+                break
+            try:
+                parent = self._fetch_pom(self._pom_url(group, parent_artifact, version))
+            except FetchError as exc:
+                warnings.append(f"parent pom: {exc.reason}")
+                break
+            if parent is None:
+                break
+            p_scm, p_home, p_devs = self._read(parent)
+            if p_scm:
+                # Maven appends the child's artifactId to an inherited SCM URL.
+                scm_url = p_scm.rstrip("/") + "/" + "/".join(suffix)
+            homepage = homepage or p_home
+            developers = developers or p_devs
+            current, current_artifact = parent, parent_artifact
+        return scm_url, homepage, developers
+
+    def _read(self, pom: Element) -> tuple[str | None, str | None, list[Person]]:
+        props = {
+            "project.artifactId": _text(pom, "artifactId") or "",
+            "artifactId": _text(pom, "artifactId") or "",
+            "project.groupId": _text(pom, "groupId") or _text(pom, "parent/groupId") or "",
+            "project.version": _text(pom, "version") or _text(pom, "parent/version") or "",
+        }
+        properties = pom.find("properties")
+        if properties is not None:
+            for child in properties:
+                if isinstance(child.tag, str) and child.text:
+                    props.setdefault(child.tag, child.text.strip())
+        homepage = _interpolate(_text(pom, "url"), props)
+        if homepage:
+            props["project.url"] = homepage
+        scm = None
+        for path in ("scm/url", "scm/connection", "scm/developerConnection"):
+            scm = _interpolate(_text(pom, path), props)
+            if scm and "${" not in scm:
+                break
+            scm = None
+        developers = []
+        for dev in pom.findall("developers/developer"):
+            login = _text(dev, "id")
+            name = _text(dev, "name")
+            email = _text(dev, "email")
+            if login or name or email:
+                developers.append(
+                    Person(login=login, name=name, email=email, role="developer", source="maven")
+                )
+        return scm, homepage, developers
+
+
+def _interpolate(value: str | None, props: dict[str, str]) -> str | None:
+    if not value:
+        return None
+    return _PROPERTY_RE.sub(lambda m: props.get(m.group(1), m.group(0)), value)
+
+
+def _maven_timestamp(value: str | None) -> datetime | None:
+    """maven-metadata ``lastUpdated`` is ``yyyyMMddHHmmss`` in UTC."""
+    if not value or not value.isdigit() or len(value) != 14:
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
