@@ -1,0 +1,146 @@
+"""Package identity: a purl without version, qualifiers and subpath, normalized by type.
+
+Canonical form of a package key: `pkg:<type>/<namespace>/<name>` with the type lowercased,
+each namespace segment and the name percent-encoded the way packageurl-python encodes
+them (so an npm scope is always `%40scope`, never `@scope`), and case folded only where
+the purl specification's type definitions call the namespace or name case-insensitive:
+
+- lowercased namespace and name: alpm, apk, bitbucket, bitnami, composer, conan, conda,
+  deb, docker, gem, github, gitlab, golang, hex, luarocks, npm, oci, pub, qpkg, pypi;
+- lowercased namespace only: cargo, cocoapods, cran, hackage, nuget, rpm (their names
+  are case-sensitive);
+- case kept: maven, huggingface, swid, swift (case-sensitive); generic and mlflow (their
+  case rules depend on where the package comes from) and types this table does not know.
+
+Type-specific rules on top: PyPI names per PEP 503 (runs of `-`, `_`, `.` become one
+`-`), pub names map other characters to `_`, CPAN author ids are uppercase. `pkg:alpine/x`
+is an alias written by some scanners and becomes `pkg:apk/alpine/x`.
+
+Go module paths are case-sensitive for the Go toolchain, but the purl type definition
+marks golang namespace and name case-insensitive; the key follows the purl spec, so
+`github.com/Sirupsen/logrus` and `github.com/sirupsen/logrus` are one package (they are
+one repository). The original purl is kept on the component for registry look-ups.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+from packageurl import PackageURL, quote, unquote
+
+_FOLD_BOTH = frozenset(
+    {
+        "alpm", "apk", "bitbucket", "bitnami", "composer", "conan", "conda", "deb", "docker",
+        "gem", "github", "gitlab", "golang", "hex", "luarocks", "npm", "oci", "pub", "qpkg",
+        "pypi",
+    }
+)  # fmt: skip
+_FOLD_NAMESPACE = frozenset({"cargo", "cocoapods", "cran", "hackage", "nuget", "rpm"})
+# type -> (canonical type, namespace to use when the purl has none)
+_ALIASES: dict[str, tuple[str, str | None]] = {"alpine": ("apk", "alpine")}
+_PEP503 = re.compile(r"[-_.]+")
+_PUB_NAME = re.compile(r"[^a-z0-9]")
+_PLAIN = re.compile(r"[A-Za-z0-9._~:-]*")  # characters percent-encoding leaves alone
+_PLAIN_HEAD = re.compile(r"pkg:([A-Za-z][A-Za-z0-9.-]*)/([A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*)")
+
+
+class PurlIdentity(NamedTuple):
+    """What a purl string says about package identity."""
+
+    package_key: str | None
+    ecosystem: str | None
+    error: str | None = None  # why the purl could not be read
+    aliased_from: str | None = None  # original type when an alias was applied
+
+
+def package_identity(purl: str) -> PurlIdentity:
+    """Return the package key and ecosystem of a purl string.
+
+    The result is cached on the purl's head (type/namespace/name), which every version
+    and qualifier variant of a package shares, so each package is parsed once.
+    """
+    return _identity_of_head(_purl_head(purl))
+
+
+def _purl_head(purl: str) -> str:
+    """Cut subpath, qualifiers and version: what is left names the package.
+
+    Many purls in one document share a head (every version of a package), so the
+    expensive parse below is cached on it.
+    """
+    head = purl.strip()
+    hash_at = head.find("#")
+    if hash_at >= 0:
+        head = head[:hash_at]
+    query_at = head.find("?")
+    if query_at >= 0:
+        head = head[:query_at]
+    # The version separator is the last "@" after the last "/": an npm scope's "@"
+    # precedes a "/" and so is never taken for it.
+    slash_at = head.rfind("/")
+    at = head.rfind("@")
+    if at > slash_at >= 0:
+        head = head[:at]
+    return head
+
+
+def split_head(head: str) -> tuple[str, str | None, str]:
+    """Return (type, namespace, name) of a purl head, still percent-encoded.
+
+    Heads made only of unreserved characters (no percent-encoding, npm "@" scope, colon,
+    whitespace or empty segment) are split directly: the result is what packageurl-python
+    returns for them, as a property test checks, at a fraction of the cost. Anything else
+    is parsed by packageurl-python. Raises ValueError for strings that are not purls.
+    """
+    plain = _PLAIN_HEAD.fullmatch(head)
+    if plain is not None:
+        namespace, _, name = plain[2].rpartition("/")
+        return plain[1].lower(), namespace or None, name
+    # normalize_purl=False skips the library's generic normalization (it would run
+    # twice); the type rules in _identity_of_head replace it.
+    parsed = PackageURL.from_string(head, normalize_purl=False)
+    return parsed.type, parsed.namespace or None, parsed.name
+
+
+@lru_cache(maxsize=65536)
+def _identity_of_head(head: str) -> PurlIdentity:
+    try:
+        ptype, raw_namespace, raw_name = split_head(head)
+    except (ValueError, UnicodeError) as exc:
+        return PurlIdentity(None, None, error=str(exc) or "not a purl")
+    segments = [_decode(s).strip() for s in raw_namespace.split("/")] if raw_namespace else []
+    namespace = "/".join(s for s in segments if s) or None
+    name = _decode(raw_name).strip().strip("/")
+    if not name:
+        return PurlIdentity(None, None, error="the name is empty")
+    aliased_from = None
+    if ptype in _ALIASES:
+        aliased_from = ptype
+        ptype, default_namespace = _ALIASES[ptype]
+        namespace = namespace or default_namespace
+    if ptype in _FOLD_BOTH:
+        name = name.lower()
+        namespace = namespace.lower() if namespace else None
+    elif ptype in _FOLD_NAMESPACE:
+        namespace = namespace.lower() if namespace else None
+    if ptype == "pypi":
+        name = _PEP503.sub("-", name)
+    elif ptype == "pub":
+        name = _PUB_NAME.sub("_", name)
+    elif ptype == "cpan" and namespace:
+        namespace = namespace.upper()
+    parts = [_encode(segment) for segment in namespace.split("/")] if namespace else []
+    parts.append(_encode(name))
+    return PurlIdentity(f"pkg:{ptype}/{'/'.join(parts)}", ptype, None, aliased_from)
+
+
+def _decode(part: str) -> str:
+    return unquote(part) if "%" in part else part
+
+
+def _encode(part: str) -> str:
+    """Percent-encode as packageurl-python does; a "/" inside a name stays encoded, or
+    the key would read as namespace/name."""
+    return part if _PLAIN.fullmatch(part) else quote(part).replace("/", "%2F")

@@ -1,0 +1,237 @@
+"""SPDX 2.x documents: JSON, the GitHub export, and tag-value converted to the same shape."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from .assemble import NO_VALUE, DocumentBuilder, as_list, collection, kind_of, pairs, text
+from .graph import DEPENDED_ON_BY, DEPENDS, DESCRIBED_BY, DESCRIBES, classify_relationship
+from .model import Component, ParsedSbom, SbomError
+
+SUPPORTED_MINOR = 3  # SPDX 2.3
+_VERSION = re.compile(r"SPDX-(\d+)\.(\d+)", re.IGNORECASE)
+_VCS_PREFIXES = ("git+", "git://", "git@", "hg+", "svn+", "bzr+")
+# Keys of the pre-2.2 draft JSON some tools still write, and the 2.2 key they mean.
+_LEGACY_KEYS = {
+    "packageName": "name",
+    "packageVersion": "versionInfo",
+    "packageDownloadLocation": "downloadLocation",
+    "packageHomepage": "homepage",
+    "packageSourceInfo": "sourceInfo",
+}
+
+
+def package_hints(
+    download: str | None, homepage: str | None, source_info: str | None
+) -> tuple[tuple[str, str], ...]:
+    """Return resolution hints from SPDX package fields, skipping NOASSERTION/NONE.
+
+    Download locations are "vcs" when they use a VCS scheme, else "distribution";
+    sourceInfo is free text and only kept when it holds a URL.
+    """
+    hints = []
+    if download and download not in NO_VALUE:
+        hints.append(("vcs" if download.startswith(_VCS_PREFIXES) else "distribution", download))
+    if homepage and homepage not in NO_VALUE:
+        hints.append(("website", homepage))
+    if source_info and "://" in source_info:
+        hints.append(("source-info", source_info))
+    return tuple(hints)
+
+
+def place(kind: str, index: int, entry: dict[str, Any]) -> str:
+    """Name an entry for messages: its line in tag-value, its JSON path otherwise."""
+    line = entry.get("_line")
+    return f"line {line}" if line is not None else f"{kind}[{index}]"
+
+
+def read_spdx2(
+    doc: dict[str, Any], builder: DocumentBuilder, *, encoding: str = "json", prefix: str = ""
+) -> ParsedSbom:
+    """Read an SPDX 2 document; `prefix` is the path of a wrapped document ("sbom.")."""
+    version = _spec_version(doc.get("spdxVersion"), f"{prefix}spdxVersion", builder)
+    document_id = text(doc.get("SPDXID")) or "SPDXRef-DOCUMENT"
+    builder.add_node(document_id)
+    creation = doc.get("creationInfo")
+    creation = creation if isinstance(creation, dict) else {}
+    created = text(creation.get("created"))
+    builder.check_timestamp(created, f"{prefix}creationInfo.created", spdx=True)
+    tools = _tools(as_list(creation.get("creators")), builder)
+
+    names: dict[str, str | None] = {}
+    for index, package in enumerate(collection(doc, "packages")):
+        if not isinstance(package, dict):
+            builder.warn(
+                "bad_entry",
+                f"{prefix}packages[{index}]: expected a package object, got {kind_of(package)}",
+            )
+            continue
+        component = _add_package(package, place(f"{prefix}packages", index, package), builder)
+        names[component.ref] = component.name
+    for key in ("files", "snippets"):
+        for entry in collection(doc, key):
+            if isinstance(entry, dict) and (ref := text(entry.get("SPDXID"))):
+                builder.add_node(ref)
+
+    for ref in as_list(doc.get("documentDescribes")):
+        if isinstance(ref, str):
+            builder.add_root(ref)
+    _read_relationships(collection(doc, "relationships"), document_id, prefix, builder)
+
+    described = [names[ref] for ref in builder.roots if names.get(ref)]
+    return builder.build(
+        "spdx",
+        version,
+        encoding,
+        root_name=described[0] if described else text(doc.get("name")),
+        namespace=text(doc.get("documentNamespace")),
+        created=created,
+        tools=tools,
+    )
+
+
+def _spec_version(value: object, where: str, builder: DocumentBuilder) -> str:
+    match = _VERSION.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or match[1] != "2":
+        if match is not None and match[1] == "3":
+            hint = "; SPDX 3 documents are JSON-LD with @context and @graph"
+        elif match is not None:
+            hint = f" (got {value!r}: only SPDX 2 is read as JSON or tag-value)"
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            hint = f" (got the number {value}, which does not say which 2.x rules apply)"
+        else:
+            hint = f" (got {value!r})" if value is not None else " (missing)"
+        raise SbomError(
+            "unsupported_version",
+            f"{where}: expected a string such as 'SPDX-2.3'{hint}",
+            {"field": where, "value": value if isinstance(value, str | int | float) else None},
+        )
+    minor = int(match[2])
+    if minor > SUPPORTED_MINOR:
+        builder.warn(
+            "newer_version", f"{where}: {value} is newer than SPDX-2.3; read with 2.3 rules"
+        )
+    return f"SPDX-2.{minor}"
+
+
+def _tools(creators: list, builder: DocumentBuilder) -> list[str]:
+    tools = []
+    for creator in creators:
+        if isinstance(creator, dict):  # the draft format: {"Tool": "name"}
+            builder.warn(
+                "legacy_creator",
+                "creationInfo.creators: entries are objects (pre-2.2 draft); expected "
+                "strings such as 'Tool: name'",
+            )
+            creator = "; ".join(f"{k}: {v}" for k, v in creator.items())
+        if isinstance(creator, str) and creator.startswith("Tool:"):
+            tools.append(creator[5:].strip())
+    return tools
+
+
+def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) -> Component:
+    # The draft format names every package field differently, starting with the name.
+    legacy = [] if "name" in package else [k for k in _LEGACY_KEYS if k in package]
+    if legacy:
+        builder.warn(
+            "legacy_keys",
+            f"{where}: draft SPDX JSON keys ({', '.join(legacy)}) read as their SPDX 2.2 names",
+        )
+        package = {**package, **{_LEGACY_KEYS[key]: package[key] for key in legacy}}
+    purls: list[str] = []
+    cpe = None
+    for ref in as_list(package.get("externalRefs")):
+        if not isinstance(ref, dict):
+            continue
+        ref_type = ref.get("referenceType")
+        locator = text(ref.get("referenceLocator"))
+        if locator is None or not isinstance(ref_type, str):
+            continue
+        ref_type = ref_type.lower()
+        if ref_type == "purl":
+            purls.append(locator)
+        elif cpe is None and ref_type in ("cpe23type", "cpe22type"):
+            cpe = locator
+    checksums = package.get("checksums")
+    hashes = tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else ()
+    purpose = text(package.get("primaryPackagePurpose"))
+    component = Component(
+        ref=text(package.get("SPDXID")) or "",
+        name=text(package.get("name")),
+        version=text(package.get("versionInfo")),
+        purls=tuple(purls),
+        cpe=cpe,
+        hashes=hashes,
+        hints=package_hints(
+            text(package.get("downloadLocation")),
+            text(package.get("homepage")),
+            text(package.get("sourceInfo")),
+        ),
+        type=purpose.lower() if purpose else None,
+    )
+    # Tag-value places are lines, which already point at the ExternalRef.
+    return builder.add_component(component, where, None if "_line" in package else "externalRefs")
+
+
+def _read_relationships(
+    relationships: list, document_id: str, prefix: str, builder: DocumentBuilder
+) -> None:
+    containers = {document_id}
+    for index, entry in enumerate(relationships):
+        if not isinstance(entry, dict):
+            builder.warn(
+                "bad_relationship",
+                f"{prefix}relationships[{index}]: expected an object, got {kind_of(entry)}",
+            )
+            continue
+        where = place(f"{prefix}relationships", index, entry)
+        source = text(entry.get("spdxElementId"))
+        rtype = text(entry.get("relationshipType"))
+        target = text(entry.get("relatedSpdxElement"))
+        if source is None or rtype is None or target is None:
+            builder.warn(
+                "bad_relationship",
+                f"{where}: expected spdxElementId, relationshipType and relatedSpdxElement",
+            )
+            continue
+        add_relationship(builder, source, rtype, (target,), where, containers)
+
+
+def add_relationship(
+    builder: DocumentBuilder,
+    source: str,
+    rtype: str,
+    targets: Sequence[str],
+    where: str,
+    containers: set[str],
+) -> None:
+    """Apply one SPDX 2 or 3 relationship: roots, dependency edges, or nothing.
+
+    `containers` are the ids whose DESCRIBES targets are roots (the document, SBOMs).
+    Elements of other documents (`DocumentRef-x:SPDXRef-y`) are declared as they come:
+    the reference is explicit, so the edge is kept.
+    """
+    kind, defined = classify_relationship(rtype)
+    if not defined:
+        meaning = {DESCRIBES: "read as DESCRIBES", DESCRIBED_BY: "read as DESCRIBED_BY"}
+        outcome = meaning.get(kind, "read as a dependency" if kind == DEPENDED_ON_BY else "ignored")
+        builder.warn(
+            f"relationship_type:{rtype}",
+            f"{where}: relationship type {rtype!r} is not defined by SPDX; {outcome}",
+        )
+    for target in targets:
+        if source in NO_VALUE or target in NO_VALUE:
+            continue  # "no such element" in SPDX, not a reference
+        for ref in (source, target):
+            if ref.startswith("DocumentRef-") and ":" in ref:
+                builder.add_node(ref)
+        if kind == DEPENDS:
+            builder.add_edge(source, target, where)
+        elif kind == DEPENDED_ON_BY:
+            builder.add_edge(target, source, where)
+        elif kind == DESCRIBES and source in containers:
+            builder.add_root(target)
+        elif kind == DESCRIBED_BY and target in containers:
+            builder.add_root(source)

@@ -1,0 +1,143 @@
+"""Package identity: purls normalized by type rules, and the fallback for the rest."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packageurl import PackageURL
+
+from service.sboms.parsing import Component, package_identity
+from service.sboms.parsing import purls as purls_module
+
+
+@pytest.mark.parametrize(
+    ("purl", "key"),
+    [
+        # PyPI: PEP 503 (lowercase, runs of -_. become one -)
+        ("pkg:pypi/Django@4.2", "pkg:pypi/django"),
+        ("pkg:pypi/zope.interface@6", "pkg:pypi/zope-interface"),
+        ("pkg:pypi/Flask__Login-.x@1?extension=whl", "pkg:pypi/flask-login-x"),
+        # npm: scope and name lowercased, the scope's @ always percent-encoded
+        ("pkg:npm/%40Angular/Core@17.0.0", "pkg:npm/%40angular/core"),
+        ("pkg:npm/@angular/core@17.0.0", "pkg:npm/%40angular/core"),
+        ("pkg:npm/@angular/core", "pkg:npm/%40angular/core"),
+        ("pkg:npm/Left-Pad@1.3.0", "pkg:npm/left-pad"),
+        # Maven is case-sensitive: kept as given
+        (
+            "pkg:maven/org.Apache.Commons/Commons-Lang3@3.12?type=jar",
+            "pkg:maven/org.Apache.Commons/Commons-Lang3",
+        ),
+        # Go: the purl type definition makes namespace and name case-insensitive
+        ("pkg:golang/github.com/Sirupsen/logrus@v1.9.0", "pkg:golang/github.com/sirupsen/logrus"),
+        ("pkg:golang/golang.org/x/text@v0.3.0#unicode", "pkg:golang/golang.org/x/text"),
+        ("pkg:github/Package-URL/Purl-Spec@v1", "pkg:github/package-url/purl-spec"),
+        ("pkg:bitbucket/Birkenfeld/Pygments@1", "pkg:bitbucket/birkenfeld/pygments"),
+        # rpm, cargo, nuget: names are case-sensitive, namespaces are not
+        ("pkg:rpm/Fedora/Curl@7.50.3-1.fc25?arch=i386", "pkg:rpm/fedora/Curl"),
+        ("pkg:cargo/Inflector@0.11.4", "pkg:cargo/Inflector"),
+        ("pkg:nuget/Newtonsoft.Json@13.0.1", "pkg:nuget/Newtonsoft.Json"),
+        # Debian and Alpine; the pkg:alpine alias some scanners write
+        ("pkg:deb/Debian/LibC6@2.31?arch=amd64", "pkg:deb/debian/libc6"),
+        ("pkg:apk/alpine/musl@1.2.2-r0?arch=x86_64", "pkg:apk/alpine/musl"),
+        ("pkg:alpine/musl@1.2.2-r0?arch=x86_64", "pkg:apk/alpine/musl"),
+        ("pkg:alpine/Alpine/musl@1.2.2-r0", "pkg:apk/alpine/musl"),
+        # percent-encoding is decoded, then re-encoded one canonical way
+        ("pkg:generic/openssl%20fips@3.0", "pkg:generic/openssl%20fips"),
+        ("pkg:generic/caf%C3%A9@1", "pkg:generic/caf%C3%A9"),
+        (
+            "pkg:oci/debian@sha256%3A244fd47e07d10?repository_url=docker.io/library/debian",
+            "pkg:oci/debian",
+        ),
+        ("pkg:composer/Laravel/Framework@7.12.0", "pkg:composer/laravel/framework"),
+        ("pkg:gem/Rails@7.0", "pkg:gem/rails"),
+        ("pkg:cpan/gdt/URI-PackageURL@2", "pkg:cpan/GDT/URI-PackageURL"),
+        ("pkg:NPM/X@1", "pkg:npm/x"),  # the type is case-insensitive
+        (
+            "pkg:swid/Acme/example.com/Enterprise+Server@ED",
+            "pkg:swid/Acme/example.com/Enterprise%2BServer",
+        ),
+    ],
+)
+def test_package_keys(purl: str, key: str) -> None:
+    assert package_identity(purl).package_key == key
+
+
+def test_ecosystem_is_the_type_after_aliasing() -> None:
+    identity = package_identity("pkg:alpine/busybox@1.36")
+    assert (identity.ecosystem, identity.aliased_from) == ("apk", "alpine")
+    assert package_identity("pkg:pypi/x@1").ecosystem == "pypi"
+
+
+@pytest.mark.parametrize(
+    "purl", ["not a purl", "pkg:", "pkg:npm/", "pkg:9abc/x@1", "npm/left-pad@1"]
+)
+def test_unparseable_purls_give_an_error_not_a_key(purl: str) -> None:
+    identity = package_identity(purl)
+    assert identity.package_key is None
+    assert identity.error
+
+
+def test_keys_parse_back_to_the_same_package() -> None:
+    for purl in (
+        "pkg:npm/%40scope/name@1",
+        "pkg:golang/github.com/a/b/v2@v2.0.0",
+        "pkg:generic/a%2Fb",
+    ):
+        key = package_identity(purl).package_key
+        assert package_identity(key).package_key == key
+        parsed = PackageURL.from_string(key)
+        assert parsed.version is None and not parsed.qualifiers
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["npm", "Maven", "golang", "x.y-z", "a+b", "9bad", "", "pypi "]),
+    st.text(alphabet="aZ09._~-/@%:+? #", max_size=24),
+)
+def test_the_direct_split_agrees_with_packageurl(ptype: str, path: str) -> None:
+    """Plain heads skip the library; for them both must read the same parts."""
+    head = f"pkg:{ptype}/{path}"
+    if purls_module._PLAIN_HEAD.fullmatch(head) is None:
+        return
+    expected = PackageURL.from_string(head, normalize_purl=False)
+    assert purls_module.split_head(head) == (
+        expected.type,
+        expected.namespace or None,
+        expected.name,
+    )
+
+
+def test_the_library_parses_each_package_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = PackageURL.from_string.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, purl: str, normalize_purl: bool = True) -> PackageURL:
+        calls.append(purl)
+        return original(cls, purl, normalize_purl)
+
+    monkeypatch.setattr(PackageURL, "from_string", classmethod(counting))
+    purls_module._identity_of_head.cache_clear()
+    for version in range(20):
+        package_identity(f"pkg:npm/%40once/only@{version}.0.0?tarball=x")
+        package_identity(f"pkg:npm/@once/only@{version}.0.0")
+    assert len(calls) == 2  # one per distinct spelling of the package, not per version
+    purls_module._identity_of_head.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("component", "identity"),
+    [
+        (Component(ref="r", name="Acme-Lib", version="1.0"), "name:acme-lib"),
+        (Component(ref="r", name="Lib", group="Org.Example"), "name:org.example/lib"),
+        (
+            Component(ref="r", name="OpenSSL", cpe="cpe:2.3:a:OpenSSL:openssl:3.0.1:*:*:*:*:*:*:*"),
+            "name:openssl|cpe:openssl:openssl",
+        ),
+        (Component(ref="r", name="x", cpe="cpe:/a:acme:thing:1.0"), "name:x|cpe:acme:thing"),
+        (Component(ref="only-ref", name=None), "ref:only-ref"),
+        (Component(ref="r", name="x", package_key="pkg:npm/x"), "pkg:npm/x"),
+    ],
+)
+def test_fallback_identity_ignores_version(component: Component, identity: str) -> None:
+    assert component.identity == identity
