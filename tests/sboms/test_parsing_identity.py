@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +25,16 @@ from service.sboms.parsing import purls as purls_module
         ("pkg:npm/@angular/core@17.0.0", "pkg:npm/%40angular/core"),
         ("pkg:npm/@angular/core", "pkg:npm/%40angular/core"),
         ("pkg:npm/Left-Pad@1.3.0", "pkg:npm/left-pad"),
+        # ... and however the scope's "/" is written (percent-encoded into the name)
+        (
+            "pkg:npm/%40cypress%2Flistr-verbose-renderer@0.4.1",
+            "pkg:npm/%40cypress/listr-verbose-renderer",
+        ),
+        (
+            "pkg:npm/@cypress%2Flistr-verbose-renderer@0.4.1",
+            "pkg:npm/%40cypress/listr-verbose-renderer",
+        ),
+        ("pkg:npm/@Types%2fNode", "pkg:npm/%40types/node"),
         # Maven is case-sensitive: kept as given
         (
             "pkg:maven/org.Apache.Commons/Commons-Lang3@3.12?type=jar",
@@ -50,6 +62,20 @@ from service.sboms.parsing import purls as purls_module
             "pkg:oci/debian",
         ),
         ("pkg:composer/Laravel/Framework@7.12.0", "pkg:composer/laravel/framework"),
+        # a namespace packed into the name, for types that have namespaces
+        ("pkg:composer/laravel%2Fframework@7.12.0", "pkg:composer/laravel/framework"),
+        ("pkg:golang/github.com%2FGorilla%2Fmux@v1.8.0", "pkg:golang/github.com/gorilla/mux"),
+        ("pkg:golang/github.com/gorilla%2Fmux@v1.8.0", "pkg:golang/github.com/gorilla/mux"),
+        ("pkg:github/package-url%2Fpurl-spec@v1", "pkg:github/package-url/purl-spec"),
+        (
+            "pkg:maven/org.apache.commons%2Fcommons-lang3@3.12",
+            "pkg:maven/org.apache.commons/commons-lang3",
+        ),
+        ("pkg:alpine/main%2Fmusl@1.2.2-r0", "pkg:apk/main/musl"),
+        ("pkg:generic/@acme/tool@1.0", "pkg:generic/%40acme/tool"),
+        # ... but a type without namespaces keeps the "/" in the name
+        ("pkg:pypi/a%2Fb@1", "pkg:pypi/a%2Fb"),
+        ("pkg:cargo/a%2Fb@1", "pkg:cargo/a%2Fb"),
         ("pkg:gem/Rails@7.0", "pkg:gem/rails"),
         ("pkg:cpan/gdt/URI-PackageURL@2", "pkg:cpan/GDT/URI-PackageURL"),
         ("pkg:NPM/X@1", "pkg:npm/x"),  # the type is case-insensitive
@@ -106,6 +132,45 @@ def test_the_direct_split_agrees_with_packageurl(ptype: str, path: str) -> None:
         expected.namespace or None,
         expected.name,
     )
+
+
+_SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + ".-_", min_size=1, max_size=8)
+
+
+@st.composite
+def _spellings(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A package of a type with namespaces, and several ways of writing its purl."""
+    ptype = draw(st.sampled_from(["npm", "maven", "golang", "github", "composer", "deb", "swift"]))
+    if ptype == "npm":
+        namespace = [f"@{draw(_SEGMENT)}"] if draw(st.booleans()) else []
+    else:
+        namespace = draw(st.lists(_SEGMENT, min_size=1, max_size=3))
+    parts = [*namespace, draw(_SEGMENT)]
+    spellings = []
+    for _ in range(4):
+        # Each "/" raw or percent-encoded (either case), the scope's "@" raw or encoded,
+        # letter case changed where the type ignores it, with or without version,
+        # qualifiers and subpath.
+        path = parts[0]
+        for part in parts[1:]:
+            path += draw(st.sampled_from(["/", "%2F", "%2f"])) + part
+        if path.startswith("@") and draw(st.booleans()):
+            path = "%40" + path[1:]
+        if ptype not in ("maven", "swift") and draw(st.booleans()):
+            path = path.swapcase()
+        suffix = draw(st.sampled_from(["", "@1.0.0", "@v2.0.0?arch=x86_64", "@1#sub/dir"]))
+        spellings.append(f"pkg:{ptype}/{path}{suffix}")
+    canonical = f"pkg:{ptype}/{'/'.join(parts)}".replace("@", "%40")
+    return canonical, spellings
+
+
+@settings(max_examples=300, deadline=None)
+@given(_spellings())
+def test_every_spelling_of_a_package_gets_one_key(case: tuple[str, list[str]]) -> None:
+    canonical, spellings = case
+    key = package_identity(canonical).package_key
+    assert key is not None and "%2F" not in key
+    assert {package_identity(purl).package_key for purl in spellings} == {key}
 
 
 def test_the_library_parses_each_package_once(monkeypatch: pytest.MonkeyPatch) -> None:

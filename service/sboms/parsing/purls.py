@@ -12,6 +12,11 @@ the purl specification's type definitions call the namespace or name case-insens
 - case kept: maven, huggingface, swid, swift (case-sensitive); generic and mlflow (their
   case rules depend on where the package comes from) and types this table does not know.
 
+A namespace packed into the name (`pkg:npm/%40scope%2Fname`, `pkg:golang/github.com%2Fa%2Fb`)
+is unpacked for the types whose definition has a namespace, so every spelling of a
+package gets one key; for the others (pypi, cargo, nuget ...) an encoded "/" stays part of
+the name.
+
 Type-specific rules on top: PyPI names per PEP 503 (runs of `-`, `_`, `.` become one
 `-`), pub names map other characters to `_`, CPAN author ids are uppercase. `pkg:alpine/x`
 is an alias written by some scanners and becomes `pkg:apk/alpine/x`.
@@ -38,6 +43,15 @@ _FOLD_BOTH = frozenset(
     }
 )  # fmt: skip
 _FOLD_NAMESPACE = frozenset({"cargo", "cocoapods", "cran", "hackage", "nuget", "rpm"})
+# Types whose purl type definition has a namespace (required or optional): for them a "/"
+# in the decoded name separates namespace segments, however it was written.
+_HAS_NAMESPACE = frozenset(
+    {
+        "alpm", "apk", "bitbucket", "composer", "conan", "cpan", "deb", "docker", "generic",
+        "github", "gitlab", "golang", "hex", "huggingface", "luarocks", "maven", "npm", "qpkg",
+        "rpm", "swid", "swift",
+    }
+)  # fmt: skip
 # type -> (canonical type, namespace to use when the purl has none)
 _ALIASES: dict[str, tuple[str, str | None]] = {"alpine": ("apk", "alpine")}
 _PEP503 = re.compile(r"[-_.]+")
@@ -77,11 +91,12 @@ def _purl_head(purl: str) -> str:
     query_at = head.find("?")
     if query_at >= 0:
         head = head[:query_at]
-    # The version separator is the last "@" after the last "/": an npm scope's "@"
-    # precedes a "/" and so is never taken for it.
+    # The version separator is the last "@" after the last "/", with a name before it:
+    # an npm scope's "@" precedes a "/", or starts the last segment when the scope's "/"
+    # is percent-encoded (`@scope%2Fname`), and so is never taken for it.
     slash_at = head.rfind("/")
     at = head.rfind("@")
-    if at > slash_at >= 0:
+    if slash_at >= 0 and at > slash_at + 1:
         head = head[:at]
     return head
 
@@ -98,9 +113,11 @@ def split_head(head: str) -> tuple[str, str | None, str]:
     if plain is not None:
         namespace, _, name = plain[2].rpartition("/")
         return plain[1].lower(), namespace or None, name
-    # normalize_purl=False skips the library's generic normalization (it would run
-    # twice); the type rules in _identity_of_head replace it.
-    parsed = PackageURL.from_string(head, normalize_purl=False)
+    # The version is cut already, so every "@" left belongs to a namespace or name;
+    # encoded, none can be read as a version separator (the library reads an npm scope
+    # only when its "/" is not encoded). normalize_purl=False skips the library's generic
+    # normalization (it would run twice); the type rules in _identity_of_head replace it.
+    parsed = PackageURL.from_string(head.replace("@", "%40"), normalize_purl=False)
     return parsed.type, parsed.namespace or None, parsed.name
 
 
@@ -110,16 +127,20 @@ def _identity_of_head(head: str) -> PurlIdentity:
         ptype, raw_namespace, raw_name = split_head(head)
     except (ValueError, UnicodeError) as exc:
         return PurlIdentity(None, None, error=str(exc) or "not a purl")
-    segments = [_decode(s).strip() for s in raw_namespace.split("/")] if raw_namespace else []
-    namespace = "/".join(s for s in segments if s) or None
-    name = _decode(raw_name).strip().strip("/")
-    if not name:
-        return PurlIdentity(None, None, error="the name is empty")
     aliased_from = None
+    default_namespace = None
     if ptype in _ALIASES:
         aliased_from = ptype
         ptype, default_namespace = _ALIASES[ptype]
-        namespace = namespace or default_namespace
+    segments = _decode(raw_namespace).split("/") if raw_namespace else []
+    name = _decode(raw_name).strip().strip("/")
+    if ptype in _HAS_NAMESPACE and "/" in name:  # a namespace packed into the name
+        *packed, name = name.split("/")
+        segments += packed
+        name = name.strip()
+    if not name:
+        return PurlIdentity(None, None, error="the name is empty")
+    namespace = "/".join(s for s in map(str.strip, segments) if s) or default_namespace
     if ptype in _FOLD_BOTH:
         name = name.lower()
         namespace = namespace.lower() if namespace else None

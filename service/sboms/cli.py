@@ -1,0 +1,168 @@
+"""``tributary sbom``: read an SBOM without a database, or store one for a product.
+
+``inspect FILE [--json]`` needs no app, configuration or database (it never builds the
+app): it prints the parser's summary, or with ``--json`` exactly one JSON object on stdout
+(``ParsedSbom.summary()``). An unreadable file exits with status 1; with ``--json`` stdout
+then holds ``{"error": {"code", "message", "details"}}``.
+
+``ingest FILE --company SLUG --product NAME [--version V] [--json]`` stores it, in one
+transaction, and prints the summary and the diff against the product's previous upload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+from flask.cli import with_appcontext
+
+__all__ = ["sbom_group"]
+
+
+@click.group(name="sbom")
+def sbom_group() -> None:
+    """Read and store SBOMs."""
+
+
+def _fail(error: dict[str, Any], as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": error}, ensure_ascii=False))
+    else:
+        click.echo(f"Error ({error['code']}): {error['message']}", err=True)
+    sys.exit(1)
+
+
+def _read(path: str, as_json: bool) -> bytes:
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read()
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        _fail(
+            {
+                "code": "unreadable_file",
+                "message": f"Cannot read {path}: {exc.strerror or exc}",
+                "details": {"path": path},
+            },
+            as_json,
+        )
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    direct = summary["direct"]
+    click.echo(f"format:            {summary['format']} {summary['spec_version']}")
+    click.echo(f"encoding:          {summary['encoding']}")
+    click.echo(f"components:        {summary['components']}")
+    click.echo(f"with purl:         {summary['with_purl']}")
+    click.echo(f"packages:          {summary['packages']}")
+    click.echo(f"dependency edges:  {summary['dependency_edges']}")
+    click.echo(f"direct:            {'unknown (no graph)' if direct is None else direct}")
+    warnings = summary.get("warnings") or []
+    count = summary.get("warning_count", len(warnings))
+    click.echo(f"warnings:          {count}")
+    for warning in warnings:
+        click.echo(f"  - {warning}")
+
+
+@sbom_group.command("inspect")
+@click.argument("file", metavar="FILE")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def inspect_command(file: str, as_json: bool) -> None:
+    """Parse FILE ('-' for stdin) and print its summary; no database needed."""
+    from service.sboms.parsing import SbomError, parse_sbom
+
+    data = _read(file, as_json)
+    try:
+        summary = parse_sbom(data).summary()
+    except SbomError as exc:
+        _fail(exc.to_dict(), as_json)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        _print_summary(summary)
+
+
+@sbom_group.command("ingest")
+@click.argument("file", metavar="FILE")
+@click.option("--company", "slug", required=True, help="The company's slug.")
+@click.option("--product", required=True, help="Product name (created on first upload).")
+@click.option("--version", "project_version", default=None, help="Release the SBOM describes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def ingest_command(
+    file: str, slug: str, product: str, project_version: str | None, as_json: bool
+) -> None:
+    """Store FILE as the product's newest SBOM and print its summary and diff."""
+    # Imported here so `inspect` never pulls in the database layer.
+    from sqlmodel import select
+
+    from service.audit.services import Actor
+    from service.companies.models import Company
+    from service.db import get_db
+    from service.sboms.parsing import SbomError
+    from service.sboms.services import ingest, sbom_json
+    from service.sboms.views import upload_limits
+
+    data = _read(file, as_json)
+    try:
+        with get_db().transaction() as session:
+            company = session.exec(select(Company).where(Company.slug == slug)).first()
+            if company is None:
+                _fail(
+                    {
+                        "code": "not_found",
+                        "message": f"No company with the slug {slug!r}.",
+                        "details": {"company": slug},
+                    },
+                    as_json,
+                )
+            result = ingest(
+                session,
+                Actor.system("cli"),
+                company,
+                product,
+                data,
+                source="cli",
+                filename=os.path.basename(file) if file != "-" else None,
+                project_version=project_version,
+                limits=upload_limits(),
+            )
+            body = {**sbom_json(result.sbom), "created": result.created}
+            body["product"] = result.product.name
+    except SbomError as exc:
+        _fail(exc.to_dict(), as_json)
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False))
+        return
+    state = "Stored" if body["created"] else "Already stored (same content), nothing added:"
+    click.echo(f"{state} SBOM {body['id']} for product {body['product']} of {slug}.")
+    _print_summary(body["summary"])
+    _print_diff(body["diff"])
+
+
+def _print_diff(diff: dict[str, Any]) -> None:
+    if diff.get("first"):
+        click.echo(
+            f"diff:              first SBOM of this product ({diff['added_count']} packages)"
+        )
+        return
+    click.echo(
+        f"diff:              +{diff['added_count']} added, -{diff['removed_count']} removed, "
+        f"~{diff['changed_count']} changed, {diff['unchanged_count']} unchanged"
+    )
+
+    def shown(versions: list[str | None]) -> str:
+        return ", ".join(v if v is not None else "(no version)" for v in versions)
+
+    for item in diff.get("added", []):
+        click.echo(f"  + {item['package']} {shown(item['versions'])}")
+    for item in diff.get("removed", []):
+        click.echo(f"  - {item['package']} {shown(item['versions'])}")
+    for item in diff.get("changed", []):
+        click.echo(f"  ~ {item['package']} {shown(item['from'])} -> {shown(item['to'])}")
+    if diff.get("truncated"):
+        click.echo("  (lists cut at 100 entries each)")

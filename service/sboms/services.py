@@ -1,0 +1,638 @@
+"""Storing SBOMs: products, uploads, their components, and the queries the pages need.
+
+Like every service here, these functions take the session and an Actor, write their audit
+event and leave the commit to the caller, so an upload lands whole or not at all. (Batch
+work that must commit per item, the GitHub import, lives in `github_import`.)
+
+`ingest` parses before it writes anything: an unreadable document raises SbomError with
+the session untouched. Components are written with bulk Core inserts (no ORM object per
+component) and packages with an insert-or-ignore on their unique key, so a 100,000
+component document stays within seconds and a few hundred MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from service.audit.services import Actor, record
+from service.companies.models import Company
+from service.sboms.diff import compute_diff, versions_by_package
+from service.sboms.models import (
+    IDENTITY_LENGTH,
+    KEY_LENGTH,
+    NAME_LENGTH,
+    PURL_LENGTH,
+    SOURCES,
+    VERSION_LENGTH,
+    BomToken,
+    Package,
+    Product,
+    Sbom,
+    SbomComponent,
+)
+from service.sboms.parsing import Component, ParsedSbom, ParseLimits, SbomError, parse_sbom
+
+PRODUCT_NAME_LENGTH = 200
+# Rows per bulk statement: large enough to amortize round trips, small enough to keep
+# memory flat and stay well inside every driver's parameter limits.
+CHUNK = 5000
+# Warnings kept in a stored summary; `warning_count` always has the full number.
+STORED_WARNINGS = 100
+
+
+class IngestError(SbomError):
+    """An upload that cannot be stored for a reason outside the document (bad product name).
+
+    A subclass of SbomError so callers handle both alike: nothing was stored.
+    """
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    sbom: Sbom
+    product: Product
+    created: bool  # False when the same bytes were already stored for this product
+    summary: dict[str, Any]
+    diff: dict[str, Any]
+
+
+# Products --------------------------------------------------------------------------------
+
+
+def normalize_product_name(name: str | None) -> str:
+    """The product name as stored, or IngestError saying what is wrong with it."""
+    cleaned = unicodedata.normalize("NFC", (name or "").strip())
+    if not cleaned:
+        raise IngestError(
+            "invalid_product", "The product needs a name (e.g. the repository or service name)."
+        )
+    if len(cleaned) > PRODUCT_NAME_LENGTH:
+        raise IngestError(
+            "invalid_product",
+            f"The product name is {len(cleaned)} characters long; the limit is "
+            f"{PRODUCT_NAME_LENGTH}.",
+            {"length": len(cleaned), "limit": PRODUCT_NAME_LENGTH},
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
+        raise IngestError(
+            "invalid_product", "The product name contains control characters; remove them."
+        )
+    return cleaned
+
+
+def find_product(session: Session, company: Company, name: str) -> Product | None:
+    return session.exec(
+        select(Product).where(Product.company_id == company.id, Product.name == name)
+    ).first()
+
+
+def product_by_id(session: Session, company: Company, product_id: int) -> Product | None:
+    return session.exec(
+        select(Product).where(Product.company_id == company.id, Product.id == product_id)
+    ).first()
+
+
+def product_by_uuid(session: Session, company: Company, uuid: str) -> Product | None:
+    return session.exec(
+        select(Product).where(Product.company_id == company.id, Product.uuid == uuid.lower())
+    ).first()
+
+
+def _get_or_create_product(session: Session, actor: Actor, company: Company, name: str) -> Product:
+    product = find_product(session, company, name)
+    if product is not None:
+        return product
+    try:
+        # A savepoint: if a concurrent upload created the same product first, the unique
+        # constraint fires here and we use theirs instead of failing the upload.
+        with session.begin_nested():
+            product = Product(company_id=company.id, name=name)
+            session.add(product)
+            session.flush()
+    except IntegrityError:
+        product = find_product(session, company, name)
+        if product is None:
+            raise
+        return product
+    record(session, actor, "product.created", company_id=company.id, obj=product, name=product.name)
+    return product
+
+
+# Ingest ----------------------------------------------------------------------------------
+
+
+def ingest(
+    session: Session,
+    actor: Actor,
+    company: Company,
+    product_name: str,
+    data: bytes,
+    *,
+    source: str,
+    filename: str | None = None,
+    project_version: str | None = None,
+    limits: ParseLimits | None = None,
+) -> IngestResult:
+    """Parse and store one SBOM for a product (created on first upload).
+
+    Raises SbomError (IngestError for a bad product name) before anything is written.
+    The same bytes uploaded again for the same product return the stored SBOM with
+    `created=False` and write nothing.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    name = normalize_product_name(product_name)
+    digest = hashlib.sha256(data).hexdigest()
+    product = find_product(session, company, name)
+    if product is not None:
+        existing = _sbom_by_digest(session, product, digest)
+        if existing is not None:
+            return IngestResult(existing, product, False, existing.summary, existing.diff)
+
+    parsed = parse_sbom(data, limits=limits or ParseLimits())
+
+    # Nothing above wrote anything; from here on the caller's transaction holds it all.
+    product = _get_or_create_product(session, actor, company, name)
+    previous = latest_sbom(session, product)
+    components = parsed.components
+    package_ids = upsert_packages(session, _packages_of(components))
+    current = versions_by_package((_identity(c), c.version) for c in components)
+    previous_versions = _package_versions(session, previous.id) if previous else None
+    diff = compute_diff(
+        previous_versions, current, previous_sbom_id=previous.id if previous else None
+    )
+    summary = stored_summary(parsed)
+    try:
+        with session.begin_nested():
+            sbom = Sbom(
+                product_id=product.id,
+                company_id=company.id,
+                content_sha256=digest,
+                format=parsed.format,
+                spec_version=clip(parsed.spec_version, 40) or "",
+                encoding=parsed.encoding,
+                source=source,
+                filename=clip(filename, 255),
+                project_version=clip(project_version, 255),
+                uploaded_by_user_id=actor.user_id,
+                uploaded_by_token_id=actor.token_id,
+                component_count=len(components),
+                summary=summary,
+                diff=diff,
+            )
+            session.add(sbom)
+            session.flush()
+    except IntegrityError:
+        # The same bytes were stored for this product by a concurrent request.
+        existing = _sbom_by_digest(session, product, digest)
+        if existing is None:
+            raise
+        return IngestResult(existing, product, False, existing.summary, existing.diff)
+    _insert_components(session, sbom.id, components, package_ids)
+    # Resolution (projects domain) runs in the background, queued in this transaction.
+    from service.projects.services import queue_resolution
+
+    queue_resolution(session, sbom)
+    record(
+        session,
+        actor,
+        "sbom.uploaded",
+        company_id=company.id,
+        obj=sbom,
+        product=product.name,
+        product_id=product.id,
+        source=source,
+        filename=sbom.filename,
+        sha256=digest,
+        components=len(components),
+        added=diff["added_count"],
+        removed=diff["removed_count"],
+        changed=diff["changed_count"],
+    )
+    return IngestResult(sbom, product, True, summary, diff)
+
+
+def stored_summary(parsed: ParsedSbom) -> dict[str, Any]:
+    """The parser's summary, with its warnings cut to a storable number."""
+    summary = parsed.summary()
+    warnings = summary.get("warnings") or []
+    summary["warning_count"] = len(warnings)
+    summary["warnings"] = warnings[:STORED_WARNINGS]
+    return summary
+
+
+def clip(value: str | None, length: int) -> str | None:
+    return value[:length] if value else value
+
+
+def _sbom_by_digest(session: Session, product: Product, digest: str) -> Sbom | None:
+    return session.exec(
+        select(Sbom).where(Sbom.product_id == product.id, Sbom.content_sha256 == digest)
+    ).first()
+
+
+def _identity(component: Component) -> str:
+    key = component.package_key
+    if key is not None and len(key) <= KEY_LENGTH:
+        return key
+    return component.identity[:IDENTITY_LENGTH]
+
+
+def _packages_of(components: Iterable[Component]) -> dict[str, tuple[str, str]]:
+    """key -> (ecosystem, name) for every component whose purl gave a storable key."""
+    packages: dict[str, tuple[str, str]] = {}
+    for component in components:
+        key = component.package_key
+        if key is None or key in packages or len(key) > KEY_LENGTH:
+            continue
+        kind, _, path = key.partition("/")
+        ecosystem = component.ecosystem or kind.removeprefix("pkg:")
+        packages[key] = (ecosystem[:40], unquote(path)[:NAME_LENGTH])
+    return packages
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _select_chunk(session: Session) -> int:
+    """How many values one `IN (...)` may carry on this connection."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return CHUNK
+    raw = connection.connection.dbapi_connection
+    getlimit = getattr(raw, "getlimit", None)
+    if getlimit is None:  # Python < 3.11: assume the historic default of 999
+        return 900
+    import sqlite3
+
+    return max(100, min(CHUNK, getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 10))
+
+
+def upsert_packages(session: Session, packages: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """Insert the packages not yet known (any company may have added them) -> key: id.
+
+    Insert-or-ignore on the unique key, so concurrent uploads of the same new package
+    both succeed; the ids are read back afterwards.
+    """
+    if not packages:
+        return {}
+    # Most packages of a real upload already exist: look first, insert only the rest.
+    ids = _package_ids(session, list(packages))
+    missing = [key for key in packages if key not in ids]
+    if not missing:
+        return ids
+    dialect = session.connection().dialect.name
+    for chunk in _chunks(missing, CHUNK):
+        if dialect == "postgresql":
+            _insert_packages_postgresql(session, chunk, packages)
+        else:
+            rows = [{"key": k, "ecosystem": packages[k][0], "name": packages[k][1]} for k in chunk]
+            session.exec(_insert_or_ignore(dialect), params=rows)
+    ids.update(_package_ids(session, missing))
+    return ids
+
+
+def _package_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # One array parameter instead of thousands of bound values in an IN list.
+        for chunk in _chunks(keys, CHUNK):
+            # A join, not `key = ANY(array)`: on a table without fresh statistics the
+            # planner may scan it once per array element.
+            found = connection.exec_driver_sql(
+                "SELECT p.key, p.id FROM packages AS p "
+                "JOIN unnest(%s::varchar[]) AS wanted(key) ON p.key = wanted.key",
+                (list(chunk),),
+            )
+            ids.update(dict(found.all()))
+        return ids
+    for chunk in _chunks(keys, _select_chunk(session)):
+        found = session.exec(select(Package.key, Package.id).where(col(Package.key).in_(chunk)))
+        ids.update(dict(found.all()))
+    return ids
+
+
+def _insert_or_ignore(dialect: str):
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - Tributary supports SQLite and PostgreSQL only
+        raise RuntimeError(f"unsupported database {dialect}")
+    return dialect_insert(Package.__table__).on_conflict_do_nothing(index_elements=["key"])
+
+
+def _insert_packages_postgresql(
+    session: Session, keys: Sequence[str], packages: dict[str, tuple[str, str]]
+) -> None:
+    # One statement per chunk with three array parameters: an executemany of the same
+    # insert costs a server round of work per row (about 4 s per 50,000 packages).
+    session.connection().exec_driver_sql(
+        "INSERT INTO packages (key, ecosystem, name) "
+        "SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[]) "
+        "ON CONFLICT (key) DO NOTHING",
+        (list(keys), [packages[k][0] for k in keys], [packages[k][1] for k in keys]),
+    )
+
+
+COMPONENT_COLUMNS = ("sbom_id", "package_id", "name", "version", "purl", "depth", "identity")
+
+
+def _component_rows(
+    sbom_id: int, components: Sequence[Component], package_ids: dict[str, int]
+) -> Iterator[tuple[Any, ...]]:
+    """(COMPONENT_COLUMNS..., hints) per component, values clipped to their columns."""
+    for component in components:
+        key = component.package_key
+        package_id = package_ids.get(key) if key else None
+        yield (
+            sbom_id,
+            package_id,
+            clip(component.name, NAME_LENGTH),
+            clip(component.version, VERSION_LENGTH),
+            clip(component.purls[0], PURL_LENGTH) if component.purls else None,
+            component.depth,
+            None if package_id else _identity(component),
+            [list(hint) for hint in component.hints],
+        )
+
+
+def _insert_components(
+    session: Session, sbom_id: int, components: Sequence[Component], package_ids: dict[str, int]
+) -> None:
+    rows = _component_rows(sbom_id, components, package_ids)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_components_postgresql(session, rows)
+        return
+    # SQLite: a plain executemany of tuples. SQLAlchemy's per-row parameter processing
+    # (insert(SbomComponent.__table__) with dicts) doubles the time of a 100,000-component
+    # upload. The JSON column gets its text.
+    columns = (*COMPONENT_COLUMNS, "hints")
+    statement = (
+        f"INSERT INTO {SbomComponent.__tablename__} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append((*row[:-1], json.dumps(row[-1]) if row[-1] else "[]"))
+        if len(batch) == CHUNK:
+            connection.exec_driver_sql(statement, batch)
+            batch = []
+    if batch:
+        connection.exec_driver_sql(statement, batch)
+
+
+def _copy_components_postgresql(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    # COPY is about ten times faster than a batched INSERT on PostgreSQL, and runs on the
+    # session's own connection, inside its transaction.
+    raw = session.connection().connection.dbapi_connection
+    columns = ", ".join((*COMPONENT_COLUMNS, "hints"))
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY sbom_components ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row((*row[:-1], json.dumps(row[-1])))
+
+
+def _package_versions(session: Session, sbom_id: int) -> dict[str, set[str | None]]:
+    """identity -> versions of one stored SBOM, in one query."""
+    query = (
+        select(func.coalesce(Package.key, SbomComponent.identity), SbomComponent.version)
+        .select_from(SbomComponent)
+        .outerjoin(Package, col(Package.id) == SbomComponent.package_id)
+        .where(SbomComponent.sbom_id == sbom_id)
+    )
+    return versions_by_package(session.exec(query))
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+def latest_sbom(session: Session, product: Product) -> Sbom | None:
+    return session.exec(
+        select(Sbom)
+        .where(Sbom.product_id == product.id, Sbom.company_id == product.company_id)
+        .order_by(col(Sbom.id).desc())
+        .limit(1)
+    ).first()
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    product: Product
+    latest: Sbom | None
+    sbom_count: int
+
+
+def products_of(session: Session, company: Company) -> list[ProductRow]:
+    """Every product of the company with its latest SBOM, by name."""
+    counts = (
+        select(
+            Sbom.product_id,
+            func.max(Sbom.id).label("latest_id"),
+            func.count(col(Sbom.id)).label("sboms"),
+        )
+        .where(Sbom.company_id == company.id)
+        .group_by(col(Sbom.product_id))
+        .subquery()
+    )
+    query = (
+        select(Product, Sbom, counts.c.sboms)
+        .outerjoin(counts, counts.c.product_id == Product.id)
+        .outerjoin(Sbom, col(Sbom.id) == counts.c.latest_id)
+        .where(Product.company_id == company.id)
+        .order_by(func.lower(Product.name), col(Product.id))
+    )
+    return [
+        ProductRow(product, latest, count or 0) for product, latest, count in session.exec(query)
+    ]
+
+
+def latest_sboms(session: Session, company: Company) -> list[Sbom]:
+    """The active inventory of each product: its most recent SBOM."""
+    return [row.latest for row in products_of(session, company) if row.latest is not None]
+
+
+def product_history(
+    session: Session, company: Company, product: Product, *, limit: int | None = None
+) -> list[Sbom]:
+    """The product's SBOMs, newest first."""
+    query = (
+        select(Sbom)
+        .where(Sbom.company_id == company.id, Sbom.product_id == product.id)
+        .order_by(col(Sbom.id).desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def sbom_of_product(
+    session: Session, company: Company, product: Product, sbom_id: int
+) -> Sbom | None:
+    return session.exec(
+        select(Sbom).where(
+            Sbom.id == sbom_id, Sbom.company_id == company.id, Sbom.product_id == product.id
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class InventoryFilters:
+    text: str | None = None  # substring of name, purl or package key
+    ecosystem: str | None = None
+    direct_only: bool = False
+    unresolved_only: bool = False  # components without a package (no readable purl)
+
+
+@dataclass(frozen=True)
+class InventoryLine:
+    name: str | None
+    version: str | None
+    purl: str | None
+    depth: int | None
+    package_key: str | None
+    ecosystem: str | None
+    identity: str | None
+    hints: list[Any]
+
+
+@dataclass(frozen=True)
+class InventoryPage:
+    lines: list[InventoryLine]
+    page: int
+    per_page: int
+    total: int
+    ecosystems: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def inventory(
+    session: Session,
+    sbom: Sbom,
+    page: int = 1,
+    per_page: int = 50,
+    filters: InventoryFilters | None = None,
+) -> InventoryPage:
+    """One page of an SBOM's components, ordered by package then version."""
+    filters = filters or InventoryFilters()
+    per_page = max(1, min(per_page, 500))
+    page = max(1, page)
+    base = (
+        select(SbomComponent, Package.key, Package.ecosystem)
+        .outerjoin(Package, col(Package.id) == SbomComponent.package_id)
+        .where(SbomComponent.sbom_id == sbom.id)
+    )
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        base = base.where(
+            or_(
+                func.lower(SbomComponent.name).like(pattern),
+                func.lower(SbomComponent.purl).like(pattern),
+                func.lower(Package.key).like(pattern),
+                func.lower(SbomComponent.identity).like(pattern),
+            )
+        )
+    if filters.ecosystem:
+        base = base.where(Package.ecosystem == filters.ecosystem)
+    if filters.direct_only:
+        base = base.where(SbomComponent.depth == 1)
+    if filters.unresolved_only:
+        base = base.where(col(SbomComponent.package_id).is_(None))
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(
+        base.order_by(
+            func.coalesce(Package.key, SbomComponent.identity),
+            col(SbomComponent.version),
+            col(SbomComponent.id),
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    lines = [
+        InventoryLine(
+            name=component.name,
+            version=component.version,
+            purl=component.purl,
+            depth=component.depth,
+            package_key=key,
+            ecosystem=ecosystem,
+            identity=component.identity,
+            hints=component.hints or [],
+        )
+        for component, key, ecosystem in rows
+    ]
+    ecosystems = session.exec(
+        select(Package.ecosystem, func.count())
+        .select_from(SbomComponent)
+        .join(Package, col(Package.id) == SbomComponent.package_id)
+        .where(SbomComponent.sbom_id == sbom.id)
+        .group_by(col(Package.ecosystem))
+        .order_by(func.count().desc(), col(Package.ecosystem))
+    ).all()
+    return InventoryPage(lines, page, per_page, total, [(e, n) for e, n in ecosystems])
+
+
+# Dependency-Track tokens -------------------------------------------------------------------
+
+
+def bom_token_for(session: Session, company: Company, sbom: Sbom) -> BomToken:
+    """The polling token of an upload; a repeated upload gets the token of the first."""
+    token = session.exec(
+        select(BomToken)
+        .where(BomToken.company_id == company.id, BomToken.sbom_id == sbom.id)
+        .order_by(col(BomToken.id))
+    ).first()
+    if token is None:
+        token = BomToken(company_id=company.id, sbom_id=sbom.id)
+        session.add(token)
+        session.flush()
+    return token
+
+
+# JSON shapes -----------------------------------------------------------------------------
+
+
+def product_json(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "name": product.name,
+        "uuid": product.uuid,
+        "created_at": product.created_at.isoformat(),
+    }
+
+
+def sbom_json(sbom: Sbom) -> dict[str, Any]:
+    return {
+        "id": sbom.id,
+        "product_id": sbom.product_id,
+        "created_at": sbom.created_at.isoformat(),
+        "sha256": sbom.content_sha256,
+        "format": sbom.format,
+        "spec_version": sbom.spec_version,
+        "encoding": sbom.encoding,
+        "source": sbom.source,
+        "filename": sbom.filename,
+        "project_version": sbom.project_version,
+        "components": sbom.component_count,
+        "summary": sbom.summary,
+        "diff": sbom.diff,
+    }

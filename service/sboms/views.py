@@ -1,0 +1,223 @@
+"""Product pages: the products list, uploads, a product's history and inventory, GitHub import.
+
+Reading needs any membership. Uploading needs the reviewer role or higher: an SBOM changes
+what the company's budget is split over, which is the reviewers' and owners' business,
+while viewers only read. Importing from GitHub acts on a linked organisation with the
+owner's GitHub token, so it needs the owner role (as linking the organisation does).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from service.accounts.auth import current_user
+from service.accounts.services import github_token
+from service.audit.services import Actor
+from service.companies.access import company_view
+from service.companies.models import Role
+from service.companies.services import linked_orgs
+from service.core.errors import size_text
+from service.core.services import get_github, get_secrets, get_settings
+from service.db import db_session
+from service.sboms import services
+from service.sboms.forms import GitHubImportForm, UploadForm
+from service.sboms.github_import import GitHubImportError, import_org
+from service.sboms.parsing import ParseLimits, SbomError
+
+bp = Blueprint("sboms", __name__)
+
+PER_PAGE = 50
+
+
+def upload_limits() -> ParseLimits:
+    """Parser limits for uploads: the configured size applies after decompression too."""
+    return ParseLimits(max_bytes=get_settings().max_upload_bytes)
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user().id)
+
+
+@bp.app_context_processor
+def _product_helpers() -> dict[str, Any]:
+    # Lets the company home show a products summary without the companies domain
+    # having to know about SBOMs.
+    return {"company_products": lambda company: services.products_of(db_session(), company)}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    limit = get_settings().max_upload_bytes
+    slug = (request.view_args or {}).get("slug")
+    return render_template(
+        "sboms/too_large.html",
+        limit=size_text(limit),
+        upload_url=url_for("sboms.upload", slug=slug) if slug else None,
+    ), 413
+
+
+# Products ----------------------------------------------------------------------------------
+
+
+@bp.get("/c/<slug>/products")
+@company_view()
+def products(slug: str):
+    session_db = db_session()
+    role = g.membership.role
+    orgs = linked_orgs(session_db, g.company) if role == Role.owner else []
+    import_form = GitHubImportForm()
+    import_form.org.choices = [org.org_login for org in orgs]
+    return render_template(
+        "sboms/products.html",
+        company=g.company,
+        rows=services.products_of(session_db, g.company),
+        can_upload=role.at_least(Role.reviewer),
+        import_form=import_form if orgs else None,
+    )
+
+
+@bp.get("/c/<slug>/products/<int:product_id>")
+@company_view()
+def product(slug: str, product_id: int):
+    session_db = db_session()
+    company = g.company
+    found = services.product_by_id(session_db, company, product_id)
+    if found is None:
+        abort(404)
+    history = services.product_history(session_db, company, found)
+    selected = history[0] if history else None
+    wanted = request.args.get("sbom", type=int)
+    if wanted is not None:
+        selected = services.sbom_of_product(session_db, company, found, wanted)
+        if selected is None:
+            abort(404)
+    filters = services.InventoryFilters(
+        text=(request.args.get("q") or "").strip() or None,
+        ecosystem=(request.args.get("ecosystem") or "").strip() or None,
+        direct_only=request.args.get("direct") == "1",
+        unresolved_only=request.args.get("unresolved") == "1",
+    )
+    page = (
+        services.inventory(
+            session_db,
+            selected,
+            page=request.args.get("page", 1, type=int),
+            per_page=PER_PAGE,
+            filters=filters,
+        )
+        if selected
+        else None
+    )
+    # Only these travel to the pager's links (anything else could clash with url_for).
+    query = {
+        k: v
+        for k, v in request.args.items()
+        if k in ("q", "ecosystem", "direct", "unresolved", "sbom") and v
+    }
+    return render_template(
+        "sboms/product.html",
+        query=query,
+        company=company,
+        product=found,
+        history=history,
+        selected=selected,
+        latest=history[0] if history else None,
+        inventory=page,
+        filters=filters,
+        can_upload=g.membership.role.at_least(Role.reviewer),
+    )
+
+
+# Upload --------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileResult:
+    filename: str
+    result: services.IngestResult | None = None
+    error: SbomError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@bp.route("/c/<slug>/products/upload", methods=["GET", "POST"])
+@company_view(Role.reviewer)
+def upload(slug: str):
+    form = UploadForm(product=request.args.get("product", ""))
+    results: list[FileResult] = []
+    if form.validate_on_submit():
+        files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+        if not files:
+            form.files.errors = ["Choose at least one SBOM file."]
+        for storage in files:
+            results.append(_store(storage, form.product.data, form.version.data))
+    status = 400 if (results and not any(r.ok for r in results)) else 200
+    return render_template(
+        "sboms/upload.html",
+        company=g.company,
+        form=form,
+        results=results,
+        product_names=[row.product.name for row in services.products_of(db_session(), g.company)],
+        limit=size_text(get_settings().max_upload_bytes),
+    ), status
+
+
+def _store(storage: FileStorage, product_name: str, version: str | None) -> FileResult:
+    """Store one uploaded file in its own transaction: a bad file never blocks the others."""
+    filename = os.path.basename((storage.filename or "upload").replace("\\", "/"))[:255]
+    session_db = db_session()
+    try:
+        result = services.ingest(
+            session_db,
+            _actor(),
+            g.company,
+            product_name,
+            storage.read(),
+            source="web",
+            filename=filename,
+            project_version=(version or "").strip() or None,
+            limits=upload_limits(),
+        )
+        session_db.commit()
+    except SbomError as exc:
+        session_db.rollback()
+        return FileResult(filename, error=exc)
+    return FileResult(filename, result=result)
+
+
+# GitHub import ---------------------------------------------------------------------------------
+
+
+@bp.post("/c/<slug>/products/import-github")
+@company_view(Role.owner)
+def import_github(slug: str):
+    session_db = db_session()
+    form = GitHubImportForm()
+    form.org.choices = [org.org_login for org in linked_orgs(session_db, g.company)]
+    report, error = None, None
+    if not form.validate_on_submit():
+        error = "Choose one of the company's linked GitHub organisations."
+    else:
+        try:
+            report = import_org(
+                session_db,
+                _actor(),
+                g.company,
+                form.org.data,
+                github=get_github(),
+                token=github_token(current_user(), get_secrets()),
+                limits=upload_limits(),
+            )
+        except GitHubImportError as exc:
+            error = exc.message
+    return render_template(
+        "sboms/github_import.html", company=g.company, report=report, error=error
+    ), (400 if error else 200)
