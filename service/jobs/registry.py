@@ -1,0 +1,65 @@
+"""Domains declare their background work here by decorator; the scheduler runs it.
+
+`@task("kind")` marks a function run from the queue: fn(payload, now).
+`@periodic("id", cron={...})` marks a function run on a schedule: fn(now).
+Both run inside an application context and open their own transactions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+JOB_MODULES = (
+    "service.sboms.jobs",
+    "service.projects.jobs",
+    "service.risk.jobs",
+    "service.allocation.jobs",
+    "service.pledges.jobs",
+    "service.notifications.jobs",
+)
+
+TaskHandler = Callable[[dict[str, Any], datetime], None]
+PeriodicHandler = Callable[[datetime], None]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    id: str
+    func: PeriodicHandler
+    cron: dict[str, Any]
+    description: str
+
+
+TASKS: dict[str, TaskHandler] = {}
+PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def task(kind: str) -> Callable[[TaskHandler], TaskHandler]:
+    def register(func: TaskHandler) -> TaskHandler:
+        TASKS[kind] = func
+        return func
+
+    return register
+
+
+def periodic(job_id: str, *, cron: dict[str, Any]) -> Callable[[PeriodicHandler], PeriodicHandler]:
+    def register(func: PeriodicHandler) -> PeriodicHandler:
+        description = (func.__doc__ or job_id).strip().splitlines()[0]
+        PERIODIC[job_id] = PeriodicJob(job_id, func, cron, description)
+        return func
+
+    return register
+
+
+def load_job_modules() -> None:
+    """Import every domain's jobs module that exists, registering its work."""
+    for module in JOB_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
