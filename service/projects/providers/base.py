@@ -87,6 +87,7 @@ class PackageMetadata:
     repository_url: str | None = None
     repository_provenance: str | None = None  # "attested", "metadata", "go_origin", "purl"
     homepage: str | None = None
+    description: str | None = None  # one line, as the source gives it (shown escaped)
     maintainers: tuple[Person, ...] = ()
     contributors: tuple[Person, ...] = ()
     funding: tuple[FundingChannel, ...] = ()
@@ -118,6 +119,7 @@ class PackageMetadata:
             "repository_url": self.repository_url,
             "repository_provenance": self.repository_provenance,
             "homepage": self.homepage,
+            "description": self.description,
             "maintainers": [p.to_dict() for p in self.maintainers],
             "contributors": [p.to_dict() for p in self.contributors],
             "funding": [c.to_dict() for c in self.funding],
@@ -146,6 +148,7 @@ class PackageMetadata:
             repository_url=data.get("repository_url"),
             repository_provenance=data.get("repository_provenance"),
             homepage=data.get("homepage"),
+            description=data.get("description"),
             maintainers=tuple(Person.from_dict(p) for p in data.get("maintainers") or ()),
             contributors=tuple(Person.from_dict(p) for p in data.get("contributors") or ()),
             funding=tuple(FundingChannel.from_dict(c) for c in data.get("funding") or ()),
@@ -445,6 +448,15 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     return None
+
+
+def short_text(value: Any, limit: int = 500) -> str | None:
+    """A one-line description cut to ``limit`` characters, else None."""
+    text = as_str(value)
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def web_url(value: Any) -> str | None:

@@ -38,6 +38,7 @@ from service.projects.providers.base import (
     as_str,
     merge_funding,
     parse_time,
+    short_text,
     web_url,
 )
 from service.projects.urls import RepoRef
@@ -111,6 +112,7 @@ class GitHubProvider(BaseProvider):
                 repository_url=repo_ref.url,
                 repository_provenance="repository",
                 homepage=web_url(data.get("homepage")),
+                description=short_text(data.get("description")),
                 contributors=tuple(contributors or ()),
                 contributors_count=len(contributors) if contributors is not None else None,
                 funding=merge_funding(channels, json_channels),

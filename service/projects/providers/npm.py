@@ -24,6 +24,7 @@ from service.projects.providers.base import (
     as_str,
     merge_funding,
     parse_time,
+    short_text,
     web_url,
 )
 
@@ -99,6 +100,7 @@ class NpmProvider(BaseProvider):
             repository_url=repo.url if repo else None,
             repository_provenance="metadata" if repo else None,
             homepage=web_url(data.get("homepage")) or base.homepage,
+            description=short_text(data.get("description")) or base.description,
             maintainers=tuple(maintainers),
             funding=funding,
             latest_version=latest,
@@ -122,6 +124,7 @@ class NpmProvider(BaseProvider):
             repository_url=repo.url if repo else None,
             repository_provenance="metadata" if repo else None,
             homepage=web_url(manifest.get("homepage")),
+            description=short_text(manifest.get("description")),
             maintainers=tuple(maintainers),
             funding=merge_funding(funding_channels(manifest.get("funding"))),
             latest_version=as_str(manifest.get("version")),

@@ -23,6 +23,7 @@ from service.projects.providers.base import (
     as_str,
     merge_funding,
     parse_time,
+    short_text,
     web_url,
 )
 
@@ -129,6 +130,7 @@ class PyPIProvider(BaseProvider):
             repository_url=repo.url if repo else None,
             repository_provenance="metadata" if repo else None,
             homepage=homepage,
+            description=short_text(info.get("summary")),
             maintainers=tuple(maintainers),
             funding=merge_funding(funding),
             latest_version=version,

@@ -1,0 +1,177 @@
+"""Benchmark resolution: 2,000 distinct packages (npm, PyPI, Maven, Cargo) through the real
+resolution service into a fresh SQLite database, against the fake registries with 50 ms of
+latency per request (every source on its own port, so the per-host limit of 4 applies to
+each source as it would to the real hosts).
+
+Three runs of each stage, with a controlled clock:
+
+1. first run — empty cache;
+2. again within the TTL — every answer comes from the shared cache;
+3. with the clock moved past the TTL (8 days) — conditional requests, answered 304.
+
+Stage A resolves packages to repositories with the package sources (registries, and
+deps.dev / ecosyste.ms only where no repository is known — never, in this catalogue).
+Stage B reads the 2,000 repositories through the GitHub API (repository, FUNDING.yml,
+funding.json, contributors), as resolution does after linking; it is measured on its own
+because GitHub's rate limit (5,000 requests an hour with a token) — not latency — is what
+bounds it in production.
+
+The fake registries run in a child process so their request handling does not share this
+process's interpreter.  Peak memory is this process's peak RSS.
+
+    .venv/bin/python scripts/bench_resolve.py [--packages 2000] [--latency 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+KINDS = {"pypi", "npm", "maven", "cargo"}
+PACKAGE_SOURCES = ("pypi", "npm", "maven", "crates", "depsdev", "ecosystems")
+
+
+def catalogue(count: int):
+    from tests.fakes.registries import synthetic_catalogue
+
+    # synthetic_catalogue spreads over seven ecosystems; keep the four benchmarked ones.
+    packages, repos = synthetic_catalogue(count * 7 // 4 + 7)
+    chosen = [p for p in packages if p.purl_type in KINDS][:count]
+    wanted = {p.repo for p in chosen}
+    return chosen, [r for r in repos if r.key in wanted]
+
+
+def serve(connection, count: int, latency: float) -> None:
+    """Child process: run the fake registries and answer the parent's commands."""
+    from tests.fakes import registries
+
+    # Keep connections alive, as the real registries do (werkzeug defaults to HTTP/1.0,
+    # one TCP connection and one server thread per request).
+    registries._QuietHandler.protocol_version = "HTTP/1.1"
+    start_fake_registries = registries.start_fake_registries
+    packages, repos = catalogue(count)
+    fake = start_fake_registries(
+        packages=packages, repos=repos, latency=latency, separate_ports=True
+    )
+    connection.send((fake.base_urls, [p.purl for p in packages]))
+    while True:
+        command = connection.recv()
+        if command == "counts":
+            connection.send(fake.counts())
+        elif command == "reset":
+            fake.app.reset_counts()
+            connection.send(True)
+        else:
+            fake.stop()
+            connection.send(True)
+            return
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--stages", default="AB", help="which stages to run (A, B or AB)")
+    args = parser.parse_args(argv)
+
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.Process(target=serve, args=(child, args.packages, args.latency))
+    server.start()
+    base_urls, purls = parent.recv()
+
+    def fake(command: str):
+        parent.send(command)
+        return parent.recv()
+
+    from service.app import create_app
+    from service.core.clock import utcnow
+    from service.projects import services
+    from service.projects.models import PackageResolution
+    from service.projects.sources import app_providers
+    from service.sboms.services import upsert_packages
+
+    tmp = tempfile.mkdtemp(prefix="tributary-bench-")
+    app = create_app(
+        {
+            "env": "development",
+            "database_url": f"sqlite:///{tmp}/bench.db",
+            "instance_path": tmp,
+            "registry_base_urls": base_urls,
+            "outbound_allow_hosts": ["127.0.0.1"],
+        }
+    )
+    rows = []
+    with app.app_context():
+        database = app.extensions["tributary.db"]
+        database.upgrade()
+        with database.transaction() as session:
+            ids = list(
+                upsert_packages(
+                    session,
+                    {p: (p.split("/")[0][4:], p.split("/", 1)[1]) for p in purls},
+                ).values()
+            )
+        providers = app_providers(app)
+        package_providers = {k: v for k, v in providers.items() if k in PACKAGE_SOURCES}
+        start = utcnow()
+        runs = [
+            ("first run", start),
+            ("again within the TTL", start + timedelta(hours=1)),
+            ("after the TTL (+8 days)", start + timedelta(days=8)),
+        ]
+        stages = [
+            ("A: package → repository", package_providers),
+            ("B: repository facts (GitHub API)", providers),
+        ]
+        for stage, chosen in [s for s in stages if s[0][0] in args.stages]:
+            for label, now in runs:
+                fake("reset")
+                began = time.perf_counter()
+                report = services.run_resolution(database, ids, now=now, providers=chosen)
+                seconds = time.perf_counter() - began
+                counts = fake("counts")
+                if stage.startswith("B"):
+                    counts = {"github": counts.get("github", 0)}
+                rows.append((stage, label, seconds, counts, report, peak_rss_mb()))
+        with database.transaction() as session:
+            from sqlmodel import func, select
+
+            resolved = session.exec(
+                select(func.count()).where(PackageResolution.status == "resolved")
+            ).one()
+    fake("stop")
+    server.join(timeout=10)
+
+    print(f"{len(ids)} packages, {args.latency * 1000:.0f} ms latency per request, ")
+    print(
+        f"per-host limit {app.extensions['tributary.settings'].outbound_per_host_limit}, "
+        f"{app.extensions['tributary.settings'].resolution_workers} workers; "
+        f"{resolved} resolved to a project.\n"
+    )
+    print("| stage | run | wall time | requests (per source) | per package | peak RSS |")
+    print("|---|---|---:|---|---:|---:|")
+    for stage, label, seconds, counts, _report, rss in rows:
+        total = sum(counts.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+        print(
+            f"| {stage} | {label} | {seconds:.1f} s | {total} ({detail}) | "
+            f"{total / len(ids):.2f} | {rss:.0f} MB |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,886 @@
+"""Resolution: package → source repository (project) → people and funding channels.
+
+For every package the sources are tried cheapest first, and every answer is recorded
+with its source and time:
+
+1. the purl itself when its type names a repository (``pkg:github/o/r``,
+   ``pkg:golang/github.com/o/r``) — no request;
+2. the SBOM's own hints (external references of type vcs / website / distribution,
+   SPDX ``downloadLocation`` / ``sourceInfo``) — no request; only known forges count,
+   and a hint aimed at a private or local address is recorded as blocked;
+3. the shared metadata cache, then the package's registry (PyPI, npm, crates, RubyGems,
+   Maven, NuGet, Go) — asked for every package it covers, because it is also where the
+   people who can publish, funding links and release dates come from; within the TTL
+   the cache answers and nothing is sent, after it the request is conditional;
+4. only when no repository is known yet: deps.dev, then ecosyste.ms (batched, 100 a
+   request);
+5. the repository itself through the GitHub API (archived, pushed_at, owner type,
+   FUNDING.yml, funding.json, top contributors), once per project, cached the same way.
+
+Which link wins when sources disagree: the purl, then the registry (what the publisher
+declared, shared by everyone), then the SBOM hint (what one uploading company asserts),
+then deps.dev, then ecosyste.ms.  Claims made by maintainers sit above all of these.
+
+Fetching happens on a thread pool; the outbound client's per-host limit is what bounds
+concurrency.  Every database write happens on the calling thread, in batches, each
+batch its own transaction, so progress is visible while a run goes on and a crash loses
+at most one batch.  Outside failures never raise: they end up on the package
+(``status=error`` with the reason) and are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import String, cast, delete, func, insert
+from sqlmodel import Session, col, select
+
+from service.db import Database
+from service.projects import cache
+from service.projects.cache import Action
+from service.projects.funding import FundingChannel as ParsedChannel
+from service.projects.models import (
+    FundingChannel,
+    Maintainer,
+    MetadataCacheEntry,
+    PackageResolution,
+    Project,
+    ResolutionStatus,
+    as_utc,
+)
+from service.projects.providers import PackageMetadata, Provider, ProviderResult
+from service.projects.providers.base import parse_package_key
+from service.projects.providers.golang import GoProvider
+from service.projects.providers.offline import OfflineProvider
+from service.projects.urls import RepoRef, is_forbidden_host, normalize_repo_url
+from service.sboms.models import Package, SbomComponent
+
+log = logging.getLogger(__name__)
+
+REGISTRY_SOURCES = {
+    "pypi": "pypi",
+    "npm": "npm",
+    "cargo": "crates",
+    "gem": "rubygems",
+    "maven": "maven",
+    "nuget": "nuget",
+    "golang": "go",
+}
+FALLBACK_SOURCES = ("depsdev", "ecosystems")
+PACKAGE_SOURCES = (*sorted(set(REGISTRY_SOURCES.values())), *FALLBACK_SOURCES)
+# Link precedence: lower wins.
+LINK_RANK = {"purl": 0, "registry": 1, "sbom": 2, "depsdev": 3, "ecosystems": 4}
+HINT_ORDER = {"vcs": 0, "source-info": 1, "distribution": 2, "website": 3}
+PURL_FORGES = {"github": "github.com", "bitbucket": "bitbucket.org"}
+ECOSYSTEMS_BATCH = 100
+FLUSH_EVERY = 250
+MAX_MAINTAINERS = 50
+MAX_REASON = 500
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ResolutionReport:
+    """What one run did."""
+
+    packages: int = 0
+    resolved: int = 0
+    unresolved: int = 0
+    errors: int = 0
+    projects: int = 0
+    repositories: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "packages": self.packages,
+            "resolved": self.resolved,
+            "unresolved": self.unresolved,
+            "errors": self.errors,
+            "projects": self.projects,
+            "repositories": self.repositories,
+            "requests": dict(self.requests),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Work:
+    """One package moving through the sources."""
+
+    id: int
+    key: str
+    type: str | None
+    previous: PackageResolution | None
+    purl_link: RepoRef | None = None
+    hint_link: RepoRef | None = None
+    links: dict[str, RepoRef] = field(default_factory=dict)  # "registry"/"depsdev"… → repo
+    link_source_name: dict[str, str] = field(default_factory=dict)  # "registry" → "npm"
+    notes: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    transient: bool = False
+    retry_at: datetime | None = None
+    changed: bool = False  # a source said something new: the project's data is recomputed
+    done: bool = False
+
+    def best_link(self) -> tuple[RepoRef | None, str | None]:
+        candidates = dict(self.links)
+        if self.purl_link:
+            candidates["purl"] = self.purl_link
+        if self.hint_link:
+            candidates["sbom"] = self.hint_link
+        if not candidates:
+            return None, None
+        kind = min(candidates, key=lambda k: LINK_RANK[k])
+        return candidates[kind], self.link_source_name.get(kind, kind)
+
+
+def purl_repository(key: str) -> RepoRef | None:
+    """The repository a purl names by itself (GitHub/Bitbucket types, Go module paths)."""
+    try:
+        ref = parse_package_key(key)
+    except ValueError:
+        return None
+    if ref.type in PURL_FORGES and ref.namespace and "/" not in ref.namespace:
+        return normalize_repo_url(f"https://{PURL_FORGES[ref.type]}/{ref.namespace}/{ref.name}")
+    if ref.type == "golang":
+        return GoProvider.direct_repo(ref.full_name)
+    return None
+
+
+def hint_repository(hints: Iterable[Sequence[str]]) -> tuple[RepoRef | None, list[str]]:
+    """The best repository among SBOM hints, and notes about refused ones."""
+    notes: list[str] = []
+    ordered = sorted(
+        (
+            (HINT_ORDER.get(str(h[0]), 9), str(h[1]))
+            for h in hints
+            if isinstance(h, list | tuple) and len(h) == 2 and isinstance(h[1], str)
+        ),
+        key=lambda pair: pair[0],
+    )
+    for _rank, url in ordered:
+        repo = normalize_repo_url(url)
+        if repo is not None:
+            return repo, notes
+        if _points_inside(url):
+            note = "sbom: a hint points to a private or local address (blocked, not fetched)"
+            if note not in notes:
+                notes.append(note)
+    return None, notes
+
+
+_SCP_HOST = re.compile(r"^[A-Za-z0-9._-]+@([A-Za-z0-9.\[\]:-]+?):(?!//)")
+
+
+def _points_inside(url: str) -> bool:
+    """Whether a repository-looking URL aims at a private, loopback or local host."""
+    text = url.strip()
+    for prefix in ("git+", "scm:git:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+    if "://" in text:
+        if text.split("://", 1)[0].lower() not in {"http", "https", "git", "ssh"}:
+            return False
+        try:
+            host = urlsplit(text).hostname
+        except ValueError:
+            return False
+    else:
+        match = _SCP_HOST.match(text)
+        host = match.group(1) if match else None
+    return bool(host) and is_forbidden_host(host)
+
+
+def _note(source: str, reason: str) -> str:
+    if reason in cache.NOT_FOUND_REASONS and reason.startswith(("blocked", "invalid_url")):
+        return f"{source}: {reason} (refused, not fetched)"
+    if reason in cache.NOT_FOUND_REASONS:
+        return f"{source}: not found ({reason})"
+    return f"{source}: {reason}"
+
+
+class Resolver:
+    """Runs resolution for a set of packages (see the module docstring)."""
+
+    def __init__(
+        self,
+        database: Database,
+        providers: Mapping[str, Provider],
+        *,
+        now: datetime,
+        ttl: timedelta,
+        workers: int = 32,
+        retry_now: bool = False,
+        progress: Progress | None = None,
+        github_host: str | None = None,
+    ) -> None:
+        self.database = database
+        self.providers = dict(providers)
+        self.now = now
+        self.ttl = ttl
+        self.workers = max(1, workers)
+        self.retry_now = retry_now
+        self.progress = progress
+        github = self.providers.get("github")
+        self.github_host = github_host or getattr(github, "web_host", None) or "github.com"
+        self.report = ResolutionReport()
+        self._cache_rows: dict[tuple[str, str], cache.CacheRow] = {}
+        self._dirty_cache: dict[tuple[str, str], cache.CacheRow] = {}
+        self._finished: list[_Work] = []
+        self._projects: dict[str, int] = {}
+        self._touched_projects: set[str] = set()  # whose data must be recomputed
+        self._refreshed: set[str] = set()
+        self._repos_seen: set[str] = set()
+        self._pending: dict[Future, tuple[str, Any]] = {}
+        self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self._ecosystems_queue: list[_Work] = []
+
+    # -- entry point -------------------------------------------------------------------
+
+    def run(self, package_ids: Iterable[int]) -> ResolutionReport:
+        started = time.monotonic()
+        ids = list(dict.fromkeys(package_ids))
+        self.report.packages = len(ids)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="resolve") as pool:
+            self._pool = pool
+            for chunk in cache._chunks(ids, 2000):
+                self._start(self._load(chunk))
+                self._drain()
+            self._flush()
+        self._refresh_projects()
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    # -- loading -----------------------------------------------------------------------
+
+    def _load(self, ids: Sequence[int]) -> list[_Work]:
+        with self.database.transaction() as session:
+            packages = session.exec(
+                select(Package.id, Package.key).where(col(Package.id).in_(ids))
+            ).all()
+            previous = {
+                r.package_id: r
+                for r in session.exec(
+                    select(PackageResolution).where(col(PackageResolution.package_id).in_(ids))
+                )
+            }
+            hints: dict[int, list[list[str]]] = defaultdict(list)
+            rows = session.exec(
+                select(SbomComponent.package_id, SbomComponent.hints).where(
+                    col(SbomComponent.package_id).in_(ids),
+                    cast(SbomComponent.hints, String) != "[]",
+                )
+            )
+            for package_id, hint_list in rows:
+                for hint in hint_list or []:
+                    if hint not in hints[package_id]:
+                        hints[package_id].append(hint)
+            keys = [key for _id, key in packages]
+            self._cache_rows.update(cache.load_keys(session, keys, PACKAGE_SOURCES))
+            session.expunge_all()
+        work = []
+        for package_id, key in packages:
+            try:
+                kind = parse_package_key(key).type
+            except ValueError:
+                kind = None
+            item = _Work(package_id, key, kind, previous.get(package_id))
+            item.purl_link = purl_repository(key)
+            item.hint_link, notes = hint_repository(hints.get(package_id, []))
+            item.notes.extend(notes)
+            work.append(item)
+        return work
+
+    # -- the pipeline ------------------------------------------------------------------
+
+    def _start(self, items: list[_Work]) -> None:
+        by_source: dict[str, list[_Work]] = defaultdict(list)
+        for item in items:
+            source = REGISTRY_SOURCES.get(item.type or "")
+            provider = self.providers.get(source) if source else None
+            if provider is None or not provider.supports(item.key):
+                if isinstance(provider, OfflineProvider):
+                    item.asked.append(source)
+                    item.notes.append(_note(source, "not_in_snapshot"))
+                self._after_registry(item)
+                continue
+            by_source[source].append(item)
+        # Round-robin over sources so every host is busy from the first moment.
+        queues = [list(reversed(q)) for q in by_source.values()]
+        while queues:
+            for waiting in list(queues):
+                item = waiting.pop()
+                self._ask(item, by_source_name(item), "registry")
+                if not waiting:
+                    queues.remove(waiting)
+
+    def _ask(self, item: _Work, source: str, stage: str) -> None:
+        """Use the cache or ask `source` about the package; continue when answered."""
+        provider = self.providers[source]
+        entry = self._cache_rows.get((source, item.key))
+        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        item.asked.append(source)
+        if decision.action is Action.fresh:
+            self._use(item, source, stage, cache.metadata_of(entry), None)
+            return
+        if decision.action is Action.wait:
+            self._use(item, source, stage, cache.metadata_of(entry), entry)
+            return
+        self._submit(
+            ("package", (item, source, stage)), _safe_fetch, provider, item.key, decision.cached
+        )
+
+    def _submit(self, tag: tuple[str, Any], fn: Callable[..., Any], *args: Any) -> None:
+        future = self._pool.submit(fn, *args)
+        self._pending[future] = tag
+        future.add_done_callback(self._completed.put)
+
+    def _use(
+        self,
+        item: _Work,
+        source: str,
+        stage: str,
+        metadata: PackageMetadata | None,
+        failed: cache.CacheRow | None,
+    ) -> None:
+        """Take one source's (cached or fresh) answer into the package's state."""
+        if failed is not None and failed.status != "ok":
+            item.notes.append(_note(source, failed.error or "failed"))
+            if failed.status == "error":
+                item.transient = True
+            retry = as_utc(failed.next_attempt_at)
+            if retry and (item.retry_at is None or retry < item.retry_at):
+                item.retry_at = retry
+        if metadata is not None:
+            repo = metadata.repository
+            if repo is not None:
+                item.links[stage] = repo
+                item.link_source_name[stage] = source
+        self._advance(item, stage)
+
+    def _on_package_result(self, item: _Work, source: str, stage: str, result: ProviderResult):
+        entry = cache.apply_result(
+            self._cache_rows.get((source, item.key)), result, self.now, self.ttl
+        )
+        self._remember(entry)
+        if result.metadata is not None and not result.not_modified:
+            item.changed = True
+        for warning in result.warnings:
+            if "blocked" in warning:
+                item.notes.append(f"{source}: {warning} (refused, not fetched)")
+        # A failure keeps the last good answer: a stale link beats none.
+        failed = entry if entry.status != "ok" else None
+        self._use(item, source, stage, cache.metadata_of(entry), failed)
+
+    def _advance(self, item: _Work, stage: str) -> None:
+        """After a stage: finish when a repository is known, else try the next source."""
+        if stage == "registry":
+            self._after_registry(item)
+        elif stage == "depsdev":
+            self._after_depsdev(item)
+        else:
+            self._finish(item)
+
+    def _after_registry(self, item: _Work) -> None:
+        if item.best_link()[0] is not None:
+            self._finish(item)
+            return
+        provider = self.providers.get("depsdev")
+        if provider is not None and provider.supports(item.key):
+            self._ask(item, "depsdev", "depsdev")
+            return
+        self._after_depsdev(item)
+
+    def _after_depsdev(self, item: _Work) -> None:
+        if item.best_link()[0] is not None:
+            self._finish(item)
+            return
+        provider = self.providers.get("ecosystems")
+        if provider is None or not provider.supports(item.key):
+            self._finish(item)
+            return
+        entry = self._cache_rows.get(("ecosystems", item.key))
+        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        item.asked.append("ecosystems")
+        if decision.action is not Action.fetch:
+            failed = entry if decision.action is Action.wait else None
+            self._use(item, "ecosystems", "ecosystems", cache.metadata_of(entry), failed)
+            return
+        self._ecosystems_queue.append(item)
+        if len(self._ecosystems_queue) >= ECOSYSTEMS_BATCH:
+            self._submit_ecosystems()
+
+    def _submit_ecosystems(self) -> None:
+        batch, self._ecosystems_queue = (
+            self._ecosystems_queue[:ECOSYSTEMS_BATCH],
+            self._ecosystems_queue[ECOSYSTEMS_BATCH:],
+        )
+        if not batch:
+            return
+        provider = self.providers["ecosystems"]
+        self._submit(("ecosystems", batch), _safe_batch, provider, [i.key for i in batch])
+
+    def _finish(self, item: _Work) -> None:
+        if item.done:
+            return
+        item.done = True
+        self._finished.append(item)
+        repo, _source = item.best_link()
+        if repo is not None:
+            previous = item.previous
+            if item.changed or previous is None or previous.status != "resolved":
+                self._touched_projects.add(repo.key)
+            self._ask_repository(repo)
+        if len(self._finished) >= FLUSH_EVERY:
+            self._flush()
+
+    def _ask_repository(self, repo: RepoRef) -> None:
+        if repo.key in self._repos_seen:
+            return
+        self._repos_seen.add(repo.key)
+        provider = self.providers.get("github")
+        if provider is None or repo.host != self.github_host or "/" in repo.owner:
+            return
+        key = f"pkg:github/{repo.owner}/{repo.name}"
+        if ("github", key) not in self._cache_rows:
+            with self.database.transaction() as session:
+                self._cache_rows.update(cache.load(session, [("github", key)]))
+                session.expunge_all()
+        entry = self._cache_rows.get(("github", key))
+        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        if decision.action is not Action.fetch:
+            return
+        self._submit(("repository", (repo, key)), _safe_fetch, provider, key, decision.cached)
+
+    def _drain(self) -> None:
+        """Handle answers as they arrive (on this thread) until nothing is left to ask."""
+        while True:
+            if not self._pending:
+                if not self._ecosystems_queue:
+                    return
+                self._submit_ecosystems()
+                continue
+            future = self._completed.get()
+            kind, payload = self._pending.pop(future)
+            result = future.result()
+            if kind == "package":
+                item, source, stage = payload
+                self._on_package_result(item, source, stage, result)
+            elif kind == "ecosystems":
+                for item in payload:
+                    self._on_package_result(item, "ecosystems", "ecosystems", result[item.key])
+            else:
+                repo, key = payload
+                entry = cache.apply_result(
+                    self._cache_rows.get(("github", key)), result, self.now, self.ttl
+                )
+                self._remember(entry)
+                self.report.repositories += 1
+                if not result.not_modified:
+                    self._touched_projects.add(repo.key)
+
+    def _remember(self, entry: cache.CacheRow) -> None:
+        pair = (entry.source, entry.key)
+        self._cache_rows[pair] = entry
+        self._dirty_cache[pair] = entry
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        finished, self._finished = self._finished, []
+        dirty, self._dirty_cache = self._dirty_cache, {}
+        if not finished and not dirty:
+            return
+        with self.database.transaction() as session:
+            upsert_cache(session, list(dirty.values()))
+            links = {repo.key: repo for item in finished for repo in [item.best_link()[0]] if repo}
+            self._projects.update(
+                ensure_projects(session, links.values(), self.github_host, self.now)
+            )
+            rows = [self._resolution_row(item) for item in finished]
+            _upsert_resolutions(session, rows)
+        for item, row in zip(finished, rows, strict=True):
+            repo = item.best_link()[0]
+            previous = item.previous
+            if repo is not None and (previous is None or previous.project_id != row["project_id"]):
+                self._touched_projects.add(repo.key)
+        # Recompute what is known about the projects touched so far while fetches go on;
+        # a project touched again later (its repository answered) is recomputed again.
+        self._refresh_projects()
+        if finished and self.progress is not None:
+            self.progress(len(finished))
+
+    def _resolution_row(self, item: _Work) -> dict[str, Any]:
+        repo, source = item.best_link()
+        previous = item.previous
+        attempts = previous.attempts if previous else 0
+        if repo is not None:
+            status = ResolutionStatus.resolved
+            attempts = 0
+            self.report.resolved += 1
+        elif item.transient:
+            status = ResolutionStatus.error
+            attempts += 1
+            self.report.errors += 1
+        else:
+            status = ResolutionStatus.unresolved
+            attempts = 0
+            self.report.unresolved += 1
+        notes = list(dict.fromkeys(item.notes))
+        if repo is None and not item.transient:
+            asked = list(dict.fromkeys(item.asked))
+            if not asked:
+                notes.insert(0, f"no metadata source for {item.type or 'these'} packages")
+            else:
+                answered = [s for s in asked if not any(n.startswith(f"{s}:") for n in notes)]
+                if answered:
+                    notes.insert(0, "no repository link from " + ", ".join(answered))
+        reason = "; ".join(notes)[:MAX_REASON] or None
+        retry = self.now + self.ttl
+        if item.retry_at is not None:
+            retry = min(retry, item.retry_at)
+        return {
+            "package_id": item.id,
+            "project_id": self._projects.get(repo.key) if repo else None,
+            "status": status.value,
+            "reason": reason,
+            "source": source,
+            "resolved_at": self.now,
+            "attempts": attempts,
+            "next_attempt_at": retry,
+            "updated_at": self.now,
+        }
+
+    def _refresh_projects(self) -> None:
+        keys = sorted(self._touched_projects)
+        self._touched_projects = set()
+        self._refreshed.update(keys)
+        self.report.projects = len(self._refreshed)
+        for chunk in cache._chunks(keys, 300):
+            with self.database.transaction() as session:
+                ids = session.exec(select(Project.id).where(col(Project.key).in_(chunk))).all()
+                refresh_project_data(session, list(ids), self.now)
+
+
+def by_source_name(item: _Work) -> str:
+    return REGISTRY_SOURCES[item.type or ""]
+
+
+def _safe_fetch(provider: Provider, key: str, cached: Any) -> ProviderResult:
+    try:
+        return provider.fetch(key, cached=cached)
+    except Exception:  # a provider bug must not end the run: record it on the package
+        log.exception("%s failed on %s", getattr(provider, "source", "?"), key)
+        return ProviderResult(source=provider.source, package_key=key, error="internal_error")
+
+
+def _safe_batch(provider: Provider, keys: list[str]) -> dict[str, ProviderResult]:
+    try:
+        results = provider.fetch_batch(keys)
+    except Exception:
+        log.exception("%s batch failed", getattr(provider, "source", "?"))
+        results = {}
+    return {
+        key: results.get(key)
+        or ProviderResult(source=provider.source, package_key=key, error="internal_error")
+        for key in keys
+    }
+
+
+# Bulk writes ---------------------------------------------------------------------------------
+
+
+def _dialect_insert(session: Session):
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert
+
+
+CACHE_COLUMNS = (
+    "status",
+    "etag",
+    "last_modified",
+    "fetched_at",
+    "expires_at",
+    "error",
+    "attempts",
+    "next_attempt_at",
+    "data",
+    "updated_at",
+)
+
+
+def upsert_cache(session: Session, entries: list) -> None:
+    if not entries:
+        return
+    dialect_insert = _dialect_insert(session)
+    for chunk in cache._chunks(entries, 500):
+        rows = [
+            {"source": e.source, "key": e.key, **{c: getattr(e, c) for c in CACHE_COLUMNS}}
+            for e in chunk
+        ]
+        statement = dialect_insert(MetadataCacheEntry.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["source", "key"],
+            set_={c: getattr(statement.excluded, c) for c in CACHE_COLUMNS},
+        )
+        session.exec(statement, params=rows)
+
+
+RESOLUTION_COLUMNS = (
+    "project_id",
+    "status",
+    "reason",
+    "source",
+    "resolved_at",
+    "attempts",
+    "next_attempt_at",
+    "updated_at",
+)
+
+
+def _upsert_resolutions(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect_insert = _dialect_insert(session)
+    for chunk in cache._chunks(rows, 500):
+        statement = dialect_insert(PackageResolution.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["package_id"],
+            set_={c: getattr(statement.excluded, c) for c in RESOLUTION_COLUMNS},
+        )
+        session.exec(statement, params=list(chunk))
+
+
+def ensure_projects(
+    session: Session, repos: Iterable[RepoRef], github_host: str, now: datetime
+) -> dict[str, int]:
+    """Create the projects not known yet (insert-or-ignore) → {key: id}."""
+    wanted = {repo.key: repo for repo in repos}
+    if not wanted:
+        return {}
+    dialect_insert = _dialect_insert(session)
+    statement = dialect_insert(Project.__table__).on_conflict_do_nothing(index_elements=["key"])
+    rows = [
+        {
+            "key": repo.key,
+            "host": repo.host,
+            "owner": repo.owner[:200],
+            "name": repo.name[:100],
+            "repository_url": repo.url,
+            "repo_status": "pending" if repo.host == github_host else "unsupported",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for repo in wanted.values()
+        if len(repo.key) <= 300
+    ]
+    for chunk in cache._chunks(rows, 500):
+        session.exec(statement, params=list(chunk))
+    ids: dict[str, int] = {}
+    for chunk in cache._chunks(list(wanted), 500):
+        ids.update(
+            dict(
+                session.exec(
+                    select(Project.key, Project.id).where(col(Project.key).in_(chunk))
+                ).all()
+            )
+        )
+    return ids
+
+
+# Project data: maintainers, funding channels, repository facts ---------------------------------
+
+
+def refresh_project_data(session: Session, project_ids: list[int], now: datetime) -> None:
+    """Recompute what is known about these projects from the cached answers."""
+    if not project_ids:
+        return
+    projects = {
+        p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(project_ids)))
+    }
+    package_keys: dict[int, list[str]] = defaultdict(list)
+    rows = session.exec(
+        select(PackageResolution.project_id, Package.key)
+        .join(Package, col(Package.id) == PackageResolution.package_id)
+        .where(col(PackageResolution.project_id).in_(project_ids))
+        .order_by(col(Package.key))
+    )
+    for project_id, key in rows:
+        package_keys[project_id].append(key)
+    repo_keys = {pid: f"pkg:github/{p.owner}/{p.name}" for pid, p in projects.items()}
+    all_keys = [k for keys in package_keys.values() for k in keys] + list(repo_keys.values())
+    entries = cache.load_keys(session, all_keys)
+    old_people = _existing(session, Maintainer, project_ids)
+    old_channels = _existing(session, FundingChannel, project_ids)
+    session.exec(delete(Maintainer).where(col(Maintainer.project_id).in_(project_ids)))
+    session.exec(delete(FundingChannel).where(col(FundingChannel.project_id).in_(project_ids)))
+    people_rows: list[dict[str, Any]] = []
+    channel_rows: list[dict[str, Any]] = []
+    for project_id, project in projects.items():
+        answers: list[tuple[str, PackageMetadata]] = []
+        for key in package_keys.get(project_id, []):
+            for source in PACKAGE_SOURCES:
+                entry = entries.get((source, key))
+                metadata = cache.metadata_of(entry)
+                if metadata is not None:
+                    answers.append((source, metadata))
+        repo_entry = entries.get(("github", repo_keys[project_id]))
+        repo_meta = cache.metadata_of(repo_entry)
+        _apply_repository_facts(project, repo_entry, repo_meta, answers, now)
+        session.add(project)
+        if repo_meta is not None:
+            answers.append(("github", repo_meta))
+        people_rows += _people_rows(project_id, answers, old_people, now)
+        channel_rows += _channel_rows(project_id, answers, old_channels, now)
+    for chunk in cache._chunks(people_rows, 500):
+        session.exec(insert(Maintainer.__table__), params=list(chunk))
+    for chunk in cache._chunks(channel_rows, 500):
+        session.exec(insert(FundingChannel.__table__), params=list(chunk))
+
+
+def _existing(session: Session, model, project_ids: list[int]) -> dict[tuple, datetime]:
+    found: dict[tuple, datetime] = {}
+    for row in session.exec(select(model).where(col(model.project_id).in_(project_ids))):
+        if model is Maintainer:
+            marker = (row.project_id, row.source, (row.login or "").lower(), row.name or "")
+        else:
+            marker = (row.project_id, row.kind, row.handle.lower(), row.source)
+        found[marker] = as_utc(row.found_at)
+    return found
+
+
+def _apply_repository_facts(
+    project: Project,
+    repo_entry: cache.CacheRow | None,
+    repo_meta: PackageMetadata | None,
+    answers: list[tuple[str, PackageMetadata]],
+    now: datetime,
+) -> None:
+    if repo_meta is not None:
+        project.archived = repo_meta.archived
+        project.pushed_at = repo_meta.pushed_at
+        project.owner_type = repo_meta.owner_type
+        project.description = repo_meta.description or project.description
+        project.homepage = repo_meta.homepage or project.homepage
+    if repo_entry is not None:
+        project.repo_status = repo_entry.status  # ok | not_found | error
+        project.repo_error = repo_entry.error if repo_entry.status != "ok" else None
+        project.repo_checked_at = as_utc(repo_entry.updated_at)
+    for _source, metadata in answers:
+        if not project.description and metadata.description:
+            project.description = metadata.description[:1000]
+        if not project.homepage and metadata.homepage:
+            project.homepage = metadata.homepage[:1000]
+    project.updated_at = now
+
+
+def _people_rows(
+    project_id: int,
+    answers: list[tuple[str, PackageMetadata]],
+    old: dict[tuple, datetime],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    rows: dict[tuple, dict[str, Any]] = {}
+    for source, metadata in answers:
+        for person in (*metadata.maintainers, *metadata.contributors):
+            login = (person.login or "").strip()[:100] or None
+            name = (person.name or "").strip()[:200] or None
+            if not login and not name:
+                continue
+            person_source = (person.source or source)[:40]
+            marker = (project_id, person_source, (login or "").lower(), name or "")
+            if marker in rows:
+                continue
+            rows[marker] = {
+                "project_id": project_id,
+                "login": login,
+                "name": name,
+                "role": (person.role or "maintainer")[:40],
+                "source": person_source,
+                "contributions": person.contributions,
+                "found_at": old.get(marker, now),
+            }
+    return list(rows.values())[:MAX_MAINTAINERS]
+
+
+def _channel_rows(
+    project_id: int,
+    answers: list[tuple[str, PackageMetadata]],
+    old: dict[tuple, datetime],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    rows: dict[tuple, dict[str, Any]] = {}
+
+    def add(kind: str, handle: str, url: str | None, source: str) -> None:
+        marker = (project_id, kind, handle.lower()[:1000], source[:40])
+        if marker in rows:
+            return
+        rows[marker] = {
+            "project_id": project_id,
+            "person_login": handle[:100] if kind == "github_sponsors" else None,
+            "kind": kind[:40],
+            "handle": handle[:1000],
+            "url": url[:1000] if url else None,
+            "source": source[:40],
+            "found_at": old.get(marker, now),
+        }
+
+    for source, metadata in answers:
+        for channel in metadata.funding:
+            if isinstance(channel, ParsedChannel):
+                add(channel.kind, channel.handle_or_url, channel.url, channel.source or source)
+        for plan in metadata.funding_plans:
+            amount = (
+                f"{plan.amount_minor / 100:.2f} {plan.currency}"
+                if plan.amount_minor is not None and plan.currency
+                else "an amount"
+            )
+            label = f"{plan.name or 'plan'}: {amount} {plan.frequency}".strip()
+            add("funding_json_plan", label, None, plan.source or "funding.json")
+    return list(rows.values())
+
+
+# Package selection ------------------------------------------------------------------------------
+
+
+def due_filter(now: datetime):
+    """SQL condition: a package whose resolution is missing, pending or due again."""
+    from sqlalchemy import or_
+
+    return or_(
+        col(PackageResolution.package_id).is_(None),
+        PackageResolution.status == ResolutionStatus.pending.value,
+        col(PackageResolution.next_attempt_at) <= now,
+    )
+
+
+def count_by_status(session: Session, package_ids_query) -> dict[str, int]:
+    """{status: n} for the packages the subquery selects (missing rows count as pending)."""
+    status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
+    rows = session.exec(
+        select(status, func.count())
+        .select_from(package_ids_query)
+        .outerjoin(
+            PackageResolution,
+            col(PackageResolution.package_id) == package_ids_query.c.package_id,
+        )
+        .group_by(status)
+    ).all()
+    return {name: count for name, count in rows}

@@ -1,0 +1,374 @@
+"""Resolution as the rest of Tributary uses it: queue it, run it, read its results.
+
+`queue_resolution` is called by SBOM ingest in the upload's own transaction: resolution
+never runs inside the upload request, the task queue runs it (`tributary scheduler`, or
+`tributary jobs run-pending`).  `run_resolution` is the one entry point for the task, the
+nightly refresh, `tributary resolve` and the benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from service.core.clock import utcnow
+from service.db import Database
+from service.jobs.models import Task, TaskStatus
+from service.jobs.queue import enqueue
+from service.projects.models import (
+    FundingChannel,
+    Maintainer,
+    OutboundUsage,
+    PackageResolution,
+    Project,
+    ResolutionStatus,
+)
+from service.projects.providers import Provider
+from service.projects.resolution import (
+    ResolutionReport,
+    Resolver,
+    count_by_status,
+    due_filter,
+)
+from service.projects.sources import app_providers, get_outbound
+from service.sboms.models import Package, Product, Sbom, SbomComponent
+
+RESOLVE_SBOM = "projects.resolve_sbom"
+RESOLVE_DUE = "projects.resolve_due"
+
+
+def sbom_task_key(sbom_id: int) -> str:
+    return f"resolve:sbom:{sbom_id}"
+
+
+# Queueing ------------------------------------------------------------------------------------
+
+
+def queue_resolution(session: Session, sbom: Sbom) -> Task:
+    """Queue resolution of a stored SBOM's packages in the caller's transaction."""
+    return enqueue(
+        session,
+        RESOLVE_SBOM,
+        {"sbom_id": sbom.id},
+        unique_key=sbom_task_key(sbom.id),
+        company_id=sbom.company_id,
+    )
+
+
+def queue_retry(session: Session, when: datetime) -> Task:
+    """Queue a run for packages whose sources failed, once their backoff has run out."""
+    # Keyed by the minute it is due: a run that is itself a retry can queue the next one.
+    return enqueue(
+        session, RESOLVE_DUE, {}, unique_key=f"resolve:due:{when:%Y%m%d%H%M}", run_after=when
+    )
+
+
+# Choosing packages ------------------------------------------------------------------------------
+
+
+def sbom_package_ids(session: Session, sbom_ids: Iterable[int]) -> Any:
+    """A subquery (column package_id) of the distinct packages of these SBOMs."""
+    return (
+        select(SbomComponent.package_id)
+        .where(col(SbomComponent.sbom_id).in_(list(sbom_ids)))
+        .where(col(SbomComponent.package_id).is_not(None))
+        .distinct()
+        .subquery()
+    )
+
+
+def due_package_ids(
+    session: Session,
+    now: datetime,
+    *,
+    sbom_ids: Iterable[int] | None = None,
+    include_fresh: bool = False,
+    limit: int | None = None,
+) -> list[int]:
+    """Packages (of these SBOMs, or of every active inventory) that need resolving now."""
+    if sbom_ids is None:
+        sbom_ids = active_sbom_ids(session)
+    packages = sbom_package_ids(session, sbom_ids)
+    query = select(packages.c.package_id).outerjoin(
+        PackageResolution, col(PackageResolution.package_id) == packages.c.package_id
+    )
+    if not include_fresh:
+        query = query.where(due_filter(now))
+    query = query.order_by(packages.c.package_id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def active_sbom_ids(session: Session, company_id: int | None = None) -> list[int]:
+    """The latest SBOM of every product (of one company, or of all)."""
+    query = select(func.max(Sbom.id)).group_by(col(Sbom.product_id))
+    if company_id is not None:
+        query = query.where(Sbom.company_id == company_id)
+    return [row for row in session.exec(query).all() if row is not None]
+
+
+# Running ----------------------------------------------------------------------------------------
+
+
+def run_resolution(
+    database: Database,
+    package_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    providers: dict[str, Provider] | None = None,
+    offline: bool = False,
+    snapshot: str | Path | None = None,
+    progress=None,
+    retry_now: bool = False,
+) -> ResolutionReport:
+    """Resolve packages with the app's sources; records request counts; queues retries."""
+    app = current_app
+    settings = app.extensions["tributary.settings"]
+    now = now or utcnow()
+    if providers is None:
+        providers = app_providers(app, offline=offline, snapshot=snapshot)
+    client = get_outbound(app)
+    before = client.counts()
+    report = Resolver(
+        database,
+        providers,
+        now=now,
+        ttl=timedelta(days=settings.metadata_ttl_days),
+        workers=settings.resolution_workers,
+        retry_now=retry_now,
+        progress=progress,
+    ).run(package_ids)
+    after = client.counts()
+    report.requests = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+    with database.transaction() as session:
+        record_usage(session, report.requests, now.date())
+        if report.errors:
+            retry_at = session.exec(
+                select(func.min(PackageResolution.next_attempt_at)).where(
+                    PackageResolution.status == ResolutionStatus.error.value
+                )
+            ).one()
+            if retry_at is not None:
+                queue_retry(session, retry_at)
+    return report
+
+
+def record_usage(session: Session, counts: dict[str, int], day: date) -> None:
+    for source, requests in counts.items():
+        row = session.exec(
+            select(OutboundUsage).where(OutboundUsage.day == day, OutboundUsage.source == source)
+        ).first()
+        if row is None:
+            row = OutboundUsage(day=day, source=source[:20], requests=0)
+        row.requests += requests
+        session.add(row)
+
+
+def usage(session: Session, since: date) -> dict[str, int]:
+    rows = session.exec(
+        select(OutboundUsage.source, func.sum(OutboundUsage.requests))
+        .where(OutboundUsage.day >= since)
+        .group_by(col(OutboundUsage.source))
+    ).all()
+    return {source: int(total or 0) for source, total in rows}
+
+
+# Reading: progress, company projects, product packages ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int  # packages with a purl
+    resolved: int
+    unresolved: int
+    errors: int
+    pending: int
+    without_purl: int  # components without a readable purl: never resolvable
+    queued: bool  # a resolution task for it is queued or running
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.done / self.total)
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether a page showing it should reload itself (work is under way)."""
+        return self.queued and self.pending > 0
+
+
+def progress_of(session: Session, sbom_ids: list[int], task_keys: list[str]) -> Progress:
+    counts = count_by_status(session, sbom_package_ids(session, sbom_ids)) if sbom_ids else {}
+    without = (
+        session.exec(
+            select(func.count())
+            .select_from(SbomComponent)
+            .where(
+                col(SbomComponent.sbom_id).in_(sbom_ids),
+                col(SbomComponent.package_id).is_(None),
+            )
+        ).one()
+        if sbom_ids
+        else 0
+    )
+    queued = bool(task_keys) and (
+        session.exec(
+            select(func.count())
+            .select_from(Task)
+            .where(
+                col(Task.unique_key).in_(task_keys),
+                col(Task.status).in_([TaskStatus.queued, TaskStatus.running]),
+            )
+        ).one()
+        > 0
+    )
+    return Progress(
+        total=sum(counts.values()),
+        resolved=counts.get("resolved", 0),
+        unresolved=counts.get("unresolved", 0),
+        errors=counts.get("error", 0),
+        pending=counts.get("pending", 0),
+        without_purl=without,
+        queued=queued,
+    )
+
+
+def sbom_progress(session: Session, sbom: Sbom) -> Progress:
+    return progress_of(session, [sbom.id], [sbom_task_key(sbom.id)])
+
+
+def company_progress(session: Session, company_id: int) -> Progress:
+    ids = active_sbom_ids(session, company_id)
+    return progress_of(session, ids, [sbom_task_key(i) for i in ids])
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project: Project
+    packages: int
+    products: int
+    depth: int | None  # shallowest depth in these SBOMs (None: unknown)
+
+
+def projects_of_sboms(
+    session: Session, sbom_ids: list[int], *, limit: int = 200, offset: int = 0
+) -> tuple[list[ProjectRow], int]:
+    """Projects behind these SBOMs' packages, most used first, and how many there are."""
+    if not sbom_ids:
+        return [], 0
+    base = (
+        select(
+            col(Project.id).label("project_id"),
+            func.count(func.distinct(SbomComponent.package_id)).label("packages"),
+            func.count(func.distinct(Sbom.product_id)).label("products"),
+            func.min(SbomComponent.depth).label("depth"),
+        )
+        .select_from(SbomComponent)
+        .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
+        .join(PackageResolution, col(PackageResolution.package_id) == SbomComponent.package_id)
+        .join(Project, col(Project.id) == PackageResolution.project_id)
+        .where(col(SbomComponent.sbom_id).in_(sbom_ids))
+        .group_by(col(Project.id))
+        .subquery()
+    )
+    total = session.exec(select(func.count()).select_from(base)).one()
+    rows = session.exec(
+        select(Project, base.c.packages, base.c.products, base.c.depth)
+        .join(base, base.c.project_id == Project.id)
+        .order_by(base.c.products.desc(), func.coalesce(base.c.depth, 99), col(Project.key))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [ProjectRow(p, n, m, d) for p, n, m, d in rows], total
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    key: str
+    status: str
+    reason: str | None
+    source: str | None
+    project_key: str | None
+
+
+def packages_of_sboms(
+    session: Session,
+    sbom_ids: list[int],
+    *,
+    statuses: Iterable[str] | None = None,
+    limit: int = 200,
+) -> list[PackageRow]:
+    """The SBOMs' packages with their resolution (missing rows read as pending)."""
+    if not sbom_ids:
+        return []
+    packages = sbom_package_ids(session, sbom_ids)
+    status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
+    query = (
+        select(Package.key, status, PackageResolution.reason, PackageResolution.source, Project.key)
+        .select_from(packages)
+        .join(Package, col(Package.id) == packages.c.package_id)
+        .outerjoin(PackageResolution, col(PackageResolution.package_id) == Package.id)
+        .outerjoin(Project, col(Project.id) == PackageResolution.project_id)
+    )
+    if statuses is not None:
+        query = query.where(status.in_(list(statuses)))
+    rows = session.exec(query.order_by(col(Package.key)).limit(limit)).all()
+    return [PackageRow(*row) for row in rows]
+
+
+def product_of(session: Session, company_id: int, product_id: int) -> Product | None:
+    return session.exec(
+        select(Product).where(Product.id == product_id, Product.company_id == company_id)
+    ).first()
+
+
+# The public project page --------------------------------------------------------------------------
+
+
+def project_by_key(session: Session, key: str) -> Project | None:
+    return session.exec(select(Project).where(Project.key == key)).first()
+
+
+def project_packages(session: Session, project: Project) -> list[tuple[str, str, str | None]]:
+    """(package key, ecosystem, link source) of every package mapped to the project."""
+    rows = session.exec(
+        select(Package.key, Package.ecosystem, PackageResolution.source)
+        .join(PackageResolution, col(PackageResolution.package_id) == Package.id)
+        .where(PackageResolution.project_id == project.id)
+        .order_by(col(Package.key))
+        .limit(500)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def found_maintainers(session: Session, project: Project) -> list[Maintainer]:
+    return list(
+        session.exec(
+            select(Maintainer)
+            .where(Maintainer.project_id == project.id)
+            .order_by(
+                col(Maintainer.source), col(Maintainer.contributions).desc(), col(Maintainer.id)
+            )
+        )
+    )
+
+
+def funding_channels(session: Session, project: Project) -> list[FundingChannel]:
+    return list(
+        session.exec(
+            select(FundingChannel)
+            .where(FundingChannel.project_id == project.id)
+            .order_by(col(FundingChannel.kind), col(FundingChannel.handle))
+        )
+    )

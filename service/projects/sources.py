@@ -1,0 +1,98 @@
+"""The app's metadata sources: one OutboundClient per app, providers built from settings.
+
+``build_outbound(settings)`` is called once by ``create_app``; everything that talks to
+registries, deps.dev, ecosyste.ms or GitHub for metadata goes through that client, so its
+per-host limit, retries and request counters cover all of it.  Tests and tools can put
+ready-made providers in ``app.extensions["tributary.providers"]``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from service import __version__
+from service.core.http import OutboundClient
+from service.projects.providers import (
+    RECOMMENDED_HOST_LIMITS,
+    Provider,
+    build_providers,
+    offline_providers,
+)
+from service.projects.urls import is_forbidden_host
+from service.settings import Settings
+
+DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "demo" / "data" / "metadata-snapshot.jsonl"
+
+
+def build_outbound(settings: Settings) -> OutboundClient:
+    """The single outbound client: User-Agent with the contact URL, per-host limits."""
+    return OutboundClient(
+        version=__version__,
+        contact_url=settings.contact_url,
+        read_timeout=settings.http_timeout,
+        per_host_limit=settings.outbound_per_host_limit,
+        host_limits=RECOMMENDED_HOST_LIMITS,
+        allow_hosts=settings.outbound_allow_hosts,
+    )
+
+
+def get_outbound(app: Flask | None = None) -> OutboundClient:
+    return (app or current_app).extensions["tributary.outbound"]
+
+
+def github_web_host(settings: Settings) -> str:
+    """The GitHub whose repositories are read: github.com, or a GitHub Enterprise Server."""
+    host = (urlsplit(settings.github_web_url).hostname or "").lower()
+    if not host or host == "github.com" or is_forbidden_host(host):
+        return "github.com"
+    return host
+
+
+def offline_snapshot_path(settings: Settings, snapshot: str | Path | None = None) -> Path | None:
+    """The snapshot to resolve from: an explicit one, the configured one, or the demo's."""
+    if snapshot:
+        return Path(snapshot)
+    if settings.resolution_offline_snapshot:
+        return Path(settings.resolution_offline_snapshot)
+    if settings.env == "demo":
+        return DEMO_SNAPSHOT
+    return None
+
+
+def app_providers(
+    app: Flask | None = None, *, offline: bool = False, snapshot: str | Path | None = None
+) -> dict[str, Provider]:
+    """{source: provider} for this app: online from settings, or from an offline snapshot."""
+    app = app or current_app
+    settings: Settings = app.extensions["tributary.settings"]
+    path = offline_snapshot_path(settings, snapshot)
+    if offline or snapshot or settings.resolution_offline_snapshot or settings.env == "demo":
+        if path is None:
+            raise FileNotFoundError(
+                "No offline snapshot: set TRIBUTARY_RESOLUTION_OFFLINE_SNAPSHOT to a JSON Lines "
+                "file (made with `tributary metadata export`)."
+            )
+        cache = app.extensions.setdefault("tributary.offline_providers", {})
+        if str(path) not in cache:
+            providers = offline_providers(path)
+            if settings.resolution_sources is not None:
+                wanted = set(settings.resolution_sources)
+                providers = {k: v for k, v in providers.items() if k in wanted}
+            cache[str(path)] = providers
+        return cache[str(path)]
+    injected = app.extensions.get("tributary.providers")
+    if injected is not None:
+        return injected
+    base_urls = {"github": settings.github_api_url, **settings.registry_base_urls}
+    providers = build_providers(
+        get_outbound(app),
+        base_urls=base_urls,
+        enabled=settings.resolution_sources,
+        github_token=settings.github_metadata_token,
+        github_web_host=github_web_host(settings),
+    )
+    app.extensions["tributary.providers"] = providers
+    return providers

@@ -1,0 +1,423 @@
+"""Pages: a company's projects and resolution progress, the public project page, and the
+maintainer's own pages (my projects, claims, splits, payout channels).
+
+Company pages go through `company_view` (404 for other tenants).  The public project
+page shows only facts about the repository and its people — never which companies use it.
+Everything that comes from package metadata is rendered escaped, and only http(s) URLs
+become links (the `web_link` filter).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlalchemy import update
+from sqlmodel import col, select
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from service.accounts.auth import current_user, login_required
+from service.accounts.services import github_token
+from service.audit.services import Actor
+from service.companies.access import company_view
+from service.companies.forms import ConfirmForm
+from service.companies.models import Role
+from service.core.clock import utcnow
+from service.core.services import get_github, get_secrets, get_settings
+from service.core.views import migrations_gate
+from service.db import db_session
+from service.jobs.queue import enqueue
+from service.projects import claims, services
+from service.projects.claims import ClaimError
+from service.projects.models import PackageResolution, Project, ResolutionStatus
+from service.projects.sources import github_web_host
+from service.projects.urls import normalize_repo_url
+from service.sboms.services import latest_sbom
+
+bp = Blueprint("projects", __name__)
+PER_PAGE = 100
+
+
+class ClaimForm(FlaskForm):
+    project = HiddenField(validators=[DataRequired(), Length(max=300)])
+
+
+class PayoutForm(FlaskForm):
+    kind = SelectField(
+        "Channel", choices=[SelectChoice(k, label) for k, label in claims.PAYOUT_KINDS.items()]
+    )
+    value = StringField("Login, slug or URL", validators=[DataRequired(), Length(max=500)])
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user().id)
+
+
+@bp.app_template_filter("web_link")
+def web_link(url: object, text: object = None) -> Markup:
+    """A link only for http(s) URLs; anything else is shown as escaped text."""
+    shown = escape(text if text is not None else (url or ""))
+    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
+        return Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, shown)
+    return Markup(shown)
+
+
+@bp.before_app_request
+def _show_notifications() -> None:
+    """Notices (e.g. a lapsed claim) are flashed once on the person's next page view."""
+    if request.method != "GET" or request.path.startswith(("/api/", "/static/")):
+        return
+    if request.endpoint in (None, "static", "core.healthz", "core.readyz"):
+        return
+    # This hook runs before the app's migrations gate: apply the gate first (it answers
+    # 503 on a database behind the code, and remembers when it is not).
+    migrations_gate()
+    user = current_user()
+    if user is None:
+        return
+    session_db = db_session()
+    messages = claims.take_unread(session_db, user.id)
+    if messages:
+        session_db.commit()
+        for message in messages:
+            flash(message, "error")
+
+
+@bp.app_context_processor
+def _resolution_helpers() -> dict:
+    # Lets other domains' templates (the company home) show resolution progress.
+    return {
+        "company_resolution": lambda company: services.company_progress(db_session(), company.id)
+    }
+
+
+# Company pages --------------------------------------------------------------------------------
+
+
+@bp.get("/c/<slug>/projects")
+@company_view()
+def company_projects(slug: str):
+    session_db = db_session()
+    sbom_ids = services.active_sbom_ids(session_db, g.company.id)
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = services.projects_of_sboms(
+        session_db, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    progress = services.company_progress(session_db, g.company.id)
+    problems = services.packages_of_sboms(
+        session_db,
+        sbom_ids,
+        statuses=[ResolutionStatus.unresolved.value, ResolutionStatus.error.value],
+    )
+    return render_template(
+        "projects/company_projects.html",
+        company=g.company,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        progress=progress,
+        problems=problems,
+    )
+
+
+@bp.route("/c/<slug>/products/<int:product_id>/resolution", methods=["GET", "POST"])
+@company_view()
+def product_resolution(slug: str, product_id: int):
+    session_db = db_session()
+    product = services.product_of(session_db, g.company.id, product_id)
+    if product is None:
+        abort(404)
+    sbom = latest_sbom(session_db, product)
+    can_queue = g.membership.role.at_least(Role.reviewer)
+    if request.method == "POST":
+        if not can_queue:
+            abort(403, description="Resolving again needs the reviewer role or higher.")
+        if sbom is not None and ConfirmForm().validate_on_submit():
+            _retry_sbom(session_db, sbom)
+            session_db.commit()
+            flash("Resolution queued; this page updates itself while it runs.", "success")
+        return redirect(url_for("projects.product_resolution", slug=slug, product_id=product_id))
+    sbom_ids = [sbom.id] if sbom else []
+    progress = services.sbom_progress(session_db, sbom) if sbom else None
+    rows, total = services.projects_of_sboms(session_db, sbom_ids, limit=500)
+    problems = services.packages_of_sboms(
+        session_db,
+        sbom_ids,
+        statuses=[ResolutionStatus.unresolved.value, ResolutionStatus.error.value],
+    )
+    return render_template(
+        "projects/product_resolution.html",
+        company=g.company,
+        product=product,
+        sbom=sbom,
+        progress=progress,
+        rows=rows,
+        total=total,
+        problems=problems,
+        can_queue=can_queue,
+        confirm=ConfirmForm(),
+    )
+
+
+def _retry_sbom(session_db, sbom) -> None:
+    """Queue the SBOM again; failed packages are retried now rather than after backoff."""
+    packages = services.sbom_package_ids(session_db, [sbom.id])
+    session_db.exec(
+        update(PackageResolution)
+        .where(
+            PackageResolution.status == ResolutionStatus.error.value,
+            col(PackageResolution.package_id).in_(select(packages.c.package_id)),
+        )
+        .values(next_attempt_at=utcnow())
+    )
+    enqueue(
+        session_db,
+        services.RESOLVE_SBOM,
+        {"sbom_id": sbom.id, "retry_now": True},
+        unique_key=services.sbom_task_key(sbom.id),
+        company_id=sbom.company_id,
+    )
+
+
+# The public project page --------------------------------------------------------------------
+
+
+@bp.get("/projects/<host>/<path:rest>")
+def project_page(host: str, rest: str):
+    session_db = db_session()
+    key = f"{host.lower()}/{rest.strip('/')}"
+    project = services.project_by_key(session_db, key) or services.project_by_key(
+        session_db, key.lower()
+    )
+    if project is None:
+        abort(404)
+    claimed = claims.active_claims(session_db, project)
+    split = claims.current_split(session_db, project)
+    preferred = claims.preferred_channels(session_db, [u.id for _c, u in claimed])
+    user = current_user()
+    return render_template(
+        "projects/project.html",
+        project=project,
+        packages=services.project_packages(session_db, project),
+        maintainers=services.found_maintainers(session_db, project),
+        channels=services.funding_channels(session_db, project),
+        claimed=claimed,
+        split=split,
+        preferred=preferred,
+        my_claim=claims.active_claim(session_db, project, user) if user else None,
+        claimable=project.host == github_web_host(get_settings()),
+        claim_form=ClaimForm(project=project.key),
+    )
+
+
+# My projects, claims and splits --------------------------------------------------------------
+
+
+@bp.get("/me/projects")
+@login_required
+def my_projects():
+    session_db = db_session()
+    user = current_user()
+    host = github_web_host(get_settings())
+    return render_template(
+        "projects/my_projects.html",
+        claims_list=claims.my_claims(session_db, user),
+        candidates=claims.candidates(session_db, user, host),
+        claim_form=ClaimForm(),
+        confirm=ConfirmForm(),
+        labels=claims.EVIDENCE_LABELS,
+        splits={
+            project.id: (
+                claims.current_split(session_db, project),
+                claims.active_claims(session_db, project),
+            )
+            for claim, project in claims.my_claims(session_db, user)
+            if claim.status == "active"
+        },
+    )
+
+
+@bp.post("/me/projects/claim")
+@login_required
+def claim_project():
+    form = ClaimForm()
+    session_db = db_session()
+    if not form.validate_on_submit():
+        flash("Choose a project to claim.", "error")
+        return redirect(url_for("projects.my_projects"))
+    wanted = form.project.data.strip()
+    repo = normalize_repo_url(wanted)
+    project = services.project_by_key(session_db, wanted) or (
+        services.project_by_key(session_db, repo.key) if repo else None
+    )
+    if project is None:
+        flash(
+            "Tributary does not know that repository: no package of any SBOM resolves to it.",
+            "error",
+        )
+        return redirect(url_for("projects.my_projects"))
+    user = current_user()
+    try:
+        token = github_token(user, get_secrets())
+    except Exception:  # a token sealed with a rotated key is as good as none
+        token = None
+    try:
+        created = claims.claim(
+            session_db,
+            _actor(),
+            user,
+            project,
+            github=get_github(),
+            token=token,
+            github_host=github_web_host(get_settings()),
+        )
+        session_db.commit()
+    except ClaimError as exc:
+        session_db.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(
+            f"You now maintain {project.key} here: {claims.EVIDENCE_LABELS[created.evidence]}.",
+            "success",
+        )
+    return redirect(url_for("projects.my_projects"))
+
+
+@bp.post("/me/claims/<int:claim_id>/release")
+@login_required
+def release_claim(claim_id: int):
+    session_db = db_session()
+    if ConfirmForm().validate_on_submit():
+        try:
+            claims.release(session_db, _actor(), current_user(), claim_id)
+            session_db.commit()
+            flash("Claim released.", "success")
+        except ClaimError as exc:
+            session_db.rollback()
+            flash(exc.message, "error")
+    return redirect(url_for("projects.my_projects"))
+
+
+def _my_project(project_id: int) -> Project:
+    project = db_session().get(Project, project_id)
+    if project is None or claims.active_claim(db_session(), project, current_user()) is None:
+        abort(404)
+    return project
+
+
+@bp.post("/me/projects/<int:project_id>/split")
+@login_required
+def propose_split(project_id: int):
+    session_db = db_session()
+    project = _my_project(project_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        shares = {}
+        for _claim, member in claims.active_claims(session_db, project):
+            shares[member.id] = claims.parse_percent(request.form.get(f"share_{member.id}", "0"))
+        proposal = claims.propose_split(session_db, _actor(), current_user(), project, shares)
+        session_db.commit()
+    except ClaimError as exc:
+        session_db.rollback()
+        flash(exc.message, "error")
+    else:
+        if proposal.status == "agreed":
+            flash("The split is in force.", "success")
+        else:
+            flash("Split proposed; it holds once every co-maintainer accepts it.", "success")
+    return redirect(url_for("projects.my_projects"))
+
+
+@bp.post("/me/projects/<int:project_id>/split/<int:proposal_id>/accept")
+@login_required
+def accept_split(project_id: int, proposal_id: int):
+    session_db = db_session()
+    project = _my_project(project_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            proposal = claims.accept_split(
+                session_db, _actor(), current_user(), project, proposal_id
+            )
+            session_db.commit()
+        except ClaimError as exc:
+            session_db.rollback()
+            flash(exc.message, "error")
+        else:
+            agreed = proposal.status == "agreed"
+            flash(
+                "The split is in force." if agreed else "Accepted; waiting for the others.",
+                "success",
+            )
+    return redirect(url_for("projects.my_projects"))
+
+
+# Payout channels ------------------------------------------------------------------------------
+
+
+@bp.route("/me/payout", methods=["GET", "POST"])
+@login_required
+def payout():
+    session_db = db_session()
+    user = current_user()
+    form = PayoutForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            claims.add_payout_channel(
+                session_db, _actor(), user, form.kind.data, form.value.data, github=get_github()
+            )
+            session_db.commit()
+        except ClaimError as exc:
+            session_db.rollback()
+            form.value.errors = [exc.message]
+            status = 400
+        else:
+            flash("Payout channel added.", "success")
+            return redirect(url_for("projects.payout"))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "projects/payout.html",
+        form=form,
+        channels=claims.payout_channels(session_db, user.id),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.post("/me/payout/<int:channel_id>/preferred")
+@login_required
+def payout_preferred(channel_id: int):
+    return _payout_change(lambda s: claims.set_preferred(s, _actor(), current_user(), channel_id))
+
+
+@bp.post("/me/payout/<int:channel_id>/remove")
+@login_required
+def payout_remove(channel_id: int):
+    return _payout_change(
+        lambda s: claims.remove_payout_channel(s, _actor(), current_user(), channel_id)
+    )
+
+
+def _payout_change(change):
+    session_db = db_session()
+    if ConfirmForm().validate_on_submit():
+        try:
+            change(session_db)
+            session_db.commit()
+        except ClaimError as exc:
+            session_db.rollback()
+            flash(exc.message, "error")
+    return redirect(url_for("projects.payout"))
