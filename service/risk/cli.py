@@ -1,4 +1,5 @@
-"""``tributary risk score``: score one project from a JSON file, without a database.
+"""``tributary risk score``: score one project from a JSON file, without a database;
+``tributary risk recompute --company SLUG``: rescore a company's projects (database).
 
 Input (a file, or ``-`` for stdin)::
 
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import click
+from flask.cli import with_appcontext
 
 from service.risk.explain import explain
 from service.risk.scoring import RiskScore, score
@@ -34,6 +36,7 @@ __all__ = ["risk_group"]
 _TOP_LEVEL = ("signals", "weights", "context")
 
 
+# No with_appcontext on the group: `risk score` must work without a database.
 @click.group(name="risk")
 def risk_group() -> None:
     """Risk scores of open source projects."""
@@ -158,3 +161,31 @@ def score_command(input_path: str, as_json: bool) -> None:
         click.echo(json.dumps(payload, ensure_ascii=False))
     else:
         click.echo(_table(result, sentences))
+
+
+@risk_group.command(name="recompute")
+@click.option("--company", "slug", required=True, help="The company's slug.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@with_appcontext
+def recompute_command(slug: str, as_json: bool) -> None:
+    """Rescore a company's projects now and record today's exposure (idempotent)."""
+    from sqlmodel import select
+
+    from service.audit.services import Actor
+    from service.companies.models import Company
+    from service.db import get_db
+    from service.risk.services import recompute_company
+
+    with get_db().transaction() as session:
+        company = session.exec(select(Company).where(Company.slug == slug)).first()
+        if company is None:
+            raise click.ClickException(f"No company with the slug {slug!r}.")
+        report = recompute_company(session, company, actor=Actor.system("cli"))
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+    else:
+        click.echo(
+            f"{slug}: {report.projects} projects scored on {report.taken_on.isoformat()}, "
+            f"{report.changed} changed, {report.removed} no longer used; "
+            f"exposure {report.exposure:.1f}."
+        )

@@ -1,0 +1,412 @@
+"""The company's dependency table: one row per package of its active inventory (the latest
+SBOM of each product) with its project, ecosystem, products, depth, risk and funding.
+
+Filtering, sorting, counting and paging all happen in one SQL query, so a page of 100
+rows out of 20,000 packages costs one grouped scan of the latest SBOMs' components (by
+the `(sbom_id, package_id)` index) plus index lookups per package, never 20,000 Python
+objects. Parameters arrive as GET query strings, the same for the page and the API:
+
+| parameter   | meaning                                                              |
+|-------------|----------------------------------------------------------------------|
+| risk_min    | score >= this (0..100); unscored packages drop out                   |
+| risk_max    | score <= this (0..100)                                               |
+| depth       | `1` (direct), `2`, `3+`, or `unknown`: the shallowest depth in any   |
+|             | product                                                              |
+| products    | used by at least this many products                                  |
+| ecosystem   | purl type: `npm`, `pypi`, …                                          |
+| status      | `resolved` (a project is known) or `unresolved` (any other state)    |
+| funding     | `funded` or `unfunded` (resolved packages only: funding is a fact    |
+|             | about a project)                                                     |
+| q           | text the package key contains                                        |
+| project     | a project id: only that project's packages                           |
+| sort        | risk (default), depth, products, ecosystem, package, project,        |
+|             | status, funding                                                      |
+| order       | `desc` or `asc` (default: desc for risk and products, asc otherwise) |
+| page        | 1-based page number                                                  |
+| per_page    | rows per page, 1..500 (default 100)                                  |
+
+Rows without a value for the sort key (no score, unknown depth, no project) always come
+last, whichever the order; ties are broken by package key, so pages never overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from sqlalchemy import case, func, literal
+from sqlmodel import Session, col, select
+
+from service.projects.inventory import latest_sbom_ids
+from service.projects.models import PackageResolution, Project, ResolutionStatus
+from service.risk.models import ProjectRisk
+from service.risk.services import funded_clause
+from service.sboms.models import Package, Product, Sbom, SbomComponent
+
+__all__ = [
+    "DEPTHS",
+    "SORTS",
+    "DependencyRow",
+    "DependencyTable",
+    "TableQuery",
+    "dependency_table",
+    "parse_query",
+]
+
+PER_PAGE = 100
+MAX_PER_PAGE = 500
+SORTS = ("risk", "depth", "products", "ecosystem", "package", "project", "status", "funding")
+DEPTHS = ("1", "2", "3+", "unknown")
+STATUSES = ("resolved", "unresolved")
+FUNDING = ("funded", "unfunded")
+DESCENDING_FIRST = ("risk", "products")
+QUERY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    risk_min: float | None = None
+    risk_max: float | None = None
+    depth: str | None = None
+    products: int | None = None
+    ecosystem: str | None = None
+    status: str | None = None
+    funding: str | None = None
+    q: str | None = None
+    project: int | None = None
+    sort: str = "risk"
+    order: str = "desc"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """Query-string parameters for a link to this view with `changes` applied;
+        defaults are left out, so links stay short."""
+        values = asdict(replace(self, **changes))
+        defaults = {
+            "sort": "risk",
+            "order": default_order(values["sort"]),
+            "page": 1,
+            "per_page": PER_PAGE,
+        }
+        return {k: v for k, v in values.items() if v is not None and v != defaults.get(k)}
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        keys = (
+            "risk_min",
+            "risk_max",
+            "depth",
+            "products",
+            "ecosystem",
+            "status",
+            "funding",
+            "q",
+            "project",
+        )
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+def default_order(sort: str) -> str:
+    return "desc" if sort in DESCENDING_FIRST else "asc"
+
+
+def parse_query(args: Mapping[str, str]) -> tuple[TableQuery, dict[str, str]]:
+    """A TableQuery from query-string arguments, and {parameter: error} for bad ones
+    (each left at its default)."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def text(name: str) -> str | None:
+        raw = args.get(name)
+        return raw.strip() if isinstance(raw, str) and raw.strip() else None
+
+    for name in ("risk_min", "risk_max"):
+        raw = text(name)
+        if raw is None:
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or not 0 <= number <= 100:
+            errors[name] = f"{name}: expected a number from 0 to 100, got {raw!r}"
+        else:
+            values[name] = number
+    if "risk_min" in values and "risk_max" in values and values["risk_min"] > values["risk_max"]:
+        errors["risk_max"] = "risk_max: must not be below risk_min"
+        del values["risk_max"]
+    for name, lowest, highest in (
+        ("products", 1, 10**6),
+        ("page", 1, 10**6),
+        ("project", 1, 2**62),
+    ):
+        raw = text(name)
+        if raw is None:
+            continue
+        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+            errors[name] = f"{name}: expected a whole number of at least {lowest}, got {raw!r}"
+        else:
+            values[name] = int(raw)
+    raw = text("per_page")
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
+            errors["per_page"] = f"per_page: expected 1 to {MAX_PER_PAGE}, got {raw!r}"
+        else:
+            values["per_page"] = int(raw)
+    for name, choices in (
+        ("depth", DEPTHS),
+        ("status", STATUSES),
+        ("funding", FUNDING),
+        ("sort", SORTS),
+        ("order", ("asc", "desc")),
+    ):
+        raw = text(name)
+        if raw is None:
+            continue
+        if raw.lower() not in choices:
+            errors[name] = f"{name}: expected one of {', '.join(choices)}, got {raw!r}"
+        else:
+            values[name] = raw.lower()
+    for name, limit in (("ecosystem", 40), ("q", QUERY_LIMIT)):
+        raw = text(name)
+        if raw is None:
+            continue
+        if len(raw) > limit:
+            errors[name] = f"{name}: at most {limit} characters"
+        else:
+            values[name] = raw.lower() if name == "ecosystem" else raw
+    values.setdefault("order", default_order(values.get("sort", "risk")))
+    return TableQuery(**values), errors
+
+
+@dataclass(frozen=True)
+class DependencyRow:
+    package_id: int
+    package: str
+    name: str
+    ecosystem: str
+    products: int
+    product_names: list[str]
+    depth: int | None
+    status: str  # resolution status: resolved, unresolved, error, pending
+    project_id: int | None
+    project: str | None
+    score: float | None
+    coverage: float | None
+    funded: bool | None  # None: no project, so funding is not known
+
+    @property
+    def resolved(self) -> bool:
+        return self.project_id is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "name": self.name,
+            "ecosystem": self.ecosystem,
+            "products": self.products,
+            "product_names": self.product_names,
+            "depth": self.depth,
+            "resolved": self.resolved,
+            "status": self.status,
+            "project_id": self.project_id,
+            "project": self.project,
+            "risk": self.score,
+            "coverage": self.coverage,
+            "funded": self.funded,
+        }
+
+
+@dataclass(frozen=True)
+class DependencyTable:
+    query: TableQuery
+    rows: list[DependencyRow]
+    matching: int  # rows that pass the filters
+    total: int  # packages in the active inventory
+    ecosystems: list[str]
+    ecosystem_counts: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.matching / self.query.per_page))
+
+
+def _inventory(company_id: int):
+    """Subquery: one row per package of the company's latest SBOMs."""
+    return (
+        select(
+            SbomComponent.package_id.label("package_id"),
+            func.count(func.distinct(Sbom.product_id)).label("products"),
+            func.min(SbomComponent.depth).label("depth"),
+        )
+        .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
+        .where(
+            col(SbomComponent.sbom_id).in_(latest_sbom_ids(company_id)),
+            col(SbomComponent.package_id).is_not(None),
+        )
+        .group_by(SbomComponent.package_id)
+        .subquery("inventory")
+    )
+
+
+def dependency_table(session: Session, company_id: int, query: TableQuery) -> DependencyTable:
+    inv = _inventory(company_id)
+    project_id = PackageResolution.project_id
+    resolved = col(project_id).is_not(None)
+    # 1 funded, 0 unfunded, NULL when the package has no project (funding is unknown).
+    funded = case((resolved & funded_clause(project_id), literal(1)), (resolved, literal(0)))
+    status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
+    filtered = (
+        select(
+            Package.id,
+            Package.key,
+            Package.name,
+            Package.ecosystem,
+            inv.c.products,
+            inv.c.depth,
+            status.label("status"),
+            Project.id.label("project_id"),
+            Project.key.label("project_key"),
+            ProjectRisk.score,
+            ProjectRisk.coverage,
+            # The number of matching rows, from the same pass that sorts them.
+            func.count().over().label("matching"),
+        )
+        .select_from(inv)
+        .join(Package, col(Package.id) == inv.c.package_id)
+        .outerjoin(PackageResolution, col(PackageResolution.package_id) == inv.c.package_id)
+        .outerjoin(Project, col(Project.id) == project_id)
+        .outerjoin(
+            ProjectRisk,
+            (ProjectRisk.company_id == company_id) & (col(ProjectRisk.project_id) == project_id),
+        )
+    )
+    if query.risk_min is not None:
+        filtered = filtered.where(col(ProjectRisk.score) >= query.risk_min)
+    if query.risk_max is not None:
+        filtered = filtered.where(col(ProjectRisk.score) <= query.risk_max)
+    if query.depth == "unknown":
+        filtered = filtered.where(inv.c.depth.is_(None))
+    elif query.depth == "3+":
+        filtered = filtered.where(inv.c.depth >= 3)
+    elif query.depth is not None:
+        filtered = filtered.where(inv.c.depth == int(query.depth))
+    if query.products is not None:
+        filtered = filtered.where(inv.c.products >= query.products)
+    if query.ecosystem is not None:
+        filtered = filtered.where(Package.ecosystem == query.ecosystem)
+    if query.status == "resolved":
+        filtered = filtered.where(col(Project.id).is_not(None))
+    elif query.status == "unresolved":
+        filtered = filtered.where(col(Project.id).is_(None))
+    if query.funding == "funded":
+        filtered = filtered.where(funded == 1)
+    elif query.funding == "unfunded":
+        filtered = filtered.where(funded == 0)
+    if query.project is not None:
+        filtered = filtered.where(project_id == query.project)
+    if query.q:
+        filtered = filtered.where(
+            func.lower(Package.key).contains(query.q.lower(), autoescape=True)
+        )
+
+    sort_column = {
+        "risk": ProjectRisk.score,
+        "depth": inv.c.depth,
+        "products": inv.c.products,
+        "ecosystem": Package.ecosystem,
+        "package": Package.key,
+        "project": Project.key,
+        "status": status,
+        "funding": funded,
+    }[query.sort]
+    direction = sort_column.desc() if query.order == "desc" else sort_column.asc()
+    ordered = filtered.order_by(sort_column.is_(None), direction, col(Package.key))
+
+    def page_rows(page: int):
+        offset = (page - 1) * query.per_page
+        return session.exec(ordered.offset(offset).limit(query.per_page)).all()
+
+    rows = page_rows(query.page)
+    if rows:
+        matching = rows[0].matching
+    else:
+        # An empty page: nothing matches, or the page is past the end (then show the last).
+        count = select(func.count()).select_from(filtered.subquery())
+        matching = session.exec(count).one() if query.page > 1 else 0
+        last = max(1, math.ceil(matching / query.per_page))
+        if query.page > last:
+            query = replace(query, page=last)
+            rows = page_rows(last) if matching else []
+
+    # Totals per ecosystem: the inventory's size and the choices of the ecosystem filter.
+    ecosystems = list(
+        session.exec(
+            select(Package.ecosystem, func.count())
+            .join(inv, inv.c.package_id == Package.id)
+            .group_by(Package.ecosystem)
+            .order_by(Package.ecosystem)
+        ).all()
+    )
+    names = _product_names(session, company_id, [row.id for row in rows])
+    funded_ids = _funded(session, [row.project_id for row in rows if row.project_id])
+    return DependencyTable(
+        query=query,
+        rows=[
+            DependencyRow(
+                package_id=row.id,
+                package=row.key,
+                name=row.name,
+                ecosystem=row.ecosystem,
+                products=row.products,
+                product_names=names.get(row.id, []),
+                depth=row.depth,
+                status=row.status,
+                project_id=row.project_id,
+                project=row.project_key,
+                score=row.score,
+                coverage=row.coverage,
+                funded=None if row.project_id is None else row.project_id in funded_ids,
+            )
+            for row in rows
+        ],
+        matching=matching,
+        total=sum(count for _, count in ecosystems),
+        ecosystems=[name for name, _ in ecosystems],
+        ecosystem_counts=dict(ecosystems),
+    )
+
+
+def _funded(session: Session, project_ids: list[int]) -> set[int]:
+    """The funded ones among these projects (one page at most)."""
+    if not project_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Project.id).where(col(Project.id).in_(project_ids), funded_clause(Project.id))
+        ).all()
+    )
+
+
+def _product_names(session: Session, company_id: int, package_ids: list[int]) -> dict[int, list]:
+    """{package id: product names} for the packages shown (one page at most)."""
+    if not package_ids:
+        return {}
+    rows = session.exec(
+        select(SbomComponent.package_id, Product.name)
+        .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
+        .join(Product, col(Product.id) == Sbom.product_id)
+        .where(
+            col(SbomComponent.sbom_id).in_(latest_sbom_ids(company_id)),
+            col(SbomComponent.package_id).in_(package_ids),
+        )
+        .distinct()
+    ).all()
+    names: dict[int, list[str]] = defaultdict(list)
+    for package_id, name in rows:
+        names[package_id].append(name)
+    return {k: sorted(v) for k, v in names.items()}

@@ -1,0 +1,191 @@
+"""Risk pages: the dependency table, the company's exposure, a project's breakdown, and
+the company's risk weights.
+
+Every page goes through `company_view` (404 for other tenants). Every filter, sort and
+page is a plain link or a GET form; "Recompute now" and the weights form are POST forms
+with CSRF tokens. Nothing needs JavaScript. Package, project and source names are shown
+escaped (Jinja autoescaping); charts carry only numbers and dates.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from service.accounts.auth import current_user
+from service.audit.services import Actor
+from service.companies.access import company_view
+from service.companies.forms import ConfirmForm
+from service.companies.models import Role
+from service.core.clock import utcnow
+from service.db import db_session
+from service.risk import services
+from service.risk.charts import history_chart
+from service.risk.explain import explain
+from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
+from service.risk.gather import SOURCE_LABELS
+from service.risk.jobs import queue_recompute
+from service.risk.signals import CATALOGUE, DEFAULT_WEIGHTS, SIGNAL_NAMES
+from service.risk.table import DEPTHS, SORTS, dependency_table, parse_query
+
+bp = Blueprint("risk", __name__)
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user().id)
+
+
+@bp.app_context_processor
+def _risk_helpers() -> dict:
+    # Lets the company home show the current exposure.
+    return {"company_exposure": lambda company: services.latest_exposure(db_session(), company.id)}
+
+
+@bp.get("/c/<slug>/dependencies")
+@company_view()
+def dependencies(slug: str):
+    query, errors = parse_query(request.args)
+    table = dependency_table(db_session(), g.company.id, query)
+    return render_template(
+        "risk/dependencies.html",
+        company=g.company,
+        table=table,
+        query=table.query,
+        errors=errors,
+        sorts=SORTS,
+        depths=DEPTHS,
+    )
+
+
+@bp.get("/c/<slug>/risk")
+@company_view()
+def exposure(slug: str):
+    session = db_session()
+    history = services.exposure_history(session, g.company.id)
+    latest = history[-1] if history else None
+    chart = history_chart(
+        [(row.taken_on, row.exposure) for row in history],
+        title="Exposure over time",
+        y_title="Exposure",
+    )
+    return render_template(
+        "risk/exposure.html",
+        company=g.company,
+        latest=latest,
+        history=history,
+        chart=chart,
+        coverage=services.current_coverage(session, g.company),
+        unfunded=services.top_unfunded(session, g.company.id),
+        can_recompute=g.membership.role.at_least(Role.reviewer),
+        confirm=ConfirmForm(),
+        decay=float(DECAY),
+        unknown_depth=UNKNOWN_DEPTH,
+        neutral=NEUTRAL_RISK,
+    )
+
+
+@bp.post("/c/<slug>/risk/recompute")
+@company_view(Role.reviewer)
+def recompute(slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    session = db_session()
+    report = services.recompute_company(session, g.company, actor=_actor())
+    session.commit()
+    flash(
+        f"Risk recomputed: {report.projects} projects, {report.changed} changed since the "
+        "last run.",
+        "success",
+    )
+    return redirect(url_for("risk.exposure", slug=slug))
+
+
+@bp.get("/c/<slug>/risk/projects/<int:project_id>")
+@company_view()
+def project(slug: str, project_id: int):
+    session = db_session()
+    found = services.project_risk(session, g.company.id, project_id)
+    if found is None:
+        abort(404)
+    snapshot = found.snapshot
+    products_total = services.products_total(session, g.company.id)
+    chart = history_chart(
+        [(row.taken_on, row.score) for row in found.history if row.score is not None],
+        title="Risk score over time",
+        y_title="Risk score",
+        step=True,
+        # Still in use: its last score holds until today.
+        until=utcnow().date() if found.current is not None else None,
+        range_=(0, 100),
+    )
+    return render_template(
+        "risk/project.html",
+        company=g.company,
+        found=found,
+        snapshot=snapshot,
+        sentences=explain(snapshot.breakdown, {"products_total": products_total}),
+        catalogue=CATALOGUE,
+        chart=chart,
+        source_labels=SOURCE_LABELS,
+    )
+
+
+@bp.route("/c/<slug>/risk/weights", methods=["GET", "POST"])
+@company_view()
+def weights(slug: str):
+    session = db_session()
+    can_edit = g.membership.role.at_least(Role.reviewer)
+    overrides = services.weight_overrides(session, g.company.id)
+    values = {name: overrides.get(name, DEFAULT_WEIGHTS[name]) for name in SIGNAL_NAMES}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not can_edit:
+            abort(403, description="Viewers cannot change risk weights.")
+        if not ConfirmForm().validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        if request.form.get("reset"):
+            submitted = {}
+        else:
+            submitted, errors = _read_weights(request.form)
+            values.update({k: request.form.get(k, "") for k in SIGNAL_NAMES})
+        if not errors:
+            try:
+                services.set_weights(session, _actor(), g.company, submitted)
+            except services.RiskError as exc:
+                session.rollback()
+                errors[(exc.field or "weights").removeprefix("weights.")] = exc.message
+            else:
+                queue_recompute(session, g.company.id)  # weights are an input of every score
+                session.commit()
+                flash(
+                    "Risk weights saved; scores are being recomputed with them "
+                    "(“Recompute now” on the risk page does it at once).",
+                    "success",
+                )
+                return redirect(url_for("risk.weights", slug=slug))
+    return render_template(
+        "risk/weights.html",
+        company=g.company,
+        names=SIGNAL_NAMES,
+        catalogue=CATALOGUE,
+        defaults=DEFAULT_WEIGHTS,
+        values=values,
+        errors=errors,
+        can_edit=can_edit,
+        confirm=ConfirmForm(),
+    ), 400 if errors else 200
+
+
+def _read_weights(form) -> tuple[dict[str, float], dict[str, str]]:
+    """{signal: weight} from the form's text fields, and {signal: error} for bad ones."""
+    weights: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for name in SIGNAL_NAMES:
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            errors[name] = f"weights.{name}: give a number (0 switches the signal off)"
+            continue
+        try:
+            weights[name] = float(raw)
+        except ValueError:
+            errors[name] = f"weights.{name}: expected a number, got {raw!r}"
+    return weights, errors
