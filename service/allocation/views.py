@@ -1,0 +1,573 @@
+"""Allocation pages: the company's policy, its proposals, and the monthly review.
+
+Every page goes through `company_view` (404 for other tenants); viewers read, reviewers
+and owners change. Sorting and filtering are query parameters handled on the server;
+every change is a plain POST form with a CSRF token, recomputed at once on the server,
+so nothing needs JavaScript. Actions carry the revision the person was looking at: when
+a newer revision exists the action is refused instead of applying to something unseen.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
+
+from service.accounts.auth import current_user
+from service.allocation import services
+from service.allocation.forms import AdjustForm, DecisionForm, RevisionForm
+from service.allocation.models import LineKind, Proposal, ProposalState
+from service.allocation.policy import POLICY_FIELDS, Policy
+from service.audit.services import Actor
+from service.companies.access import company_view
+from service.companies.forms import ConfirmForm
+from service.companies.models import Role
+from service.core.clock import current_period
+from service.core.services import get_secrets, get_settings
+from service.db import db_session
+from service.money import format_amount
+
+bp = Blueprint("allocation", __name__)
+
+LIST_FIELDS = ("exclude_projects", "exclude_owners", "exclude_ecosystems", "first_party_owners")
+INTEGER_FIELDS = ("unknown_depth", "hold_months")
+SORTS = ("amount", "project", "risk", "weight", "share", "products", "change")
+PER_PAGE = 100  # lines per page (as the dependency table); ?per_page= shows more
+MAX_PER_PAGE = 10_000
+OMITTED_SHOWN = 100  # omitted projects listed before "show all"
+FLAGS = ("capped", "boosted", "overridden", "pinned", "adjusted", "new", "changed")
+
+
+def _actor() -> Actor:
+    return Actor(user_id=current_user().id)
+
+
+def _can_edit() -> bool:
+    return g.membership.role.at_least(Role.reviewer)
+
+
+@bp.app_context_processor
+def _allocation_helpers() -> dict:
+    def company_proposal(company):
+        session = db_session()
+        return services.proposal_for(session, company.id, current_period()) or next(
+            iter(services.proposals_of(session, company.id, limit=1)), None
+        )
+
+    return {"company_proposal": company_proposal, "format_amount": format_amount}
+
+
+# Policy ------------------------------------------------------------------------------------
+
+
+@bp.route("/c/<slug>/policy", methods=["GET", "POST"])
+@company_view()
+def policy(slug: str):
+    company = g.company
+    session = db_session()
+    row = services.policy_row(session, company.id)
+    current = services.company_policy(session, company).to_dict(company.currency)
+    values = _policy_values(current)
+    values["four_eyes"] = bool(row and row.four_eyes)
+    values["notify_email"] = row.notify_email if row else True
+    values["webhook_url"] = (row.webhook_url if row else None) or ""
+    has_secret = bool(row and row.webhook_secret)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not _can_edit():
+            abort(403, description="Viewers cannot change the allocation policy.")
+        if not ConfirmForm().validate_on_submit():
+            abort(400, description="The form expired; reload the page and try again.")
+        form = request.form
+        values = {name: form.get(name, "") for name in POLICY_FIELDS}
+        values["four_eyes"] = bool(form.get("four_eyes"))
+        values["notify_email"] = bool(form.get("notify_email"))
+        values["webhook_url"] = form.get("webhook_url", "").strip()
+        data, errors = _policy_data(form)
+        if not errors:
+            settings = get_settings()
+            try:
+                services.save_policy(
+                    session,
+                    _actor(),
+                    company,
+                    data,
+                    four_eyes=values["four_eyes"],
+                    notify_email=values["notify_email"],
+                    webhook_url=values["webhook_url"],
+                    webhook_secret=form.get("webhook_secret") or None,
+                    seal=get_secrets().seal,
+                    allow_http=not settings.is_production,
+                    allow_hosts=settings.outbound_allow_hosts,
+                )
+            except services.ProposalError as exc:
+                session.rollback()
+                errors[_field_name(exc.field)] = exc.message
+            else:
+                session.commit()
+                flash(
+                    "Policy saved. It applies to the next proposal generated "
+                    "(“Preview now” on the proposals page makes one at once).",
+                    "success",
+                )
+                return redirect(url_for("allocation.policy", slug=slug))
+    return render_template(
+        "allocation/policy.html",
+        company=company,
+        values=values,
+        errors=errors,
+        defaults=_policy_values(Policy().to_dict(company.currency)),
+        has_secret=has_secret,
+        can_edit=_can_edit(),
+        confirm=ConfirmForm(),
+        row=row,
+    ), 400 if errors else 200
+
+
+def _policy_values(policy: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in POLICY_FIELDS:
+        value = policy.get(name)
+        if name in LIST_FIELDS:
+            values[name] = "\n".join(value or [])
+        elif name == "boosts":
+            values[name] = "\n".join(f"{key} = {factor}" for key, factor in (value or {}).items())
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def _field_name(field: str | None) -> str:
+    if not field:
+        return "policy"
+    for separator in ("[", "."):
+        field = field.split(separator, 1)[0]
+    return field
+
+
+def _policy_data(form) -> tuple[dict[str, Any], dict[str, str]]:
+    """The policy as Policy.from_dict reads it, and {field: error} for unreadable fields."""
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in POLICY_FIELDS:
+        raw = (form.get(name) or "").strip()
+        if name in LIST_FIELDS:
+            data[name] = [
+                item.strip() for item in raw.replace(",", "\n").splitlines() if item.strip()
+            ]
+        elif name == "boosts":
+            boosts: dict[str, str] = {}
+            for number, line in enumerate(raw.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                key, sep, factor = line.partition("=")
+                if not sep or not key.strip() or not factor.strip():
+                    errors[name] = (
+                        f"boosts, line {number}: write one project per line as "
+                        "“github.com/owner/name = 1.5”"
+                    )
+                    break
+                boosts[key.strip()] = factor.strip()
+            data[name] = boosts
+        elif not raw:
+            continue  # the default
+        elif name in INTEGER_FIELDS:
+            try:
+                data[name] = int(raw)
+            except ValueError:
+                errors[name] = f"{name}: expected a whole number, got {raw!r}"
+        else:
+            data[name] = raw
+    return data, errors
+
+
+# Proposals ---------------------------------------------------------------------------------
+
+
+@bp.get("/c/<slug>/proposals")
+@company_view()
+def proposals(slug: str):
+    session = db_session()
+    rows = services.proposals_of(session, g.company.id)
+    return render_template(
+        "allocation/proposals.html",
+        company=g.company,
+        proposals=rows,
+        period=current_period(),
+        users=services.users_by_id(session, [p.decided_by_id for p in rows]),
+        can_edit=_can_edit(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/c/<slug>/proposals/preview")
+@company_view(Role.reviewer)
+def preview(slug: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    session = db_session()
+    period = current_period()
+    try:
+        proposal = services.generate_proposal(session, _actor(), g.company, period, replace=True)
+    except services.ProposalError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("allocation.proposals", slug=slug))
+    session.commit()
+    flash(
+        f"Proposal for {period} computed (revision {proposal.revision}): "
+        f"{services.summary_line(proposal)}.",
+        "success",
+    )
+    return redirect(url_for("allocation.review", slug=slug, period=period))
+
+
+def _proposal_or_404(period: str, revision: int | None = None) -> Proposal:
+    if not services.PERIOD_PATTERN.match(period):
+        abort(404)
+    found = services.proposal_for(db_session(), g.company.id, period, revision)
+    if found is None:
+        abort(404, description=f"There is no proposal for {period}.")
+    return found
+
+
+@dataclass
+class LineQuery:
+    q: str = ""
+    kind: str = ""  # "", line, held
+    flag: str = ""
+    risk_min: float | None = None
+    sort: str = "amount"
+    order: str = "desc"
+    page: int = 1
+    per_page: int = PER_PAGE
+    all_omitted: bool = False
+    revision: int | None = None  # an earlier revision being looked at
+
+    def params(self, **changes) -> dict[str, Any]:
+        values = {
+            "q": self.q,
+            "kind": self.kind,
+            "flag": self.flag,
+            "risk_min": "" if self.risk_min is None else f"{self.risk_min:g}",
+            "sort": self.sort,
+            "order": self.order,
+            "page": "" if self.page == 1 else self.page,
+            "per_page": "" if self.per_page == PER_PAGE else self.per_page,
+            "revision": self.revision,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+def _line_query(args) -> tuple[LineQuery, list[str]]:
+    query = LineQuery()
+    errors: list[str] = []
+    query.q = (args.get("q") or "").strip()[:200]
+    kind = args.get("kind", "")
+    if kind in ("line", "held"):
+        query.kind = kind
+    elif kind:
+        errors.append(f"kind: expected line or held, got {kind!r}")
+    flag = args.get("flag", "")
+    if flag in FLAGS:
+        query.flag = flag
+    elif flag:
+        errors.append(f"flag: expected one of {', '.join(FLAGS)}, got {flag!r}")
+    risk_min = (args.get("risk_min") or "").strip()
+    if risk_min:
+        try:
+            query.risk_min = float(risk_min)
+        except ValueError:
+            errors.append(f"risk_min: expected a number, got {risk_min!r}")
+    sort = args.get("sort", "amount")
+    if sort in SORTS:
+        query.sort = sort
+    else:
+        errors.append(f"sort: expected one of {', '.join(SORTS)}, got {sort!r}")
+    order = args.get("order", "")
+    query.order = (
+        order if order in ("asc", "desc") else ("asc" if query.sort == "project" else "desc")
+    )
+    for name, highest in (("page", 100_000), ("per_page", MAX_PER_PAGE)):
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            continue
+        if raw.isdigit() and 1 <= int(raw) <= highest:
+            setattr(query, name, int(raw))
+        else:
+            errors.append(f"{name}: expected a whole number from 1 to {highest:,}, got {raw!r}")
+    query.all_omitted = args.get("omitted") == "all"
+    return query, errors
+
+
+def _sort_key(sort: str, diff: services.Diff):
+    if sort == "project":
+        return lambda line: line.project_key
+    if sort == "risk":
+        return lambda line: -1.0 if line.risk is None else line.risk
+    if sort == "products":
+        return lambda line: line.product_count
+    if sort == "change":
+        return lambda line: diff.change_of(line.project_key, line.amount_minor) or 0
+    if sort in ("weight", "share"):
+        return lambda line: getattr(line, sort)
+    return lambda line: line.amount_minor
+
+
+@bp.get("/c/<slug>/proposals/<period>")
+@company_view()
+def review(slug: str, period: str):
+    revision = request.args.get("revision", type=int)
+    proposal = _proposal_or_404(period, revision)
+    session = db_session()
+    query, errors = _line_query(request.args)
+    query.revision = revision
+    index = services.line_index(session, proposal.id)
+    payable = [line for line in index if line.kind != LineKind.omitted.value]
+    omitted = [line for line in index if line.kind == LineKind.omitted.value]
+    diff = services.diff_against_previous(
+        session, proposal, {line.project_key: line.amount_minor for line in payable}
+    )
+    adjustments = services._adjustments_of(session, proposal.id)
+    active: dict[int, list] = defaultdict(list)
+    for adjustment in adjustments:
+        if adjustment.removed_at is None:
+            active[adjustment.project_id].append(adjustment)
+    matching = _filter(payable, query, diff, active)
+    matching.sort(key=lambda line: line.project_key)
+    matching.sort(key=_sort_key(query.sort, diff), reverse=query.order == "desc")
+    pages = max(1, -(-len(matching) // query.per_page))
+    query.page = min(query.page, pages)
+    start = (query.page - 1) * query.per_page
+    shown = services.lines_by_id(
+        session, [line.id for line in matching[start : start + query.per_page]]
+    )
+    omitted_shown = services.lines_by_id(
+        session,
+        [line.id for line in (omitted if query.all_omitted else omitted[:OMITTED_SHOWN])],
+    )
+    people = services.people_of(session, [line.project_id for line in shown])
+    users = services.users_by_id(
+        session,
+        [
+            proposal.generated_by_id,
+            proposal.decided_by_id,
+            proposal.last_edited_by_id,
+            proposal.submitted_by_id,
+            *(a.user_id for a in adjustments),
+        ],
+    )
+    can_edit = _can_edit() and proposal.state in services.OPEN_STATES
+    policy_row = services.policy_row(session, g.company.id)
+    four_eyes_blocked = bool(
+        policy_row
+        and policy_row.four_eyes
+        and proposal.last_edited_by_id == current_user().id
+        and can_edit
+    )
+    return render_template(
+        "allocation/review.html",
+        company=g.company,
+        proposal=proposal,
+        lines=shown,
+        matching=len(matching),
+        pages=pages,
+        total_payable=len(payable),
+        paid_count=sum(1 for line in payable if line.kind == LineKind.line.value),
+        keys={line.project_id: line.project_key for line in index},
+        omitted=omitted_shown,
+        omitted_total=len(omitted),
+        omitted_counts=_counts(omitted),
+        diff=diff,
+        adjustments=adjustments,
+        active=active,
+        people=people,
+        users=users,
+        query=query,
+        errors=errors,
+        sorts=SORTS,
+        flags=FLAGS,
+        can_edit=can_edit,
+        can_review=_can_edit(),
+        four_eyes_blocked=four_eyes_blocked,
+        revisions=services.proposals_of_period(session, g.company.id, period),
+        csrf=generate_csrf() if can_edit else "",
+        decision_form=DecisionForm(revision=proposal.revision),
+        confirm=ConfirmForm(),
+        currency=proposal.currency,
+        states=ProposalState,
+    ), 400 if errors else 200
+
+
+def _filter(
+    lines: list[services.LineSummary],
+    query: LineQuery,
+    diff: services.Diff,
+    active: dict[int, list],
+) -> list[services.LineSummary]:
+    needle = query.q.casefold()
+    shown = []
+    for line in lines:
+        if query.kind and line.kind != query.kind:
+            continue
+        if needle and needle not in line.project_key.casefold():
+            continue
+        if query.risk_min is not None and (line.risk is None or line.risk < query.risk_min):
+            continue
+        if query.flag:
+            change = diff.change_of(line.project_key, line.amount_minor)
+            if query.flag == "adjusted":
+                if not active.get(line.project_id):
+                    continue
+            elif query.flag == "new":
+                if diff.previous is None or change is not None:
+                    continue
+            elif query.flag == "changed":
+                if not change:
+                    continue
+            elif query.flag not in line.flags:
+                continue
+        shown.append(line)
+    return shown
+
+
+def _counts(omitted: list[services.LineSummary]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = defaultdict(int)
+    for line in omitted:
+        counts[line.omitted_code or "other"] += 1
+    return sorted(counts.items())
+
+
+def _open_proposal(period: str, revision: int | None) -> Proposal | None:
+    """The open proposal of the period, if the person acted on its current revision."""
+    proposal = _proposal_or_404(period)
+    if proposal.state not in services.OPEN_STATES:
+        flash(
+            f"The proposal for {period} is {proposal.state.replace('_', ' ')}; "
+            "it cannot be changed.",
+            "error",
+        )
+        return None
+    if revision is not None and revision != proposal.revision:
+        flash(
+            f"The proposal for {period} changed since you loaded it (now revision "
+            f"{proposal.revision}); nothing was done. Review the current revision first.",
+            "error",
+        )
+        return None
+    return proposal
+
+
+def _back(slug: str, period: str, **params):
+    return redirect(url_for("allocation.review", slug=slug, period=period, **params))
+
+
+def _run(change, success: str) -> bool:
+    session = db_session()
+    try:
+        change(session)
+    except services.ProposalError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return False
+    except PermissionError as exc:
+        session.rollback()
+        abort(403, description=str(exc))
+    session.commit()
+    flash(success, "success")
+    return True
+
+
+@bp.post("/c/<slug>/proposals/<period>/adjust")
+@company_view(Role.reviewer)
+def adjust(slug: str, period: str):
+    form = AdjustForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, description="The form expired; reload the page and try again.")
+        flash("Choose an adjustment and give its value.", "error")
+        return _back(slug, period)
+    proposal = _open_proposal(period, form.revision.data)
+    if proposal is not None:
+        _run(
+            lambda s: services.adjust(
+                s,
+                _actor(),
+                proposal,
+                form.project_id.data,
+                form.kind.data,
+                form.value.data,
+                form.note.data,
+            ),
+            "Adjusted and recomputed.",
+        )
+    return _back(slug, period, **_kept_query())
+
+
+@bp.post("/c/<slug>/proposals/<period>/adjustments/<int:adjustment_id>/remove")
+@company_view(Role.reviewer)
+def remove_adjustment(slug: str, period: str, adjustment_id: int):
+    form = RevisionForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    proposal = _open_proposal(period, form.revision.data)
+    if proposal is not None:
+        _run(
+            lambda s: services.remove_adjustment(s, _actor(), proposal, adjustment_id),
+            "Adjustment removed and recomputed.",
+        )
+    return _back(slug, period, **_kept_query())
+
+
+@bp.post("/c/<slug>/proposals/<period>/submit")
+@company_view(Role.reviewer)
+def submit(slug: str, period: str):
+    form = RevisionForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    proposal = _open_proposal(period, form.revision.data)
+    if proposal is not None:
+        _run(
+            lambda s: services.submit_for_review(s, _actor(), proposal),
+            "Submitted for review; reviewers and owners have been told.",
+        )
+    return _back(slug, period)
+
+
+@bp.post("/c/<slug>/proposals/<period>/decide")
+@company_view(Role.reviewer)
+def decide(slug: str, period: str):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    proposal = _open_proposal(period, form.revision.data)
+    if proposal is None:
+        return _back(slug, period)
+    decision = request.form.get("decision")
+    if decision == "approve":
+        _run(
+            lambda s: services.approve(s, _actor(), proposal, form.comment.data),
+            f"Approved: the pledges now follow the proposal for {period}.",
+        )
+    elif decision == "reject":
+        _run(
+            lambda s: services.reject(s, _actor(), proposal, form.comment.data),
+            f"Rejected. “Preview now” makes a new proposal for {period}.",
+        )
+    else:
+        flash("Choose approve or reject.", "error")
+    return _back(slug, period)
+
+
+def _kept_query() -> dict[str, str]:
+    """Filters and sort of the page the form was on (sent back as hidden fields)."""
+    kept = {}
+    for name in ("q", "kind", "flag", "risk_min", "sort", "order", "page", "per_page"):
+        value = request.form.get(f"keep_{name}")
+        if value:
+            kept[name] = value
+    return kept

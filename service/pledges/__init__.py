@@ -1,0 +1,1 @@
+"""Pledges: the monthly amounts a company committed to, from its approved proposals."""

@@ -1,0 +1,177 @@
+"""Builders for the allocation service tests: SBOMs through the real ingest, then projects,
+resolutions, claims, funding channels and risk snapshots as the other domains write them.
+
+The `acme` scenario (budget 1,000.00 USD):
+
+- products ``web`` (left-pad and framework direct, tiny under framework), ``api``
+  (left-pad and own-lib direct), ``worker`` (one package nobody resolved);
+- github.com/left/pad: a funding channel (claimed), risk 80 (an older snapshot said 10);
+- github.com/fw/framework: an active maintainer claim, risk 40;
+- github.com/tiny/tiny: nothing (unclaimed, so held), no risk score;
+- github.com/ACME/own-lib: owned by the company's linked organisation (first-party).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session, select
+
+from service.accounts.models import User
+from service.audit.services import Actor
+from service.companies.models import Company, LinkedOrg, Role
+from service.projects.models import FundingChannel, PackageResolution, Project, ProjectClaim
+from service.risk.models import RiskSnapshot
+from service.sboms.models import Package
+from service.sboms.services import ingest
+from tests.factories import make_company, make_user
+
+ACTOR = Actor.system("test")
+WHEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def cyclonedx(name: str, direct: list[str], edges: dict[str, list[str]] | None = None) -> bytes:
+    """A CycloneDX 1.5 document: the root depends on `direct`; `edges` add deeper levels."""
+    edges = edges or {}
+    purls = list(dict.fromkeys([*direct, *edges, *(c for cs in edges.values() for c in cs)]))
+    ref = {purl: f"c{i}" for i, purl in enumerate(purls)}
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {"component": {"type": "application", "name": name, "bom-ref": "root"}},
+        "components": [
+            {
+                "type": "library",
+                "bom-ref": ref[purl],
+                "name": purl.rsplit("/", 1)[-1],
+                "version": "1.0.0",
+                "purl": f"{purl}@1.0.0",
+            }
+            for purl in purls
+        ],
+        "dependencies": [{"ref": "root", "dependsOn": [ref[p] for p in direct]}]
+        + [{"ref": ref[p], "dependsOn": [ref[c] for c in edges.get(p, [])]} for p in purls],
+    }
+    return json.dumps(document).encode()
+
+
+def upload(session: Session, company: Company, product: str, direct, edges=None) -> None:
+    ingest(session, ACTOR, company, product, cyclonedx(product, direct, edges), source="cli")
+    session.commit()
+
+
+def make_project(session: Session, key: str) -> Project:
+    host, owner, name = key.split("/")
+    project = Project(key=key, host=host, owner=owner, name=name, repository_url=f"https://{key}")
+    session.add(project)
+    session.commit()
+    return project
+
+
+def resolve(session: Session, package_key: str, project: Project) -> None:
+    package = session.exec(select(Package).where(Package.key == package_key)).one()
+    session.add(
+        PackageResolution(
+            package_id=package.id, project_id=project.id, status="resolved", source="purl"
+        )
+    )
+    session.commit()
+
+
+def funding(session: Session, project: Project) -> None:
+    session.add(
+        FundingChannel(
+            project_id=project.id,
+            kind="github_sponsors",
+            handle="left",
+            url="https://github.com/sponsors/left",
+            source="FUNDING.yml",
+        )
+    )
+    session.commit()
+
+
+def claim(session: Session, project: Project, user: User) -> None:
+    session.add(ProjectClaim(project_id=project.id, user_id=user.id, evidence="admin"))
+    session.commit()
+
+
+def risk(session: Session, company: Company, project: Project, score: float, day: date) -> None:
+    session.add(
+        RiskSnapshot(
+            company_id=company.id,
+            project_id=project.id,
+            taken_on=day,
+            score=score,
+            coverage=0.8,
+            breakdown=[
+                {"signal": "publishers", "contribution": score / 2},
+                {"signal": "bus_factor", "contribution": score / 4},
+                {"signal": "advisories", "contribution": score / 8},
+                {"signal": "downloads", "contribution": score / 16},
+            ],
+            inputs_digest="x" * 64,
+        )
+    )
+    session.commit()
+
+
+@dataclass
+class Acme:
+    company: Company
+    owner: User
+    reviewer: User
+    viewer: User
+    maintainer: User
+    projects: dict[str, Project]
+
+
+def acme(session: Session, slug: str | None = None, budget: int = 100_000) -> Acme:
+    owner = make_user(session, email="owner@acme.test")
+    reviewer = make_user(session, email="reviewer@acme.test")
+    viewer = make_user(session, email="viewer@acme.test")
+    maintainer = make_user(session)
+    company = make_company(
+        session,
+        slug,
+        members=[(owner, Role.owner), (reviewer, Role.reviewer), (viewer, Role.viewer)],
+        monthly_budget_minor=budget,
+    )
+    session.add(LinkedOrg(company_id=company.id, org_login="acme"))
+    session.commit()
+    upload(
+        session,
+        company,
+        "web",
+        ["pkg:npm/left-pad", "pkg:pypi/framework"],
+        {"pkg:pypi/framework": ["pkg:pypi/tiny"]},
+    )
+    upload(session, company, "api", ["pkg:npm/left-pad", "pkg:npm/own-lib"])
+    upload(session, company, "worker", ["pkg:npm/unknown-thing"])
+    projects = {}
+    for name, key, package in (
+        ("left", "github.com/left/pad", "pkg:npm/left-pad"),
+        ("framework", "github.com/fw/framework", "pkg:pypi/framework"),
+        ("tiny", "github.com/tiny/tiny", "pkg:pypi/tiny"),
+        ("own", "github.com/ACME/own-lib", "pkg:npm/own-lib"),
+    ):
+        existing = session.exec(select(Project).where(Project.key == key)).first()
+        projects[name] = existing or make_project(session, key)
+        if not session.exec(
+            select(PackageResolution)
+            .join(Package, Package.id == PackageResolution.package_id)
+            .where(Package.key == package)
+        ).first():
+            resolve(session, package, projects[name])
+    if not session.exec(
+        select(FundingChannel).where(FundingChannel.project_id == projects["left"].id)
+    ).first():
+        funding(session, projects["left"])
+    claim(session, projects["framework"], maintainer)
+    risk(session, company, projects["left"], 10.0, date(2026, 10, 1))
+    risk(session, company, projects["left"], 80.0, date(2026, 11, 1))
+    risk(session, company, projects["framework"], 40.0, date(2026, 11, 1))
+    return Acme(company, owner, reviewer, viewer, maintainer, projects)
