@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Set up, load the demo company and serve it on http://127.0.0.1:5000 (SQLite, offline).
+# Set up, load the demo company and serve it on http://127.0.0.1:5000 (SQLite, offline),
+# with the scheduler beside it so new uploads are resolved in the background.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e .
-export TRIBUTARY_ENV=demo
+export TRIBUTARY_ENV=demo PYTHONWARNINGS="ignore:DemoGitHubAPI is in use"
 .venv/bin/tributary db upgrade
 .venv/bin/tributary demo load
-echo "Tributary demo: open http://127.0.0.1:5000 and sign in as a demo user."
-exec .venv/bin/tributary run --host 127.0.0.1 --port "${PORT:-5000}"
+.venv/bin/tributary scheduler &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null || true' EXIT
+echo "Tributary demo: open http://127.0.0.1:${PORT:-5000} and sign in as a demo user."
+.venv/bin/tributary run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -73,6 +73,10 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
         follow_redirects=False,
     )
     app.extensions["tributary.http"] = http
+    # The one polite, guarded client for metadata sources (registries, deps.dev, GitHub).
+    from service.projects.sources import build_outbound
+
+    app.extensions["tributary.outbound"] = build_outbound(settings)
     app.extensions["tributary.secrets"] = SecretBox(settings.secret_key, settings.encryption_key)
     if settings.github_backend == "demo":
         from service.demo.github import demo_github
@@ -91,14 +95,33 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from service.accounts.views import bp as accounts_bp
+    from service.allocation.views import bp as allocation_bp
     from service.api.views import bp as api_bp
     from service.companies.views import bp as companies_bp
     from service.core.views import bp as core_bp
+    from service.projects.views import bp as projects_bp
+    from service.risk.api import bp as risk_api_bp
+    from service.risk.views import bp as risk_bp
+    from service.sboms.api import bp as sboms_api_bp
+    from service.sboms.views import bp as sboms_bp
 
-    for blueprint in (core_bp, accounts_bp, companies_bp, api_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        companies_bp,
+        sboms_bp,
+        projects_bp,
+        risk_bp,
+        allocation_bp,
+        api_bp,
+        sboms_api_bp,
+        risk_api_bp,
+    ):
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
     csrf.exempt(api_bp)
+    csrf.exempt(sboms_api_bp)
+    csrf.exempt(risk_api_bp)
 
 
 SECURITY_HEADERS = {

@@ -10,13 +10,19 @@ import click
 from flask.cli import FlaskGroup, run_command, with_appcontext
 from sqlmodel import select
 
+from service.allocation.cli import allocate_command
+from service.allocation.commands import proposals_group
+from service.allocation.propose import propose_command
 from service.app import create_app
 from service.audit.services import Actor
 from service.companies import services as companies
 from service.companies.models import Company
 from service.db import get_db
+from service.jobs.cli import jobs_group, scheduler_command
 from service.money import MoneyError, parse_amount
+from service.projects.cli import metadata_group, resolve_command
 from service.risk.cli import risk_group
+from service.sboms.cli import sbom_group
 
 CLI_ACTOR = Actor.system("cli")
 
@@ -42,6 +48,14 @@ cli.add_command(
     ),
 )
 cli.add_command(risk_group)
+cli.add_command(allocate_command)
+cli.add_command(propose_command)
+cli.add_command(proposals_group)
+cli.add_command(sbom_group)
+cli.add_command(scheduler_command)
+cli.add_command(jobs_group)
+cli.add_command(resolve_command)
+cli.add_command(metadata_group)
 
 
 # Database ----------------------------------------------------------------------------------
@@ -244,12 +258,11 @@ def demo_group() -> None:
 @demo_group.command("load")
 @with_appcontext
 def demo_load() -> None:
-    """Load the demo company, its people and products (idempotent)."""
-    from service.demo.seed import seed_demo
+    """Load the demo company, its people, products, projects, risk and proposal (idempotent)."""
+    from service.demo.seed import load_demo
 
-    with get_db().transaction() as session:
-        company = seed_demo(session)
-        click.echo(f"Demo company {company.slug} ready.")
+    company = load_demo(get_db())
+    click.echo(f"Demo company {company.slug} ready.")
 
 
 def main() -> None:

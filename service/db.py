@@ -23,6 +23,13 @@ DOMAIN_MODELS = (
     "service.audit.models",
     "service.accounts.models",
     "service.companies.models",
+    "service.sboms.models",
+    "service.jobs.models",
+    "service.projects.models",
+    "service.risk.models",
+    "service.notifications.models",
+    "service.allocation.models",
+    "service.pledges.models",
 )
 
 

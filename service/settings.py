@@ -43,6 +43,33 @@ class Settings(BaseSettings):
     # Fernet key for secrets kept at rest (GitHub tokens); derived from secret_key if unset.
     encryption_key: str | None = None
 
+    # Resolution (package -> source repository -> people). See service/projects/.
+    # Days a metadata answer is used without asking its source again (shared by all companies).
+    metadata_ttl_days: int = Field(default=7, ge=1)
+    # Requests in flight per outside host, and worker threads of one resolution run.
+    outbound_per_host_limit: int = Field(default=4, ge=1)
+    resolution_workers: int = Field(default=32, ge=1)
+    # Metadata sources to ask (default: all of them); e.g. '["pypi","npm","github"]'.
+    resolution_sources: list[str] | None = None
+    # Registry base URL overrides (a mirror, a test server): '{"npm": "https://…"}'.
+    registry_base_urls: dict[str, str] = Field(default_factory=dict)
+    # A JSON Lines metadata snapshot: resolve from it instead of the network (air-gapped).
+    resolution_offline_snapshot: Path | None = None
+    # Token for repository facts (5,000 GitHub API requests an hour instead of 60).
+    github_metadata_token: str | None = None
+    # Hosts the outbound client may reach although they are not public (a local mirror).
+    outbound_allow_hosts: list[str] = Field(default_factory=list)
+    # A claim whose evidence could not be re-checked for this long (no GitHub token) lapses.
+    claim_recheck_grace_days: int = Field(default=30, ge=1)
+
+    # E-mail about proposals (ready for review, approved); off while smtp_host is unset.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "tributary@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.env == "demo" and not self.github_oauth_configured:

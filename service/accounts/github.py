@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
@@ -33,7 +35,25 @@ class GitHubAPI(Protocol):
     def org_role(self, token: str, org: str) -> str | None:
         """'admin' or 'member' for an active membership of org, else None."""
 
-    def repo(self, token: str | None, owner: str, name: str) -> dict[str, Any] | None: ...
+    def repo(self, token: str | None, owner: str, name: str) -> dict[str, Any] | None:
+        """The repository; with a token it carries that person's `permissions`."""
+
+    def user_exists(self, login: str) -> bool:
+        """Whether GitHub has a user or organisation account with this login."""
+
+    def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
+        """Every repository of org the token can see (GitHub's repository objects)."""
+
+    def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
+        """The repository's dependency graph as GitHub exports it: `{"sbom": {SPDX 2.3}}`.
+
+        Raises GitHubError with status 404 or 403 when the dependency graph is disabled
+        or the repository is not visible to the token.
+        """
+
+
+# Pages followed when listing an organisation's repositories (100 per page).
+MAX_REPO_PAGES = 50
 
 
 class HttpGitHubAPI:
@@ -44,11 +64,13 @@ class HttpGitHubAPI:
         self._api_url = api_url.rstrip("/")
 
     def _get(self, path: str, token: str | None) -> httpx.Response:
+        """GET a path under the API URL, or a full URL GitHub gave us (pagination links)."""
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        url = path if path.startswith(self._api_url + "/") else f"{self._api_url}{path}"
         try:
-            response = self._client.get(f"{self._api_url}{path}", headers=headers)
+            response = self._client.get(url, headers=headers)
         except httpx.HTTPError as exc:
             raise GitHubError(f"GitHub could not be reached ({type(exc).__name__})") from None
         if response.status_code >= 500:
@@ -107,6 +129,53 @@ class HttpGitHubAPI:
             raise GitHubError(f"GitHub answered {response.status_code} for {owner}/{name}")
         return self._json(response)
 
+    def user_exists(self, login: str) -> bool:
+        response = self._get(f"/users/{quote(login, safe='')}", None)
+        if response.status_code == 404:
+            return False
+        if response.status_code != 200:
+            raise GitHubError(f"GitHub answered {response.status_code} for the user {login}")
+        return True
+
+    def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
+        repos: list[dict[str, Any]] = []
+        url: str | None = f"/orgs/{quote(org, safe='')}/repos?per_page=100&type=all"
+        for _page in range(MAX_REPO_PAGES):
+            if url is None:
+                break
+            response = self._get(url, token)
+            if response.status_code == 404:
+                raise GitHubError(f"GitHub does not know the organisation {org}", 404)
+            if response.status_code != 200:
+                raise GitHubError(
+                    f"GitHub answered {response.status_code} listing the repositories of {org}",
+                    response.status_code,
+                )
+            page = self._json(response)
+            if not isinstance(page, list):
+                raise GitHubError("GitHub's repository list is not a list")
+            repos.extend(repo for repo in page if isinstance(repo, dict) and repo.get("name"))
+            next_url = response.links.get("next", {}).get("url")
+            # Follow only links back to the same API: the token must not travel elsewhere.
+            url = next_url if next_url and next_url.startswith(self._api_url + "/") else None
+        return repos
+
+    def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
+        path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/dependency-graph/sbom"
+        response = self._get(path, token)
+        if response.status_code == 200:
+            return response.content
+        if response.status_code in (403, 404):
+            raise GitHubError(
+                f"GitHub answered {response.status_code}: the dependency graph is disabled "
+                "for this repository, or your account cannot see it",
+                response.status_code,
+            )
+        raise GitHubError(
+            f"GitHub answered {response.status_code} for the dependency graph of {owner}/{repo}",
+            response.status_code,
+        )
+
 
 @dataclass
 class DemoGitHubAPI:
@@ -115,6 +184,13 @@ class DemoGitHubAPI:
     profiles: dict[str, GitHubProfile] = field(default_factory=dict)
     org_roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (login, org) -> role
     repos: dict[str, dict[str, Any]] = field(default_factory=dict)  # "owner/name" -> repo
+    # "owner/name" -> dependency-graph export ({"sbom": {...}}); repos of an org without
+    # one answer as GitHub does when the dependency graph is disabled.
+    dependency_graphs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (login, "owner/name") -> the repository permissions GitHub would report to that person.
+    permissions: dict[tuple[str, str], dict[str, bool]] = field(default_factory=dict)
+    # Further accounts that exist (besides the seeded people), for payout validation.
+    known_logins: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         warnings.warn(
@@ -133,4 +209,26 @@ class DemoGitHubAPI:
         return self.org_roles.get((token, org.lower()))
 
     def repo(self, token: str | None, owner: str, name: str) -> dict[str, Any] | None:
-        return self.repos.get(f"{owner}/{name}".lower())
+        key = f"{owner}/{name}".lower()
+        found = self.repos.get(key)
+        if found is None or token is None:
+            return found
+        granted = self.permissions.get((token, key), {})
+        base = {"admin": False, "maintain": False, "push": False, "triage": False, "pull": True}
+        return {**found, "permissions": {**base, **granted}}
+
+    def user_exists(self, login: str) -> bool:
+        lowered = login.lower()
+        return lowered in {p.lower() for p in self.profiles} | {
+            k.lower() for k in self.known_logins
+        }
+
+    def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
+        prefix = org.lower() + "/"
+        return [repo for key, repo in sorted(self.repos.items()) if key.startswith(prefix)]
+
+    def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
+        export = self.dependency_graphs.get(f"{owner}/{repo}".lower())
+        if export is None:
+            raise GitHubError("the dependency graph is disabled for this repository", 404)
+        return json.dumps(export).encode()

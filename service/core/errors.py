@@ -66,5 +66,13 @@ def error_response(error: Exception):
 def _limit_text() -> str:
     from flask import current_app
 
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    return f"{limit / (1024 * 1024):.0f} MB"
+    return size_text(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+def size_text(size: int) -> str:
+    """A byte count for people: MB from 1 MiB up, KB below (a small limit is not "0 MB")."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.0f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"

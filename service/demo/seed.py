@@ -1,8 +1,13 @@
-"""The demo company: seeded people, a budget, and products whose SBOMs are real."""
+"""The demo company: seeded people, a budget, and products whose SBOMs are real.
+
+`load_demo` is what `tributary demo load` runs: it is idempotent, and it resolves, scores
+and proposes from the shipped metadata snapshot, so the demo works with no network.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -11,10 +16,15 @@ from service.accounts.models import User
 from service.accounts.services import sign_in
 from service.audit.services import Actor
 from service.companies.models import Company, LinkedOrg, Role
-from service.companies.services import create_company, invite
+from service.companies.services import accept_invitations, create_company, invite
+from service.core.clock import utcnow
+from service.db import Database
 from service.demo.github import DEMO_ORG, DEMO_PEOPLE, demo_profiles
+from service.demo.own_sbom import own_dependencies_sbom
 
 DEMO_SLUG = "acme-demo"
+DEMO_DATA = Path(__file__).resolve().parent / "data"
+DEMO_ACTOR = Actor.system("demo")
 
 
 @dataclass(frozen=True)
@@ -31,32 +41,71 @@ def demo_profile(login: str) -> GitHubProfile | None:
     return demo_profiles().get(login)
 
 
+def demo_products() -> list[tuple[str, str, bytes]]:
+    """(product, file name, SBOM bytes): Tributary itself, a web shop, a data pipeline."""
+    return [
+        ("tributary", "tributary.cdx.json", own_dependencies_sbom()),
+        (
+            "storefront-web",
+            "storefront-web.cdx.json",
+            (DEMO_DATA / "storefront-web.cdx.json").read_bytes(),
+        ),
+        (
+            "data-pipeline",
+            "data-pipeline.spdx.json",
+            (DEMO_DATA / "data-pipeline.spdx.json").read_bytes(),
+        ),
+    ]
+
+
 def seed_demo(session: Session) -> Company:
     """Create the demo company and its people; running it twice changes nothing."""
     existing = session.exec(select(Company).where(Company.slug == DEMO_SLUG)).first()
     if existing:
         return existing
-    actor = Actor.system("demo")
-    profiles = demo_profiles()
-    users = {login: sign_in(session, profile, demo=True) for login, profile in profiles.items()}
+    users = {
+        login: sign_in(session, profile, demo=True) for login, profile in demo_profiles().items()
+    }
     company = create_company(
         session,
-        actor,
+        DEMO_ACTOR,
         slug=DEMO_SLUG,
         name="Acme Demo",
         currency="USD",
         budget_minor=500_000,
         owner=users["demo-owner"],
     )
-    invite(session, actor, company, "demo-reviewer", Role.reviewer)
+    invite(session, DEMO_ACTOR, company, "demo-reviewer", Role.reviewer)
     session.add(
         LinkedOrg(company_id=company.id, org_login=DEMO_ORG, linked_by_id=users["demo-owner"].id)
     )
-    # Demo users are seeded as signed in once, so pending invitations become memberships.
-    from service.companies.services import accept_invitations
-
+    # Demo users are seeded as signed in once, so the pending invitation becomes membership.
     accept_invitations(session, users["demo-reviewer"])
     session.flush()
+    return company
+
+
+def load_demo(database: Database) -> Company:
+    """Seed, upload the products' SBOMs, resolve offline, score, and propose this month."""
+    from service.allocation.services import generate_proposal
+    from service.projects import services as resolution
+    from service.risk.services import recompute_company
+    from service.sboms.services import ingest
+
+    with database.transaction() as session:
+        company = seed_demo(session)
+        for product, filename, data in demo_products():
+            ingest(session, DEMO_ACTOR, company, product, data, source="cli", filename=filename)
+    with database.transaction() as session:
+        package_ids = resolution.due_package_ids(
+            session, utcnow(), sbom_ids=resolution.active_sbom_ids(session, company.id)
+        )
+    if package_ids:
+        resolution.run_resolution(database, package_ids, offline=True, retry_now=True)
+    with database.transaction() as session:
+        company = session.get(Company, company.id)
+        recompute_company(session, company, actor=DEMO_ACTOR)
+        generate_proposal(session, DEMO_ACTOR, company, submit=True)
     return company
 
 

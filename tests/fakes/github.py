@@ -39,12 +39,18 @@ class FakeGitHub:
     repos: dict[str, dict[str, Any]] = field(default_factory=dict)  # "owner/name" -> repo JSON
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, path) -> bytes
     sboms: dict[str, dict[str, Any]] = field(default_factory=dict)  # repo -> SPDX document
+    # repo -> status the dependency-graph export answers instead (404/403: graph disabled)
+    sbom_errors: dict[str, int] = field(default_factory=dict)
+    # Page size cap of list endpoints (GitHub's is 100); lower it to exercise pagination.
+    max_per_page: int = 100
     # Who "signs in" at the authorize endpoint next, and failure switches for tests.
     next_login: str | None = None
     deny_authorization: bool = False
     token_endpoint_fails: bool = False
     api_down: bool = False
     requests: list[str] = field(default_factory=list)
+    # Accounts that exist without signing in here (lower-cased), e.g. organisations.
+    extra_logins: set[str] = field(default_factory=set)
     _codes: dict[str, dict[str, str]] = field(default_factory=dict)
     _tokens: dict[str, str] = field(default_factory=dict)  # token -> login
     base_url: str = ""
@@ -53,6 +59,35 @@ class FakeGitHub:
         user = FakeUser(id=kwargs.pop("id", 1000 + len(self.users)), login=login, **kwargs)
         self.users[login] = user
         return user
+
+    def add_repo(
+        self,
+        full_name: str,
+        *,
+        sbom: dict[str, Any] | None = None,
+        sbom_status: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A repository; `sbom` is its dependency graph (SPDX 2.3), `sbom_status` an error."""
+        owner, name = full_name.split("/")
+        repo = {
+            "id": 70000 + len(self.repos),
+            "name": name,
+            "full_name": full_name,
+            "owner": {"login": owner, "type": "Organization"},
+            "private": False,
+            "archived": False,
+            "fork": False,
+            "html_url": f"https://github.com/{full_name}",
+            **fields,
+        }
+        key = full_name.lower()
+        self.repos[key] = repo
+        if sbom is not None:
+            self.sboms[key] = sbom
+        if sbom_status is not None:
+            self.sbom_errors[key] = sbom_status
+        return repo
 
     def token_for(self, login: str) -> str:
         token = "gho_" + secrets.token_hex(16)
@@ -64,7 +99,10 @@ class FakeGitHub:
         self.repos.clear()
         self.files.clear()
         self.sboms.clear()
+        self.sbom_errors.clear()
+        self.max_per_page = 100
         self.requests.clear()
+        self.extra_logins.clear()
         self._codes.clear()
         self._tokens.clear()
         self.next_login = None
@@ -190,6 +228,42 @@ class FakeGitHub:
             )
         return _json(body)
 
+    def api_users(self, request: Request, login: str) -> Response:
+        if login.lower() not in {u.lower() for u in self.users} | self.extra_logins:
+            return _json({"message": "Not Found"}, 404)
+        return _json({"login": login, "type": "User"})
+
+    def api_org_repos(self, request: Request, org: str) -> Response:
+        if self._user(request) is None:
+            return _json({"message": "Requires authentication"}, 401)
+        prefix = org.lower() + "/"
+        repos = [repo for key, repo in sorted(self.repos.items()) if key.startswith(prefix)]
+        if not repos and not any(org.lower() in user.orgs for user in self.users.values()):
+            return _json({"message": "Not Found"}, 404)
+        per_page = min(int(request.args.get("per_page", 30)), self.max_per_page)
+        page = max(1, int(request.args.get("page", 1)))
+        chunk = repos[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(repos):
+            query = urlencode({**request.args, "per_page": per_page, "page": page + 1})
+            headers["Link"] = f'<{self.base_url}/api/orgs/{org}/repos?{query}>; rel="next"'
+        return Response(json.dumps(chunk), 200, mimetype="application/json", headers=headers)
+
+    def api_dependency_graph(self, request: Request, owner: str, name: str) -> Response:
+        if self._user(request) is None:
+            return _json({"message": "Requires authentication"}, 401)
+        key = f"{owner}/{name}".lower()
+        if key in self.sbom_errors:
+            status = self.sbom_errors[key]
+            message = {
+                404: "Not Found",
+                403: "Dependency graph is disabled for this repository.",
+            }.get(status, "Error")
+            return _json({"message": message}, status)
+        if key not in self.repos or key not in self.sboms:
+            return _json({"message": "Not Found"}, 404)
+        return _json({"sbom": self.sboms[key]})
+
 
 _ROUTES = Map(
     [
@@ -200,6 +274,9 @@ _ROUTES = Map(
         Rule("/api/user/orgs", endpoint="api_orgs"),
         Rule("/api/user/memberships/orgs/<org>", endpoint="api_membership"),
         Rule("/api/repos/<owner>/<name>", endpoint="api_repo"),
+        Rule("/api/orgs/<org>/repos", endpoint="api_org_repos"),
+        Rule("/api/users/<login>", endpoint="api_users"),
+        Rule("/api/repos/<owner>/<name>/dependency-graph/sbom", endpoint="api_dependency_graph"),
     ]
 )
 
