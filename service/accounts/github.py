@@ -44,6 +44,10 @@ class GitHubAPI(Protocol):
     def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
         """Every repository of org the token can see (GitHub's repository objects)."""
 
+    def user_repos(self, token: str) -> list[dict[str, Any]]:
+        """Repositories the token's person owns, collaborates on or sees through an org,
+        each with the `permissions` GitHub grants them."""
+
     def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
         """The repository's dependency graph as GitHub exports it: `{"sbom": {SPDX 2.3}}`.
 
@@ -137,28 +141,36 @@ class HttpGitHubAPI:
             raise GitHubError(f"GitHub answered {response.status_code} for the user {login}")
         return True
 
-    def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
-        repos: list[dict[str, Any]] = []
-        url: str | None = f"/orgs/{quote(org, safe='')}/repos?per_page=100&type=all"
+    def _pages(self, path: str, token: str, what: str) -> list[dict[str, Any]]:
+        """Every item of a paginated list, following `Link: rel="next"` on the same API."""
+        items: list[dict[str, Any]] = []
+        url: str | None = path
         for _page in range(MAX_REPO_PAGES):
             if url is None:
                 break
             response = self._get(url, token)
             if response.status_code == 404:
-                raise GitHubError(f"GitHub does not know the organisation {org}", 404)
+                raise GitHubError(f"GitHub does not know {what}", 404)
             if response.status_code != 200:
                 raise GitHubError(
-                    f"GitHub answered {response.status_code} listing the repositories of {org}",
-                    response.status_code,
+                    f"GitHub answered {response.status_code} listing {what}", response.status_code
                 )
             page = self._json(response)
             if not isinstance(page, list):
-                raise GitHubError("GitHub's repository list is not a list")
-            repos.extend(repo for repo in page if isinstance(repo, dict) and repo.get("name"))
+                raise GitHubError(f"GitHub's list of {what} is not a list")
+            items.extend(item for item in page if isinstance(item, dict) and item.get("name"))
             next_url = response.links.get("next", {}).get("url")
             # Follow only links back to the same API: the token must not travel elsewhere.
             url = next_url if next_url and next_url.startswith(self._api_url + "/") else None
-        return repos
+        return items
+
+    def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
+        path = f"/orgs/{quote(org, safe='')}/repos?per_page=100&type=all"
+        return self._pages(path, token, f"the repositories of the organisation {org}")
+
+    def user_repos(self, token: str) -> list[dict[str, Any]]:
+        path = "/user/repos?per_page=100&affiliation=owner,collaborator,organization_member"
+        return self._pages(path, token, "your repositories")
 
     def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
         path = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/dependency-graph/sbom"
@@ -226,6 +238,14 @@ class DemoGitHubAPI:
     def org_repos(self, token: str, org: str) -> list[dict[str, Any]]:
         prefix = org.lower() + "/"
         return [repo for key, repo in sorted(self.repos.items()) if key.startswith(prefix)]
+
+    def user_repos(self, token: str) -> list[dict[str, Any]]:
+        # The demo's token is the login of the seeded person signed in.
+        return [
+            self.repo(token, *key.split("/", 1))
+            for login, key in sorted(self.permissions)
+            if login == token and key in self.repos
+        ]
 
     def dependency_graph_sbom(self, token: str, owner: str, repo: str) -> bytes:
         export = self.dependency_graphs.get(f"{owner}/{repo}".lower())

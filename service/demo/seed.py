@@ -7,7 +7,6 @@ and proposes from the shipped metadata snapshot, so the demo works with no netwo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -19,11 +18,11 @@ from service.companies.models import Company, LinkedOrg, Role
 from service.companies.services import accept_invitations, create_company, invite
 from service.core.clock import utcnow
 from service.db import Database
+from service.demo import DEMO_DATA, DEMO_SNAPSHOT
 from service.demo.github import DEMO_ORG, DEMO_PEOPLE, demo_profiles
 from service.demo.own_sbom import own_dependencies_sbom
 
 DEMO_SLUG = "acme-demo"
-DEMO_DATA = Path(__file__).resolve().parent / "data"
 DEMO_ACTOR = Actor.system("demo")
 
 
@@ -101,7 +100,9 @@ def load_demo(database: Database) -> Company:
             session, utcnow(), sbom_ids=resolution.active_sbom_ids(session, company.id)
         )
     if package_ids:
-        resolution.run_resolution(database, package_ids, offline=True, retry_now=True)
+        resolution.run_resolution(
+            database, package_ids, offline=True, snapshot=DEMO_SNAPSHOT, retry_now=True
+        )
     with database.transaction() as session:
         company = session.get(Company, company.id)
         recompute_company(session, company, actor=DEMO_ACTOR)

@@ -22,6 +22,7 @@ points (1/100 of a percent) that add up to 10,000.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -138,8 +139,11 @@ def my_claims(session: Session, user: User) -> list[tuple[ProjectClaim, Project]
     return [(c, p) for c, p in rows]
 
 
-def candidates(session: Session, user: User, github_host: str) -> list[Candidate]:
-    """Tributary projects this person may maintain: theirs by owner, FUNDING.yml or history."""
+def candidates(
+    session: Session, user: User, github_host: str, maintained: Iterable[str] = ()
+) -> list[Candidate]:
+    """Tributary projects this person may maintain: repositories GitHub says they administer
+    or maintain (`maintained`, "owner/name"), theirs by owner, FUNDING.yml or history."""
     login = user.login.lower()
     reasons: dict[int, list[str]] = {}
     projects: dict[int, Project] = {}
@@ -149,6 +153,11 @@ def candidates(session: Session, user: User, github_host: str) -> list[Candidate
         if reason not in reasons.setdefault(project.id, []):
             reasons[project.id].append(reason)
 
+    keys = [f"{github_host}/{full_name.lower()}" for full_name in maintained]
+    for project in session.exec(
+        select(Project).where(col(Project.key).in_(keys)).limit(MAX_CANDIDATES)
+    ):
+        add(project, "GitHub says you can administer or maintain it")
     for project in session.exec(
         select(Project)
         .where(func.lower(Project.owner) == login, Project.host == github_host)

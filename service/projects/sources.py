@@ -15,6 +15,7 @@ from flask import Flask, current_app
 
 from service import __version__
 from service.core.http import OutboundClient
+from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
     RECOMMENDED_HOST_LIMITS,
     Provider,
@@ -23,8 +24,6 @@ from service.projects.providers import (
 )
 from service.projects.urls import is_forbidden_host
 from service.settings import Settings
-
-DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "demo" / "data" / "metadata-snapshot.jsonl"
 
 
 def build_outbound(settings: Settings) -> OutboundClient:

@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from service.accounts.auth import current_user, login_required
+from service.accounts.github import GitHubError
 from service.accounts.services import github_token
 from service.audit.services import Actor
 from service.companies.access import company_view
@@ -234,7 +235,7 @@ def my_projects():
     return render_template(
         "projects/my_projects.html",
         claims_list=claims.my_claims(session_db, user),
-        candidates=claims.candidates(session_db, user, host),
+        candidates=claims.candidates(session_db, user, host, maintained_repos(user)),
         claim_form=ClaimForm(),
         confirm=ConfirmForm(),
         labels=claims.EVIDENCE_LABELS,
@@ -247,6 +248,26 @@ def my_projects():
             if claim.status == "active"
         },
     )
+
+
+def maintained_repos(user) -> list[str]:
+    """ "owner/name" of repositories GitHub says this person administers or maintains.
+
+    GitHub being unreachable only shortens the list; claiming by URL still works.
+    """
+    token = github_token(user, get_secrets())
+    if token is None:
+        return []
+    try:
+        repos = get_github().user_repos(token)
+    except GitHubError:
+        return []
+    return [
+        repo["full_name"]
+        for repo in repos
+        if isinstance(repo.get("full_name"), str)
+        and any((repo.get("permissions") or {}).get(level) for level in ("admin", "maintain"))
+    ]
 
 
 @bp.post("/me/projects/claim")

@@ -10,7 +10,7 @@ import pytest
 
 from service.app import create_app
 from service.db import get_db
-from service.demo.seed import seed_demo
+from service.demo.seed import load_demo
 from tests.conftest import TEST_SECRET
 from tests.fakes.github import RunningServer
 
@@ -30,15 +30,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory) -> Iterator[str]:
-    """The demo as `scripts/demo.sh` serves it, on its own SQLite file and a free port."""
+    """The demo as `scripts/demo.sh` loads and serves it, on its own SQLite file and port."""
     instance = tmp_path_factory.mktemp("demo")
     with pytest.warns(RuntimeWarning, match="DemoGitHubAPI"):
         app = create_app({"env": "demo", "secret_key": TEST_SECRET, "instance_path": instance})
     with app.app_context():
         database = get_db()
         database.upgrade()
-        with database.transaction() as session:
-            seed_demo(session)
+        load_demo(database)
     server = RunningServer(app)
     yield server.url
     server.stop()

@@ -249,6 +249,17 @@ class FakeGitHub:
             headers["Link"] = f'<{self.base_url}/api/orgs/{org}/repos?{query}>; rel="next"'
         return Response(json.dumps(chunk), 200, mimetype="application/json", headers=headers)
 
+    def api_user_repos(self, request: Request) -> Response:
+        user = self._user(request)
+        if user is None:
+            return _json({"message": "Requires authentication"}, 401)
+        visible = [
+            {**self.repos[key], "permissions": permissions}
+            for key, permissions in sorted(user.permissions.items())
+            if key in self.repos
+        ]
+        return _json(visible)
+
     def api_dependency_graph(self, request: Request, owner: str, name: str) -> Response:
         if self._user(request) is None:
             return _json({"message": "Requires authentication"}, 401)
@@ -275,6 +286,7 @@ _ROUTES = Map(
         Rule("/api/user/memberships/orgs/<org>", endpoint="api_membership"),
         Rule("/api/repos/<owner>/<name>", endpoint="api_repo"),
         Rule("/api/orgs/<org>/repos", endpoint="api_org_repos"),
+        Rule("/api/user/repos", endpoint="api_user_repos"),
         Rule("/api/users/<login>", endpoint="api_users"),
         Rule("/api/repos/<owner>/<name>/dependency-graph/sbom", endpoint="api_dependency_graph"),
     ]

@@ -326,3 +326,29 @@ def test_claim_by_repository_url(app, client, session, fake_github):
         follow_redirects=True,
     )
     assert "does not know that repository" in unknown.get_data(as_text=True)
+
+
+def test_my_projects_lists_repositories_github_says_i_maintain(app, client, session, fake_github):
+    make_project(session, "github.com/acme/tool")
+    make_project(session, "github.com/acme/other")
+    fake_github.add_repo("acme/tool")
+    fake_github.add_repo("acme/other")
+    user = maintainer(
+        app,
+        session,
+        fake_github,
+        "mai",
+        {"acme/tool": {"maintain": True}, "acme/other": {"push": True}},
+    )
+    login(client, user)
+    listing = client.get("/me/projects").get_data(as_text=True)
+    assert "github.com/acme/tool" in listing
+    assert "GitHub says you can administer or maintain it" in listing
+    assert "github.com/acme/other" not in listing  # push alone is not maintaining
+    assert "GET /api/user/repos" in fake_github.requests
+
+    fake_github.api_down = True
+    degraded = client.get("/me/projects")
+    assert degraded.status_code == 200 and "github.com/acme/tool" not in degraded.get_data(
+        as_text=True
+    )

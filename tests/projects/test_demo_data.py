@@ -9,11 +9,11 @@ import warnings
 from sqlmodel import select
 
 from service.audit.services import Actor
+from service.demo import DEMO_SNAPSHOT
 from service.demo.github import demo_github
 from service.projects import claims, services
 from service.projects.models import Project
 from service.projects.providers import load_snapshot
-from service.projects.sources import DEMO_SNAPSHOT
 from service.sboms.services import ingest
 from tests.factories import make_company, make_user
 from tests.projects.conftest import NOW
