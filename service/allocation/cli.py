@@ -23,10 +23,9 @@ exits with status 1 and prints ``{"error": {"code": "invalid_input", "message",
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -39,6 +38,7 @@ from service.allocation.engine import (
     allocate,
 )
 from service.allocation.policy import InputError, Policy, as_fraction, describe
+from service.core.cli_input import fail, parse_json, read_text
 from service.money import Money, MoneyError, format_amount, normalize_currency, parse_amount
 
 __all__ = ["AllocationRequest", "allocate_command", "parse_request", "proposal_to_json"]
@@ -141,16 +141,16 @@ def proposal_to_json(proposal: Proposal) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def allocate_command(input_path: str, as_json: bool) -> None:
     """Propose this month's split of a budget over the projects in FILE."""
-    document = _parse(_read(input_path))
+    document = parse_json(read_text(input_path))
     try:
         request = parse_request(document)
     except InputError as exc:
-        _fail(str(exc), {"field": exc.field})
+        fail(str(exc), {"field": exc.field})
     try:
         proposal = allocate(request.candidates, request.budget, request.policy)
     except AllocationError as exc:
         field = _field_of(exc, request)
-        _fail(f"{field}: {exc.message}", {"field": field})
+        fail(f"{field}: {exc.message}", {"field": field})
     if as_json:
         click.echo(json.dumps(proposal_to_json(proposal), ensure_ascii=False))
     else:
@@ -158,34 +158,6 @@ def allocate_command(input_path: str, as_json: bool) -> None:
 
 
 # --- reading -------------------------------------------------------------------------
-
-
-def _fail(message: str, details: Mapping[str, Any]) -> NoReturn:
-    error = {"error": {"code": "invalid_input", "message": message, "details": dict(details)}}
-    click.echo(json.dumps(error, ensure_ascii=False))
-    sys.exit(1)
-
-
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except OSError as exc:
-        _fail(f"input: cannot read {path}: {exc.strerror or exc}", {"field": "input"})
-    except UnicodeDecodeError:
-        _fail(f"input: {path} is not UTF-8 text", {"field": "input"})
-
-
-def _parse(text: str) -> Any:
-    try:
-        return json.loads(text.removeprefix("\ufeff"))
-    except json.JSONDecodeError as exc:
-        _fail(
-            f"input: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            {"field": "input", "line": exc.lineno, "column": exc.colno},
-        )
 
 
 def _no_unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:

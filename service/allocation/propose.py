@@ -19,7 +19,6 @@ components without a purl) that no source linked to a repository, sorted.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import click
 from service.allocation.cli import _table, proposal_to_json
 from service.allocation.engine import AllocationError, Candidate, ProductUse, allocate
 from service.allocation.policy import InputError, Policy
+from service.core.cli_input import fail
 from service.money import Money, MoneyError, normalize_currency, parse_amount
 from service.projects.providers import Provider
 from service.projects.providers.base import parse_package_key
@@ -259,9 +259,7 @@ def propose(
 
 
 def _fail(message: str, field: str, code: str = "invalid_input") -> NoReturn:
-    error = {"error": {"code": code, "message": message, "details": {"field": field}}}
-    click.echo(json.dumps(error, ensure_ascii=False))
-    sys.exit(1)
+    fail(message, {"field": field}, code)
 
 
 def _providers(offline: bool, snapshot: str | None) -> tuple[dict[str, Provider], Any]:

@@ -20,13 +20,13 @@ otherwise a table and the sentences. Bad input exits with status 1 and prints
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
+from service.core.cli_input import fail, parse_json, read_text
 from service.risk.explain import explain
 from service.risk.scoring import RiskScore, score
 from service.risk.signals import InvalidSignalError, json_repr
@@ -42,47 +42,23 @@ def risk_group() -> None:
     """Risk scores of open source projects."""
 
 
-def _fail(message: str, details: Mapping[str, Any]) -> NoReturn:
-    error = {"error": {"code": "invalid_input", "message": message, "details": dict(details)}}
-    click.echo(json.dumps(error, ensure_ascii=False))
-    sys.exit(1)
-
-
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except OSError as exc:
-        _fail(f"input: cannot read {path}: {exc.strerror or exc}", {"field": "input"})
-    except UnicodeDecodeError:
-        _fail(f"input: {path} is not UTF-8 text", {"field": "input"})
-
-
 def _parse(text: str) -> dict[str, Any]:
-    try:
-        document = json.loads(text.removeprefix("\ufeff"))
-    except json.JSONDecodeError as exc:
-        _fail(
-            f"input: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            {"field": "input", "line": exc.lineno, "column": exc.colno},
-        )
+    document = parse_json(text)
     if not isinstance(document, dict):
-        _fail(
+        fail(
             f'input: expected an object {{"signals": {{...}}}}, got {json_repr(document)}',
             {"field": "input"},
         )
     extra = sorted(k for k in document if k not in _TOP_LEVEL)
     if extra:
-        _fail(
+        fail(
             f"{extra[0]}: unknown key; expected {', '.join(_TOP_LEVEL)}",
             {"field": extra[0]},
         )
     if "signals" not in document:
-        _fail('signals: missing; expected {"signals": {NAME: value, ...}}', {"field": "signals"})
+        fail('signals: missing; expected {"signals": {NAME: value, ...}}', {"field": "signals"})
     if document.get("context") is not None and not isinstance(document["context"], dict):
-        _fail(
+        fail(
             f"context: expected an object, got {json_repr(document['context'])}",
             {"field": "context"},
         )
@@ -149,11 +125,11 @@ def _table(result: RiskScore, sentences: list[str]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def score_command(input_path: str, as_json: bool) -> None:
     """Score one project from its signals."""
-    document = _parse(_read(input_path))
+    document = _parse(read_text(input_path))
     try:
         result = score(document["signals"], document.get("weights"))
     except InvalidSignalError as exc:
-        _fail(exc.message, exc.details)
+        fail(exc.message, exc.details)
     sentences = explain(result, document.get("context"))
     if as_json:
         payload = result.to_dict()
