@@ -33,28 +33,20 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from benchdocs import timed, write_section  # noqa: E402
+
 SECTION = "## Allocation review"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 2000
 PERIOD, PREVIOUS = "2026-12", "2026-11"
-
-
-def timed(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up: connections, template compilation
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
 
 
 def insert(session, table, rows: list[dict]) -> None:
@@ -413,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     text_report = "\n".join(report)
     print(text_report)
     if args.write:
-        write_section(text_report)
+        write_section(SECTION, text_report)
     return 0
 
 
@@ -515,23 +507,6 @@ def run(url: str, runs: int) -> tuple[list[tuple[str, float, str]], float]:
         app.extensions["tributary.db"].engine.dispose()
         app.extensions["tributary.http"].close()
     return lines, built
-
-
-def write_section(text: str) -> None:
-    """Replace (or append) the "## Allocation review" section, keeping the others."""
-    BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
-    current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        rest = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + rest if rest else "")
-    BENCHMARKS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

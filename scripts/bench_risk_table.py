@@ -23,17 +23,18 @@ from __future__ import annotations
 import argparse
 import platform
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from benchdocs import timed, write_section  # noqa: E402
+
 SECTION = "## Risk table"
 
 VIEWS = {
@@ -48,16 +49,6 @@ VIEWS = {
     },
     "sort by depth, last page": {"sort": "depth", "order": "desc", "page": "200"},
 }
-
-
-def timed(fn: Callable[[], object], runs: int = 5) -> float:
-    fn()  # warm-up: page cache, prepared statements, template compilation
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,25 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(report)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
-
-
-def write_section(text: str) -> None:
-    """Replace (or append) the "## Risk table" section, keeping the other sections."""
-    BENCHMARKS.parent.mkdir(parents=True, exist_ok=True)
-    current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        rest = "".join(lines[end:])
-        updated = "".join(lines[:start]) + text + ("\n" + rest if rest else "")
-    BENCHMARKS.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
