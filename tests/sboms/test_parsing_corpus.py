@@ -197,6 +197,20 @@ def test_documented_results_for_a_few_files() -> None:
     ]
 
 
+def test_scoped_npm_purls_with_an_encoded_slash_get_the_usual_key() -> None:
+    """cdxgen writes a few scoped purls as `%40scope%2Fname`: same key as `%40scope/name`."""
+    cdxgen = _parsed("cyclonedx-json/cdxgen-npm-postgen.cdx-1.5.json")
+    keys = {c.purls[0]: c.package_key for c in cdxgen.components if c.purls}
+    assert keys["pkg:npm/%40cypress%2Flistr-verbose-renderer@0.4.1"] == (
+        "pkg:npm/%40cypress/listr-verbose-renderer"
+    )
+    assert keys["pkg:npm/%40types%2Fnode@10.12.18"] == "pkg:npm/%40types/node"
+    for name in READABLE:
+        for component in _parsed(name).components:
+            key = component.package_key or ""
+            assert not (component.ecosystem in ("npm", "maven", "golang") and "%2F" in key), key
+
+
 # -- robustness: damaged real files raise SbomError or parse, nothing else -------------
 
 FUZZ_SEEDS = [

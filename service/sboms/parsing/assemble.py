@@ -21,13 +21,16 @@ _TIMESTAMP = re.compile(
 _MAX_WARNING_LINES = 50  # report size stays bounded whatever the document holds
 # Placeholders SPDX uses for "we do not know": never a hint or a reference.
 NO_VALUE = frozenset({"NOASSERTION", "NONE", ""})
+_NUMBER = (int, float)
 
 
 def text(value: object) -> str | None:
     """Return a field as text: strings stripped, numbers formatted, anything else None."""
-    if type(value) is str:  # the common case first: this runs for every field
+    if type(value) is str:  # the common cases first: this runs for every field
         return value.strip() or None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if value is None:
+        return None
+    if isinstance(value, _NUMBER) and not isinstance(value, bool):
         return str(value)
     return None
 
@@ -224,30 +227,8 @@ class DocumentBuilder:
         tools: Iterable[str] = (),
     ) -> ParsedSbom:
         """Check references, compute depths and return the document."""
-        known = set(self._component_refs)
-        known.update(self._nodes)
-        found: list[tuple[str, str]] = []
-        children: dict[str, list[str]] = {}
-        for source, targets, where in self._edge_lists:
-            if source in known and known.issuperset(targets):  # the common case, at C speed
-                valid = targets
-            else:
-                valid = []
-                for position, target in enumerate(targets):
-                    if source in known and target in known:
-                        valid.append(target)
-                    else:
-                        self._missing_ref(f"{where}[{position}]", source, target, known)
-            if valid:
-                found.extend(zip(repeat(source), valid))
-                children.setdefault(source, []).extend(valid)
-        for source, target, where in self._edges:
-            if source in known and target in known:
-                found.append((source, target))
-                children.setdefault(source, []).append(target)
-            else:
-                self._missing_ref(where, source, target, known)
-        edges = list(dict.fromkeys(found))
+        known = self._component_refs.keys() | self._nodes
+        edges, children = self._dependency_graph(known)
         roots = []
         for ref in self._roots:
             if ref in known:
@@ -256,16 +237,20 @@ class DocumentBuilder:
                 self.warn(
                     "missing_root", f"the document describes {ref!r}, which it does not contain"
                 )
-        listed = [ref for ref in self._listed if ref in known]
-        depths, basis = compute_depths(children, roots, listed)
+        depths: dict[str, int] = {}
+        basis = "unknown"
+        if children:
+            listed = [ref for ref in self._listed if ref in known]
+            depths, basis = compute_depths(children, roots, listed)
         if basis == "graph-sources" and roots:
             self.warn(
                 "root_without_edges",
                 "the document's root has no dependency entry; components that nothing "
                 "depends on are counted as its direct dependencies",
             )
-        for component in self.components:
-            component.depth = depths.get(component.ref)
+        if depths:
+            for component in self.components:
+                component.depth = depths.get(component.ref)
         self._summarize_gaps()
         return ParsedSbom(
             format=format,
@@ -287,6 +272,39 @@ class DocumentBuilder:
             tools=list(dict.fromkeys(tools)),
         )
 
+    def _dependency_graph(
+        self, known: set[str]
+    ) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+        """Return (distinct edges in document order, {source: [targets]}) of the stated
+        dependencies whose both ends are known; warn about the others."""
+        if not self._edge_lists and not self._edges:
+            return [], {}
+        found: list[tuple[str, str]] = []
+        children: dict[str, list[str]] = {}
+        for source, targets, where in self._edge_lists:
+            if source in known and known.issuperset(targets):  # the common case, at C speed
+                valid = targets
+            else:
+                valid = []
+                for position, target in enumerate(targets):
+                    if source in known and target in known:
+                        valid.append(target)
+                    else:
+                        self._missing_ref(f"{where}[{position}]", source, target, known)
+            if valid:
+                found.extend(zip(repeat(source), valid))
+                children.setdefault(source, []).extend(valid)
+        for source, target, where in self._edges:
+            if source in known and target in known:
+                found.append((source, target))
+                if source in children:
+                    children[source].append(target)
+                else:
+                    children[source] = [target]
+            else:
+                self._missing_ref(where, source, target, known)
+        return list(dict.fromkeys(found)), children
+
     def _missing_ref(self, where: str, source: str, target: str, known: set[str]) -> None:
         missing = target if source in known else source
         self.warn(
@@ -298,6 +316,8 @@ class DocumentBuilder:
     def _summarize_gaps(self) -> None:
         """One warning each for components lacking a purl or a version."""
         total = len(self.components)
+        if not total:
+            return
         without_purl = sum(1 for c in self.components if not c.purls)
         if without_purl:
             self.warn(

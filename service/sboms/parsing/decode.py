@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -16,10 +17,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (b"\xfe\xff", "utf-16-be"),
     (b"\xff\xfe", "utf-16-le"),
 )
-_WHITESPACE = b" \t\r\n"
+_FIRST_BOM_BYTES = frozenset(bom[0] for bom, _ in _BOMS)
+_CONTENT = re.compile(rb"[^ \t\r\n\x00]")  # anything but whitespace and NUL
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built for every upload: a plain class is cheaper than a frozen one
 class Payload:
     """The upload after decompression, with its text encoding worked out."""
 
@@ -68,12 +70,12 @@ def decode_payload(data: bytes, limits: ParseLimits) -> Payload:
     """
     if len(data) > limits.max_bytes:
         raise _too_large(len(data), limits)
-    gzipped = data[:2] == _GZIP_MAGIC
+    gzipped = data.startswith(_GZIP_MAGIC)
     if gzipped:
         data = _gunzip(data, limits)
     encoding, bom_length = _sniff_encoding(data)
     raw = data[bom_length:] if bom_length else data
-    if not raw.strip(_WHITESPACE + b"\x00"):
+    if _CONTENT.search(raw) is None:  # stops at the first character, copies nothing
         raise SbomError("empty", "The upload is empty: expected an SBOM document")
     return Payload(raw=raw, encoding=encoding, had_bom=bool(bom_length), gzipped=gzipped)
 
@@ -124,6 +126,8 @@ def _gunzip(data: bytes, limits: ParseLimits) -> bytes:
 
 def _sniff_encoding(data: bytes) -> tuple[str, int]:
     """Return (codec, BOM length): a byte order mark wins, else NUL patterns, else UTF-8."""
+    if data[:1] and data[0] not in _FIRST_BOM_BYTES and data[1:2] != b"\x00":
+        return "utf-8", 0  # the usual upload: no byte order mark, no NUL in the first two bytes
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return codec, len(bom)

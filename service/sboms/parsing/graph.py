@@ -10,7 +10,6 @@ dependency edges, have unknown depth (None).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
@@ -131,12 +130,15 @@ def compute_depths(
             return {}, "unknown"
         depths.update(dict.fromkeys(start, 1))
         basis = "graph-sources"
-    queue = deque(start)
-    while queue:
-        node = queue.popleft()
-        next_depth = depths[node] + 1
-        for child in children.get(node, ()):
-            if child not in depths:
-                depths[child] = next_depth
-                queue.append(child)
+    # Breadth-first, one level at a time: every node of `level` has depth `depth`.
+    level, depth = start, depths[start[0]]
+    while level:
+        depth += 1
+        below = []
+        for node in level:
+            for child in children.get(node, ()):
+                if child not in depths:
+                    depths[child] = depth
+                    below.append(child)
+        level = below
     return depths, basis

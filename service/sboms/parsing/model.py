@@ -93,7 +93,7 @@ def _cpe_vendor_product(cpe: str) -> str | None:
     return ":".join(fields)
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedSbom:
     """A whole document: its components, dependency graph and what was odd about it."""
 

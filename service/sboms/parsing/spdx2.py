@@ -61,14 +61,15 @@ def read_spdx2(
     tools = _tools(as_list(creation.get("creators")), builder)
 
     names: dict[str, str | None] = {}
+    path = f"{prefix}packages"
     for index, package in enumerate(collection(doc, "packages")):
         if not isinstance(package, dict):
             builder.warn(
                 "bad_entry",
-                f"{prefix}packages[{index}]: expected a package object, got {kind_of(package)}",
+                f"{path}[{index}]: expected a package object, got {kind_of(package)}",
             )
             continue
-        component = _add_package(package, place(f"{prefix}packages", index, package), builder)
+        component = _add_package(package, place(path, index, package), builder)
         names[component.ref] = component.name
     for key in ("files", "snippets"):
         for entry in collection(doc, key):
@@ -140,34 +141,33 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
             f"{where}: draft SPDX JSON keys ({', '.join(legacy)}) read as their SPDX 2.2 names",
         )
         package = {**package, **{_LEGACY_KEYS[key]: package[key] for key in legacy}}
+    get = package.get
     purls: list[str] = []
     cpe = None
-    for ref in as_list(package.get("externalRefs")):
-        if not isinstance(ref, dict):
-            continue
-        ref_type = ref.get("referenceType")
-        locator = text(ref.get("referenceLocator"))
-        if locator is None or not isinstance(ref_type, str):
-            continue
-        ref_type = ref_type.lower()
-        if ref_type == "purl":
-            purls.append(locator)
-        elif cpe is None and ref_type in ("cpe23type", "cpe22type"):
-            cpe = locator
-    checksums = package.get("checksums")
-    hashes = tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else ()
-    purpose = text(package.get("primaryPackagePurpose"))
+    if references := get("externalRefs"):
+        for ref in as_list(references):
+            if not isinstance(ref, dict):
+                continue
+            ref_type = ref.get("referenceType")
+            locator = text(ref.get("referenceLocator"))
+            if locator is None or not isinstance(ref_type, str):
+                continue
+            ref_type = ref_type.lower()
+            if ref_type == "purl":
+                purls.append(locator)
+            elif cpe is None and ref_type in ("cpe23type", "cpe22type"):
+                cpe = locator
+    checksums = get("checksums")
+    purpose = text(get("primaryPackagePurpose"))
     component = Component(
-        ref=text(package.get("SPDXID")) or "",
-        name=text(package.get("name")),
-        version=text(package.get("versionInfo")),
+        ref=text(get("SPDXID")) or "",
+        name=text(get("name")),
+        version=text(get("versionInfo")),
         purls=tuple(purls),
         cpe=cpe,
-        hashes=hashes,
+        hashes=tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else (),
         hints=package_hints(
-            text(package.get("downloadLocation")),
-            text(package.get("homepage")),
-            text(package.get("sourceInfo")),
+            text(get("downloadLocation")), text(get("homepage")), text(get("sourceInfo"))
         ),
         type=purpose.lower() if purpose else None,
     )
@@ -179,24 +179,25 @@ def _read_relationships(
     relationships: list, document_id: str, prefix: str, builder: DocumentBuilder
 ) -> None:
     containers = {document_id}
+    path = f"{prefix}relationships"
     for index, entry in enumerate(relationships):
         if not isinstance(entry, dict):
             builder.warn(
-                "bad_relationship",
-                f"{prefix}relationships[{index}]: expected an object, got {kind_of(entry)}",
+                "bad_relationship", f"{path}[{index}]: expected an object, got {kind_of(entry)}"
             )
             continue
-        where = place(f"{prefix}relationships", index, entry)
-        source = text(entry.get("spdxElementId"))
-        rtype = text(entry.get("relationshipType"))
-        target = text(entry.get("relatedSpdxElement"))
+        get = entry.get
+        source = text(get("spdxElementId"))
+        rtype = text(get("relationshipType"))
+        target = text(get("relatedSpdxElement"))
         if source is None or rtype is None or target is None:
             builder.warn(
                 "bad_relationship",
-                f"{where}: expected spdxElementId, relationshipType and relatedSpdxElement",
+                f"{place(path, index, entry)}: expected spdxElementId, relationshipType and "
+                "relatedSpdxElement",
             )
             continue
-        add_relationship(builder, source, rtype, (target,), where, containers)
+        add_relationship(builder, source, rtype, (target,), place(path, index, entry), containers)
 
 
 def add_relationship(
@@ -221,12 +222,16 @@ def add_relationship(
             f"relationship_type:{rtype}",
             f"{where}: relationship type {rtype!r} is not defined by SPDX; {outcome}",
         )
+    if source in NO_VALUE:
+        return  # "no such element" in SPDX, not a reference
+    external_source = source.startswith("DocumentRef-") and ":" in source
     for target in targets:
-        if source in NO_VALUE or target in NO_VALUE:
-            continue  # "no such element" in SPDX, not a reference
-        for ref in (source, target):
-            if ref.startswith("DocumentRef-") and ":" in ref:
-                builder.add_node(ref)
+        if target in NO_VALUE:
+            continue
+        if external_source:
+            builder.add_node(source)
+        if target.startswith("DocumentRef-") and ":" in target:
+            builder.add_node(target)
         if kind == DEPENDS:
             builder.add_edge(source, target, where)
         elif kind == DEPENDED_ON_BY:

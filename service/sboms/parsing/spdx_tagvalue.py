@@ -6,6 +6,7 @@ Entries keep their line number (`_line`) so messages can point at the line.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .assemble import DocumentBuilder
@@ -31,6 +32,13 @@ _DOCUMENT_KEYS = {
     "DocumentName": "name",
     "DocumentNamespace": "documentNamespace",
 }
+# Every tag the reader uses; the rest (licences, copyright, file details ...) is skipped.
+_READ_TAGS = frozenset(
+    {
+        *_DOCUMENT_KEYS, *_PACKAGE_KEYS, "Creator", "Created", "PackageName", "FileName",
+        "SnippetSPDXID", "LicenseID", "SPDXID", "Relationship", "ExternalRef", "PackageChecksum",
+    }
+)  # fmt: skip
 
 
 def read_tag_value(source: str, builder: DocumentBuilder) -> ParsedSbom:
@@ -49,22 +57,20 @@ def tag_value_document(source: str, builder: DocumentBuilder) -> dict[str, Any]:
     }
     current: dict[str, Any] | None = None  # the package or file being described
     in_elements = False  # once a package/file/licence starts, SPDXID is not the document's
-    lines = source.splitlines()
-    number = 0
-    while number < len(lines):
-        line = lines[number]
-        number += 1
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
+    lines = enumerate(source.splitlines(), 1)  # shared with _text_block, which reads on
+    for number, line in lines:
         tag, colon, value = line.partition(":")
         tag = tag.strip()
+        if tag[:1] == "#" or not (tag or colon or value):  # a comment or a blank line
+            continue
         if not colon or not tag or " " in tag:
             builder.warn("tag_value_syntax", f"line {number}: expected 'Tag: value'")
             continue
         value = value.strip()
         if value.startswith("<text>"):
             value, number = _text_block(lines, number, value)
+        if tag not in _READ_TAGS:
+            continue
         if tag in _DOCUMENT_KEYS and not in_elements:
             doc.setdefault(_DOCUMENT_KEYS[tag], value)
         elif tag == "Creator":
@@ -109,20 +115,20 @@ def tag_value_document(source: str, builder: DocumentBuilder) -> dict[str, Any]:
     return doc
 
 
-def _text_block(lines: list[str], number: int, value: str) -> tuple[str, int]:
+def _text_block(lines: Iterator[tuple[int, str]], start: int, value: str) -> tuple[str, int]:
     """Return the content of a <text>...</text> value and the last line it used."""
-    start = number
     body = value[len("<text>") :]
-    while "</text>" not in body:
-        if number >= len(lines):
-            raise SbomError(
-                "invalid_tag_value",
-                f"line {start}: a <text> value is never closed; expected </text>",
-                {"line": start},
-            )
-        body += "\n" + lines[number]
-        number += 1
-    return body[: body.index("</text>")], number
+    if "</text>" in body:
+        return body[: body.index("</text>")], start
+    for number, line in lines:
+        body += "\n" + line
+        if "</text>" in line:
+            return body[: body.index("</text>")], number
+    raise SbomError(
+        "invalid_tag_value",
+        f"line {start}: a <text> value is never closed; expected </text>",
+        {"line": start},
+    )
 
 
 def _package_tag(package: dict[str, Any], tag: str, value: str) -> None:
