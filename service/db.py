@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app, g
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
@@ -129,6 +130,37 @@ class Database:
 
     def is_migrated(self) -> bool:
         return self.current_revision() == self.head_revision()
+
+
+def insert_for(session: Session):
+    """The dialect's `insert`, which has `on_conflict_do_nothing/_do_update` on both databases."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    columns: Sequence[str] | None = None,
+    chunk: int = 500,
+) -> None:
+    """Insert rows, updating `columns` (default: every non-key column given) on key conflict."""
+    if not rows:
+        return
+    insert = insert_for(session)
+    columns = columns or [name for name in rows[0] if name not in keys]
+    for start in range(0, len(rows), chunk):
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: getattr(statement.excluded, name) for name in columns},
+        )
+        session.exec(statement, params=list(rows[start : start + chunk]))
 
 
 def get_db() -> Database:

@@ -34,6 +34,28 @@ def error_responses(*statuses: int) -> dict[str, Any]:
     }
 
 
+# Dependency-Track's two polling paths answer the same.
+TOKEN_POLL = {
+    "get": {
+        "summary": "Dependency-Track compatible: is the upload still processing?",
+        "security": [{"dependencyTrackKey": []}],
+        "parameters": [
+            {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "responses": {
+            "200": {
+                "description": "Always false: uploads are stored before they are answered",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ProcessingResponse"}
+                    }
+                },
+            },
+            **error_responses(400, 401, 403),
+        },
+    }
+}
+
 PATHS: dict[str, Any] = {
     "/companies/{slug}": {
         "get": {
@@ -252,46 +274,8 @@ PATHS: dict[str, Any] = {
             },
         },
     },
-    "/bom/token/{uuid}": {
-        "get": {
-            "summary": "Dependency-Track compatible: is the upload still processing?",
-            "security": [{"dependencyTrackKey": []}],
-            "parameters": [
-                {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "responses": {
-                "200": {
-                    "description": "Always false: uploads are stored before they are answered",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ProcessingResponse"}
-                        }
-                    },
-                },
-                **error_responses(400, 401, 403),
-            },
-        }
-    },
-    "/event/token/{uuid}": {
-        "get": {
-            "summary": "Dependency-Track compatible: is the upload still processing?",
-            "security": [{"dependencyTrackKey": []}],
-            "parameters": [
-                {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "responses": {
-                "200": {
-                    "description": "Always false: uploads are stored before they are answered",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ProcessingResponse"}
-                        }
-                    },
-                },
-                **error_responses(400, 401, 403),
-            },
-        }
-    },
+    "/bom/token/{uuid}": TOKEN_POLL,
+    "/event/token/{uuid}": TOKEN_POLL,
     **RISK_PATHS,
 }
 

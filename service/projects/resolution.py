@@ -45,7 +45,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import String, cast, delete, func, insert
 from sqlmodel import Session, col, select
 
-from service.db import Database
+from service.db import Database, insert_for, upsert
 from service.projects import cache
 from service.projects.cache import Action
 from service.projects.funding import FundingChannel as ParsedChannel
@@ -603,15 +603,6 @@ def _safe_batch(provider: Provider, keys: list[str]) -> dict[str, ProviderResult
 # Bulk writes ---------------------------------------------------------------------------------
 
 
-def _dialect_insert(session: Session):
-    dialect = session.connection().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert
-
-
 CACHE_COLUMNS = (
     "status",
     "etag",
@@ -627,20 +618,11 @@ CACHE_COLUMNS = (
 
 
 def upsert_cache(session: Session, entries: list) -> None:
-    if not entries:
-        return
-    dialect_insert = _dialect_insert(session)
-    for chunk in cache._chunks(entries, 500):
-        rows = [
-            {"source": e.source, "key": e.key, **{c: getattr(e, c) for c in CACHE_COLUMNS}}
-            for e in chunk
-        ]
-        statement = dialect_insert(MetadataCacheEntry.__table__)
-        statement = statement.on_conflict_do_update(
-            index_elements=["source", "key"],
-            set_={c: getattr(statement.excluded, c) for c in CACHE_COLUMNS},
-        )
-        session.exec(statement, params=rows)
+    rows = [
+        {"source": e.source, "key": e.key, **{c: getattr(e, c) for c in CACHE_COLUMNS}}
+        for e in entries
+    ]
+    upsert(session, MetadataCacheEntry.__table__, rows, ["source", "key"], CACHE_COLUMNS)
 
 
 RESOLUTION_COLUMNS = (
@@ -656,16 +638,7 @@ RESOLUTION_COLUMNS = (
 
 
 def _upsert_resolutions(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect_insert = _dialect_insert(session)
-    for chunk in cache._chunks(rows, 500):
-        statement = dialect_insert(PackageResolution.__table__)
-        statement = statement.on_conflict_do_update(
-            index_elements=["package_id"],
-            set_={c: getattr(statement.excluded, c) for c in RESOLUTION_COLUMNS},
-        )
-        session.exec(statement, params=list(chunk))
+    upsert(session, PackageResolution.__table__, rows, ["package_id"], RESOLUTION_COLUMNS)
 
 
 def ensure_projects(
@@ -675,8 +648,9 @@ def ensure_projects(
     wanted = {repo.key: repo for repo in repos}
     if not wanted:
         return {}
-    dialect_insert = _dialect_insert(session)
-    statement = dialect_insert(Project.__table__).on_conflict_do_nothing(index_elements=["key"])
+    statement = insert_for(session)(Project.__table__).on_conflict_do_nothing(
+        index_elements=["key"]
+    )
     rows = [
         {
             "key": repo.key,

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from service.audit.services import Actor, record
 from service.companies.models import Company
 from service.core.clock import utcnow
+from service.db import upsert
 from service.projects.models import (
     ClaimStatus,
     FundingChannel,
@@ -219,13 +220,14 @@ def recompute_company(
                 "updated_at": now,
             }
         )
-    _upsert(
+    upsert(
         session,
-        RiskSnapshot,
+        RiskSnapshot.__table__,
         snapshots,
         ["company_id", "project_id", "taken_on"],
+        chunk=CHUNK,
     )
-    _upsert(session, ProjectRisk, currents, ["company_id", "project_id"])
+    upsert(session, ProjectRisk.__table__, currents, ["company_id", "project_id"], chunk=CHUNK)
     gone = sorted(set(current) - set(inputs))
     for start in range(0, len(gone), CHUNK):
         session.exec(
@@ -243,22 +245,6 @@ def recompute_company(
     if actor is not None and (actor.user_id or actor.token_id or snapshots or gone):
         record(session, actor, "risk.recomputed", company_id=company.id, **report.as_dict())
     return report
-
-
-def _upsert(session: Session, model, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    columns = [c for c in rows[0] if c not in keys]
-    for start in range(0, len(rows), CHUNK):
-        statement = dialect_insert(model.__table__)
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns}
-        )
-        session.exec(statement, params=rows[start : start + CHUNK])
 
 
 def _write_exposure(
@@ -283,7 +269,13 @@ def _write_exposure(
         "unscored_projects": sum(1 for _, _, s in rows if s is None),
         "computed_at": now,
     }
-    _upsert(session, CompanyExposureSnapshot, [values], ["company_id", "taken_on"])
+    upsert(
+        session,
+        CompanyExposureSnapshot.__table__,
+        [values],
+        ["company_id", "taken_on"],
+        chunk=CHUNK,
+    )
     return CompanyExposureSnapshot(**values)
 
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from service.audit.services import Actor, record
 from service.companies.models import Company
+from service.db import insert_for
 from service.sboms.diff import compute_diff, versions_by_package
 from service.sboms.models import (
     IDENTITY_LENGTH,
@@ -299,7 +300,7 @@ def upsert_packages(session: Session, packages: dict[str, tuple[str, str]]) -> d
             _insert_packages_postgresql(session, chunk, packages)
         else:
             rows = [{"key": k, "ecosystem": packages[k][0], "name": packages[k][1]} for k in chunk]
-            session.exec(_insert_or_ignore(dialect), params=rows)
+            session.exec(_insert_or_ignore(session), params=rows)
     ids.update(_package_ids(session, missing))
     return ids
 
@@ -325,14 +326,8 @@ def _package_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def _insert_or_ignore(dialect: str):
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:  # pragma: no cover - Tributary supports SQLite and PostgreSQL only
-        raise RuntimeError(f"unsupported database {dialect}")
-    return dialect_insert(Package.__table__).on_conflict_do_nothing(index_elements=["key"])
+def _insert_or_ignore(session: Session):
+    return insert_for(session)(Package.__table__).on_conflict_do_nothing(index_elements=["key"])
 
 
 def _insert_packages_postgresql(
