@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, cast, delete, func, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, col, select
 
 from service.db import Database, insert_for, upsert
@@ -124,6 +124,7 @@ class _Work:
     key: str
     type: str | None
     previous: PackageResolution | None
+    version: str | None = None  # the newest upload's version, for per-version sources
     purl_link: RepoRef | None = None
     hint_link: RepoRef | None = None
     links: dict[str, RepoRef] = field(default_factory=dict)  # "registry"/"depsdev"… → repo
@@ -278,13 +279,15 @@ class Resolver:
                 )
             }
             hints: dict[int, list[list[str]]] = defaultdict(list)
+            versions: dict[int, str] = {}
             rows = session.exec(
-                select(SbomComponent.package_id, SbomComponent.hints).where(
-                    col(SbomComponent.package_id).in_(ids),
-                    cast(SbomComponent.hints, String) != "[]",
-                )
+                select(SbomComponent.package_id, SbomComponent.version, SbomComponent.hints)
+                .where(col(SbomComponent.package_id).in_(ids))
+                .order_by(col(SbomComponent.id))
             )
-            for package_id, hint_list in rows:
+            for package_id, version, hint_list in rows:
+                if version:
+                    versions[package_id] = version  # the newest component's wins
                 for hint in hint_list or []:
                     if hint not in hints[package_id]:
                         hints[package_id].append(hint)
@@ -297,7 +300,7 @@ class Resolver:
                 kind = parse_package_key(key).type
             except ValueError:
                 kind = None
-            item = _Work(package_id, key, kind, previous.get(package_id))
+            item = _Work(package_id, key, kind, previous.get(package_id), versions.get(package_id))
             item.purl_link = purl_repository(key)
             item.hint_link, notes = hint_repository(hints.get(package_id, []))
             item.notes.extend(notes)
@@ -339,8 +342,14 @@ class Resolver:
         if decision.action is Action.wait:
             self._use(item, source, stage, cache.metadata_of(entry), entry)
             return
+        version = item.version if stage == "registry" else None
         self._submit(
-            ("package", (item, source, stage)), _safe_fetch, provider, item.key, decision.cached
+            ("package", (item, source, stage)),
+            _safe_fetch,
+            provider,
+            item.key,
+            decision.cached,
+            version,
         )
 
     def _submit(self, tag: tuple[str, Any], fn: Callable[..., Any], *args: Any) -> None:
@@ -579,9 +588,11 @@ def by_source_name(item: _Work) -> str:
     return REGISTRY_SOURCES[item.type or ""]
 
 
-def _safe_fetch(provider: Provider, key: str, cached: Any) -> ProviderResult:
+def _safe_fetch(
+    provider: Provider, key: str, cached: Any, version: str | None = None
+) -> ProviderResult:
     try:
-        return provider.fetch(key, cached=cached)
+        return provider.fetch(key, cached=cached, version=version)
     except Exception:  # a provider bug must not end the run: record it on the package
         log.exception("%s failed on %s", getattr(provider, "source", "?"), key)
         return ProviderResult(source=provider.source, package_key=key, error="internal_error")

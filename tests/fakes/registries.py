@@ -134,6 +134,7 @@ class FakePackage:
     advisories: int = 0
     homepage: str | None = None
     go_origin: bool = True  # the Go proxy reports Origin.URL (False: only the vanity page)
+    publishers_recorded: bool = True  # crates: versions name who published them
 
     @property
     def all_versions(self) -> list[str]:
@@ -250,6 +251,7 @@ class FakeRegistries:
         self.base_url = base_url.rstrip("/")
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._statuses: Counter[int] = Counter()
         self._faults: dict[str, list[Fault]] = {}
         # The most recent requests, for assertions: (source, method, raw path + query).
         self.requests: deque[tuple[str, str, str]] = deque(maxlen=10_000)
@@ -286,9 +288,15 @@ class FakeRegistries:
         with self._lock:
             return dict(self._counts)
 
+    def statuses(self) -> dict[int, int]:
+        """Answers given per HTTP status (proves a refresh was answered 304)."""
+        with self._lock:
+            return dict(self._statuses)
+
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._statuses.clear()
             self.requests.clear()
             self.request_headers.clear()
 
@@ -312,6 +320,8 @@ class FakeRegistries:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         response = self.handle(environ["REQUEST_METHOD"], prefix + raw_path, query, headers, body)
+        with self._lock:
+            self._statuses[response.status] += 1
         reason = _REASONS.get(response.status, "Unknown")
         out_headers = dict(response.headers)
         out_headers["Content-Length"] = str(len(response.body))
@@ -326,6 +336,8 @@ class FakeRegistries:
         path, _, query = raw_path.partition("?")
         headers = {k.lower(): v for k, v in request.headers.items()}
         response = self.handle(request.method, path, query, headers, request.read())
+        with self._lock:
+            self._statuses[response.status] += 1
         return httpx.Response(response.status, headers=response.headers, content=response.body)
 
     def handle(
@@ -535,7 +547,11 @@ class FakeRegistries:
                 .isoformat()
                 .replace("+00:00", "Z"),
                 "yanked": False,
-                "published_by": {"login": pkg.maintainers[0]} if pkg.maintainers else None,
+                "published_by": (
+                    {"login": pkg.maintainers[0]}
+                    if pkg.maintainers and pkg.publishers_recorded
+                    else None
+                ),
             }
             for i, v in reversed(list(enumerate(pkg.all_versions)))
         ]
@@ -626,7 +642,7 @@ class FakeRegistries:
                 if child is not None and child.repo_url_style == "parent":
                     xml = _parent_pom(child, group, artifact, version)
                     return xml.encode(), "text/xml", child.released
-            if pkg is None:
+            if pkg is None or version not in pkg.all_versions:
                 raise _NotFound
             return _pom(pkg, group, artifact, version).encode(), "text/xml", pkg.released
         raise _NotFound

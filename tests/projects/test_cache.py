@@ -36,9 +36,11 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     store_sbom(session, company, PACKAGES)
     drain(app)
     first = registries.counts()
-    # One fetch per package per source: crates and Maven read two documents each.
+    # One request per package per source: Maven reads the POM of the version in use,
+    # crates take their people from the versions' publishers.
     assert first["pypi"] == 1 and first["npm"] == 1
-    assert first["crates"] == 2 and first["maven"] == 2
+    assert first["crates"] == 1 and first["maven"] == 1
+    assert "/3.14.0/commons-lang3-3.14.0.pom" in " ".join(p for _, _, p in registries.app.requests)
 
     registries.app.reset_counts()
     report = resolve_all(app, session, NOW + timedelta(days=6))
@@ -50,6 +52,7 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     assert report.resolved == 4
     # One conditional request per package and repository, each answered 304.
     assert registries.counts() == {"pypi": 1, "npm": 1, "crates": 1, "maven": 1, "github": 4}
+    assert registries.app.statuses() == {304: 8}
     assert all(
         "if-none-match" in headers or "if-modified-since" in headers
         for headers in registries.app.request_headers

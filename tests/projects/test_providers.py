@@ -66,6 +66,14 @@ def extra_packages() -> tuple[list[FakePackage], list[FakeRepo]]:
             homepage="javascript:alert(1)",
         ),
         FakePackage("pypi", "no-repo", "1.0", repo=None, maintainers=[]),
+        FakePackage(
+            "cargo",
+            "old-crate",
+            "0.2.1",
+            repo="github.com/example/old-crate",
+            maintainers=["bob", "carol"],
+            publishers_recorded=False,
+        ),
     ]
     return packages, repos
 
@@ -196,22 +204,29 @@ def test_npm_huge_packument_falls_back_to_latest(sleeps, fake):
     assert [r[2] for r in fake.app.requests] == ["/npm/@babel%2Fcore", "/npm/@babel%2Fcore/latest"]
 
 
-def test_crates(providers, fake):
+def test_crates_people_are_the_publishers_of_its_versions(providers, fake):
     meta = fetch_ok(providers["crates"], "pkg:cargo/serde")
     assert meta.repository_url == "https://github.com/serde-rs/serde"
-    assert [(p.login, p.role) for p in meta.maintainers] == [("dtolnay", "owner")]
+    assert [(p.login, p.role) for p in meta.maintainers] == [("dtolnay", "publisher")]
     assert meta.publishers_count == 1
     assert (meta.downloads, meta.downloads_period) == (40_000_000, "90d")
     assert meta.release_count == 2 and meta.latest_version == "1.0.203"
+    assert fake.counts() == {"crates": 1}  # one document: no /owners request
+
+
+def test_crates_without_recorded_publishers_reads_the_owners(providers, fake):
+    meta = fetch_ok(providers["crates"], "pkg:cargo/old-crate")
+    assert [(p.login, p.role) for p in meta.maintainers] == [("bob", "owner"), ("carol", "owner")]
+    assert meta.publishers_count == 2
     assert fake.counts() == {"crates": 2}
 
 
 def test_crates_owner_failure_is_a_warning_not_an_error(providers, fake):
     fake.app.add_fault("crates", status=500, times=5, match="/owners")
-    result = providers["crates"].fetch("pkg:cargo/serde")
+    result = providers["crates"].fetch("pkg:cargo/old-crate")
     assert result.ok and result.warnings == ("owners: http_500",)
     assert result.metadata.publishers_count is None
-    assert result.metadata.repository_url == "https://github.com/serde-rs/serde"
+    assert result.metadata.repository_url == "https://github.com/example/old-crate"
 
 
 def test_rubygems(providers):
@@ -230,6 +245,43 @@ def test_maven_scm_connection_when_scm_url_has_unresolved_properties(providers, 
     assert meta.latest_release_at == datetime(2023, 11, 18, tzinfo=UTC)
     assert {p.login for p in meta.maintainers} == {"bayard", "ggregory"}
     assert fake.counts() == {"maven": 2}
+
+
+def test_maven_reads_only_the_pom_of_the_version_in_use(providers, fake):
+    maven = providers["maven"]
+    result = maven.fetch("pkg:maven/org.apache.commons/commons-lang3", version="3.13.0")
+    meta = result.metadata
+    assert meta.repository_url == "https://github.com/apache/commons-lang"
+    assert {p.login for p in meta.maintainers} == {"bayard", "ggregory"}
+    assert meta.latest_version is None  # a version's POM does not say which is latest
+    assert [r[2] for r in fake.app.requests] == [
+        "/maven/org/apache/commons/commons-lang3/3.13.0/commons-lang3-3.13.0.pom"
+    ]
+
+    # Refreshing the same version is conditional; another version's POM is not.
+    cached = CachedEntry(etag=result.etag, last_modified=result.last_modified, metadata=meta)
+    fake.app.reset_counts()
+    again = maven.fetch(
+        "pkg:maven/org.apache.commons/commons-lang3", cached=cached, version="3.13.0"
+    )
+    assert again.not_modified and again.metadata == meta
+    newer = maven.fetch(
+        "pkg:maven/org.apache.commons/commons-lang3", cached=cached, version="3.14.0"
+    )
+    assert not newer.not_modified and newer.metadata.raw_source_url.endswith("-3.14.0.pom")
+    assert fake.app.statuses() == {304: 1, 200: 1}
+
+
+def test_maven_version_the_repository_lacks_falls_back_to_the_latest(providers, fake):
+    result = providers["maven"].fetch(
+        "pkg:maven/org.apache.commons/commons-lang3", version="3.99.0-internal"
+    )
+    assert result.ok and result.metadata.latest_version == "3.14.0"
+    assert [r[2].rsplit("/", 1)[-1] for r in fake.app.requests] == [
+        "commons-lang3-3.99.0-internal.pom",
+        "maven-metadata.xml",
+        "commons-lang3-3.14.0.pom",
+    ]
 
 
 def test_maven_follows_parent_pom_of_the_same_group(providers, fake):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import quote
@@ -214,7 +214,13 @@ class Provider(Protocol):
 
     def supports(self, package_key: str) -> bool: ...
 
-    def fetch(self, package_key: str, *, cached: CachedEntry | None = None) -> ProviderResult: ...
+    def fetch(
+        self,
+        package_key: str,
+        *,
+        cached: CachedEntry | None = None,
+        version: str | None = None,
+    ) -> ProviderResult: ...
 
     def fetch_batch(
         self, package_keys: Iterable[str], *, cached: Mapping[str, CachedEntry] | None = None
@@ -226,12 +232,13 @@ class Provider(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PackageRef:
-    """A parsed, version-less package key."""
+    """A parsed package key (version-less), plus the version in use where one is known."""
 
     key: str
     type: str
     namespace: str | None
     name: str
+    version: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -318,11 +325,21 @@ class BaseProvider:
         except ValueError:
             return False
 
-    def fetch(self, package_key: str, *, cached: CachedEntry | None = None) -> ProviderResult:
-        """Ask the source about one package; never raises for outside failures."""
+    def fetch(
+        self,
+        package_key: str,
+        *,
+        cached: CachedEntry | None = None,
+        version: str | None = None,
+    ) -> ProviderResult:
+        """Ask the source about one package; never raises for outside failures.
+
+        ``version`` is the version the SBOMs name, for sources whose documents are per
+        version (Maven POMs); the others ignore it.
+        """
         started = self._now()
         try:
-            ref = parse_package_key(package_key)
+            ref = replace(parse_package_key(package_key), version=version)
         except ValueError:
             return self._failure(package_key, "invalid_package_key", started)
         if ref.type not in self.types:

@@ -1,8 +1,11 @@
-"""The crates registry API: ``GET {base}/api/v1/crates/{name}`` and ``…/{name}/owners``.
+"""The crates registry API: ``GET {base}/api/v1/crates/{name}``.
 
-``crate.repository`` / ``crate.homepage`` give the repository; ``/owners`` lists the
-users and teams who can publish.  The registry asks for at most one request a second
-per client, so the app configures a host limit of 1 for it.
+``crate.repository`` / ``crate.homepage`` give the repository.  The people are the
+versions' ``published_by`` users (GitHub logins), newest publication first: the ones who
+actually publish, read from the same document.  Only a crate whose versions name no
+publisher (published before the registry recorded them) costs a second request, to
+``…/{name}/owners``.  The registry asks for at most one request a second per client, so
+the app configures a host limit of 1 for it.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ class CratesProvider(BaseProvider):
         if not isinstance(data, dict) or not isinstance(data.get("crate"), dict):
             return self._failure(ref.key, "invalid_shape", self._now())
         warnings: list[str] = []
-        owners = self._get_json_optional(f"{url}/owners", warnings, "owners")
+        owners = None
+        if not _publishers(data):
+            owners = self._get_json_optional(f"{url}/owners", warnings, "owners")
         return self._success(ref, self.parse(data, owners, url), result, warnings)
 
     def parse(
@@ -65,7 +70,7 @@ class CratesProvider(BaseProvider):
             latest_at = parse_time(crate.get("updated_at"))
         release_count = as_int(crate.get("num_versions")) or (len(versions) or None)
 
-        people: list[Person] = []
+        people = _publishers(data)
         owner_list = as_dict(owners).get("users") if owners is not None else None
         for user in as_list(owner_list):
             user = as_dict(user)
@@ -85,9 +90,24 @@ class CratesProvider(BaseProvider):
             latest_version=latest,
             latest_release_at=latest_at,
             release_count=release_count,
-            publishers_count=len(people) if owner_list is not None else None,
+            publishers_count=len(people) if people or owner_list is not None else None,
             downloads=recent if recent is not None else as_int(crate.get("downloads")),
             downloads_period="90d" if recent is not None else "total",
             deprecated=True if yanked else None,
             raw_source_url=url,
         )
+
+
+def _publishers(data: dict[str, Any]) -> list[Person]:
+    """Distinct ``published_by`` users of the versions, newest publication first."""
+    versions = [v for v in as_list(data.get("versions")) if isinstance(v, dict)]
+    versions.sort(key=lambda v: as_str(v.get("created_at")) or "", reverse=True)
+    people: dict[str, Person] = {}
+    for version in versions:
+        user = as_dict(version.get("published_by"))
+        login = as_str(user.get("login"))
+        if login and login.lower() not in people:
+            people[login.lower()] = Person(
+                login=login, name=as_str(user.get("name")), role="publisher", source="crates"
+            )
+    return list(people.values())

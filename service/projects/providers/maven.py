@@ -1,9 +1,14 @@
-"""Maven Central: ``maven-metadata.xml`` for the latest version, then its POM.
+"""Maven Central: the POM of the version in use, or the latest one.
 
 ``scm/url`` (or ``scm/connection``), ``url`` and ``developers`` come from the POM;
 when the POM has no SCM block its ``parent`` POMs are read, up to a small limit, with
 Maven's inheritance rule that a child's inherited SCM URL gains ``/<artifactId>``.
-XML is parsed with defusedxml (no entity expansion, no external entities).
+
+A repository serves one document per version and no package document, so when the
+SBOMs name a version its POM is the one request made.  Only a package known without a
+version costs two: ``maven-metadata.xml`` (which also gives the release facts: latest
+version, version count, last update), then the latest POM.  XML is parsed with
+defusedxml (no entity expansion, no external entities).
 """
 
 from __future__ import annotations
@@ -49,11 +54,20 @@ class MavenProvider(BaseProvider):
         group, artifact = ref.namespace or "", ref.name
         if not group or not _SEGMENT_RE.match(group) or not _SEGMENT_RE.match(artifact):
             return self._failure(ref.key, "invalid_package_key", self._now())
+        if ref.version and _SEGMENT_RE.match(ref.version):
+            try:
+                return self._fetch_version(ref, cached)
+            except FetchError as exc:
+                if exc.reason != "http_404":
+                    raise
+                # A version the repository lacks (a private build, a typo): use the latest.
         meta_url = f"{self._artifact_dir(group, artifact)}/maven-metadata.xml"
+        # Validators of a version's POM say nothing about maven-metadata.xml.
+        validators = cached if cached and _latest_known(cached) else None
         result = self.client.get(
             meta_url,
-            cached.etag if cached else None,
-            cached.last_modified if cached else None,
+            validators.etag if validators else None,
+            validators.last_modified if validators else None,
             source=self.source,
         )
         if result.not_modified:
@@ -98,6 +112,36 @@ class MavenProvider(BaseProvider):
             result,
             warnings,
         )
+
+    def _fetch_version(self, ref: PackageRef, cached: CachedEntry | None) -> ProviderResult:
+        """One request: the POM of the version the SBOMs name (no release facts)."""
+        group, artifact, version = ref.namespace or "", ref.name, ref.version or ""
+        pom_url = self._pom_url(group, artifact, version)
+        # Validators of another version's POM say nothing about this one.
+        same = bool(cached and cached.metadata and cached.metadata.raw_source_url == pom_url)
+        validators = cached if same else None
+        result = self.client.get(
+            pom_url,
+            validators.etag if validators else None,
+            validators.last_modified if validators else None,
+            source=self.source,
+        )
+        if result.not_modified:
+            return self._not_modified(ref, cached, result)
+        pom = parse_xml(result.body)
+        if pom is None:
+            return self._failure(ref.key, "invalid_xml", self._now())
+        warnings: list[str] = []
+        scm_url, homepage, developers = self._walk(pom, group, artifact, warnings)
+        repo = self._repo(scm_url, homepage)
+        metadata = PackageMetadata(
+            repository_url=repo.url if repo else None,
+            repository_provenance="metadata" if repo else None,
+            homepage=web_url(homepage),
+            maintainers=tuple(developers),
+            raw_source_url=pom_url,
+        )
+        return self._success(ref, metadata, result, warnings)
 
     def _artifact_dir(self, group: str, artifact: str) -> str:
         return f"{self.base_url}/{group.replace('.', '/')}/{artifact}"
@@ -181,6 +225,11 @@ class MavenProvider(BaseProvider):
                     Person(login=login, name=name, email=email, role="developer", source="maven")
                 )
         return scm, homepage, developers
+
+
+def _latest_known(cached: CachedEntry) -> bool:
+    """Whether the cached answer came from maven-metadata.xml (it names the latest)."""
+    return cached.metadata is not None and cached.metadata.latest_version is not None
 
 
 def _interpolate(value: str | None, props: dict[str, str]) -> str | None:

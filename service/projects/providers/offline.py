@@ -150,7 +150,13 @@ class OfflineProvider:
     def supports(self, package_key: str) -> bool:
         return package_key in self._records
 
-    def fetch(self, package_key: str, *, cached: CachedEntry | None = None) -> ProviderResult:
+    def fetch(
+        self,
+        package_key: str,
+        *,
+        cached: CachedEntry | None = None,
+        version: str | None = None,
+    ) -> ProviderResult:
         record = self._records.get(package_key)
         if record is None:
             return ProviderResult(
