@@ -7,10 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from .assemble import NO_VALUE, DocumentBuilder, as_list, collection, kind_of, pairs, text
-from .graph import DEPENDED_ON_BY, DEPENDS, DESCRIBED_BY, DESCRIBES, classify_relationship
+from .graph import (
+    DEPENDED_ON_BY,
+    DEPENDS,
+    DESCRIBED_BY,
+    DESCRIBES,
+    OTHER,
+    classify_relationship,
+)
 from .model import Component, ParsedSbom, SbomError
 
 SUPPORTED_MINOR = 3  # SPDX 2.3
+_MEANINGLESS = (OTHER, True)  # a defined relationship type that is not a dependency or root
 _VERSION = re.compile(r"SPDX-(\d+)\.(\d+)", re.IGNORECASE)
 _VCS_PREFIXES = ("git+", "git://", "git@", "hg+", "svn+", "bzr+")
 # Keys of the pre-2.2 draft JSON some tools still write, and the 2.2 key they mean.
@@ -190,6 +198,15 @@ def _read_relationships(
         source = text(get("spdxElementId"))
         rtype = text(get("relationshipType"))
         target = text(get("relatedSpdxElement"))
+        if (
+            rtype is not None
+            and classify_relationship(rtype) == _MEANINGLESS
+            and source is not None
+            and target is not None
+            and not source.startswith("DocumentRef-")
+            and not target.startswith("DocumentRef-")
+        ):
+            continue  # CONTAINS, OTHER, COPY_OF...: most of a syft document, nothing to do
         if source is None or rtype is None or target is None:
             builder.warn(
                 "bad_relationship",
