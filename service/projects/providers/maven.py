@@ -17,7 +17,7 @@ import re
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element
 
-from service.core.http import FetchError
+from service.core.http import FetchError, FetchResult
 from service.projects.providers.base import (
     BaseProvider,
     CachedEntry,
@@ -63,13 +63,7 @@ class MavenProvider(BaseProvider):
                 # A version the repository lacks (a private build, a typo): use the latest.
         meta_url = f"{self._artifact_dir(group, artifact)}/maven-metadata.xml"
         # Validators of a version's POM say nothing about maven-metadata.xml.
-        validators = cached if cached and _latest_known(cached) else None
-        result = self.client.get(
-            meta_url,
-            validators.etag if validators else None,
-            validators.last_modified if validators else None,
-            source=self.source,
-        )
+        result = self._get(meta_url, cached if cached and _latest_known(cached) else None)
         if result.not_modified:
             return self._not_modified(ref, cached, result)
         metadata_xml = parse_xml(result.body)
@@ -119,13 +113,7 @@ class MavenProvider(BaseProvider):
         pom_url = self._pom_url(group, artifact, version)
         # Validators of another version's POM say nothing about this one.
         same = bool(cached and cached.metadata and cached.metadata.raw_source_url == pom_url)
-        validators = cached if same else None
-        result = self.client.get(
-            pom_url,
-            validators.etag if validators else None,
-            validators.last_modified if validators else None,
-            source=self.source,
-        )
+        result = self._get(pom_url, cached if same else None)
         if result.not_modified:
             return self._not_modified(ref, cached, result)
         pom = parse_xml(result.body)
@@ -148,6 +136,15 @@ class MavenProvider(BaseProvider):
 
     def _pom_url(self, group: str, artifact: str, version: str) -> str:
         return f"{self._artifact_dir(group, artifact)}/{version}/{artifact}-{version}.pom"
+
+    def _get(self, url: str, validators: CachedEntry | None) -> FetchResult:
+        """GET a document, conditionally when the cached answer came from the same one."""
+        return self.client.get(
+            url,
+            validators.etag if validators else None,
+            validators.last_modified if validators else None,
+            source=self.source,
+        )
 
     def _fetch_pom(self, url: str) -> Element | None:
         result = self.client.get(url, source=self.source)
