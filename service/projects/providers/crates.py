@@ -44,10 +44,12 @@ class CratesProvider(BaseProvider):
         if not isinstance(data, dict) or not isinstance(data.get("crate"), dict):
             return self._failure(ref.key, "invalid_shape", self._now())
         warnings: list[str] = []
-        owners = None
-        if not _publishers(data):
+        metadata = self.parse(data, None, url)
+        if not metadata.maintainers:  # no version names its publisher: ask for the owners
             owners = self._get_json_optional(f"{url}/owners", warnings, "owners")
-        return self._success(ref, self.parse(data, owners, url), result, warnings)
+            if owners is not None:
+                metadata = self.parse(data, owners, url)
+        return self._success(ref, metadata, result, warnings)
 
     def parse(
         self, data: dict[str, Any], owners: Any = None, url: str | None = None

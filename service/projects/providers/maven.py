@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from service.core.http import FetchError, FetchResult
@@ -88,24 +89,16 @@ class MavenProvider(BaseProvider):
         pom = self._fetch_pom(pom_url)
         if pom is None:
             return self._failure(ref.key, "invalid_xml", self._now())
-
-        scm_url, homepage, developers = self._walk(pom, group, artifact, warnings)
-        repo = self._repo(scm_url, homepage)
-        return self._success(
+        metadata = self._from_pom(
+            pom,
             ref,
-            PackageMetadata(
-                repository_url=repo.url if repo else None,
-                repository_provenance="metadata" if repo else None,
-                homepage=web_url(homepage),
-                maintainers=tuple(developers),
-                latest_version=latest,
-                latest_release_at=updated,
-                release_count=len(versions) or None,
-                raw_source_url=pom_url,
-            ),
-            result,
+            pom_url,
             warnings,
+            latest_version=latest,
+            latest_release_at=updated,
+            release_count=len(versions) or None,
         )
+        return self._success(ref, metadata, result, warnings)
 
     def _fetch_version(self, ref: PackageRef, cached: CachedEntry | None) -> ProviderResult:
         """One request: the POM of the version the SBOMs name (no release facts)."""
@@ -120,16 +113,28 @@ class MavenProvider(BaseProvider):
         if pom is None:
             return self._failure(ref.key, "invalid_xml", self._now())
         warnings: list[str] = []
-        scm_url, homepage, developers = self._walk(pom, group, artifact, warnings)
+        metadata = self._from_pom(pom, ref, pom_url, warnings)
+        return self._success(ref, metadata, result, warnings)
+
+    def _from_pom(
+        self,
+        pom: Element,
+        ref: PackageRef,
+        pom_url: str,
+        warnings: list[str],
+        **release_facts: Any,
+    ) -> PackageMetadata:
+        """Repository, homepage and developers of a POM (parents climbed as needed)."""
+        scm_url, homepage, developers = self._walk(pom, ref.namespace or "", ref.name, warnings)
         repo = self._repo(scm_url, homepage)
-        metadata = PackageMetadata(
+        return PackageMetadata(
             repository_url=repo.url if repo else None,
             repository_provenance="metadata" if repo else None,
             homepage=web_url(homepage),
             maintainers=tuple(developers),
             raw_source_url=pom_url,
+            **release_facts,
         )
-        return self._success(ref, metadata, result, warnings)
 
     def _artifact_dir(self, group: str, artifact: str) -> str:
         return f"{self.base_url}/{group.replace('.', '/')}/{artifact}"
@@ -147,8 +152,7 @@ class MavenProvider(BaseProvider):
         )
 
     def _fetch_pom(self, url: str) -> Element | None:
-        result = self.client.get(url, source=self.source)
-        return parse_xml(result.body)
+        return parse_xml(self._get(url, None).body)
 
     def _walk(
         self, pom: Element, group_id: str, artifact: str, warnings: list[str]
