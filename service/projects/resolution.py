@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import String, cast, delete, func, insert
 from sqlmodel import Session, col, select
 
 from service.db import Database, insert_for, upsert
@@ -279,18 +279,17 @@ class Resolver:
                 )
             }
             hints: dict[int, list[list[str]]] = defaultdict(list)
-            versions: dict[int, str] = {}
             rows = session.exec(
-                select(SbomComponent.package_id, SbomComponent.version, SbomComponent.hints)
-                .where(col(SbomComponent.package_id).in_(ids))
-                .order_by(col(SbomComponent.id))
+                select(SbomComponent.package_id, SbomComponent.hints).where(
+                    col(SbomComponent.package_id).in_(ids),
+                    cast(SbomComponent.hints, String) != "[]",
+                )
             )
-            for package_id, version, hint_list in rows:
-                if version:
-                    versions[package_id] = version  # the newest component's wins
+            for package_id, hint_list in rows:
                 for hint in hint_list or []:
                     if hint not in hints[package_id]:
                         hints[package_id].append(hint)
+            versions = _versions_in_use(session, ids)
             keys = [key for _id, key in packages]
             self._cache_rows.update(cache.load_keys(session, keys, PACKAGE_SOURCES))
             session.expunge_all()
@@ -582,6 +581,24 @@ class Resolver:
             with self.database.transaction() as session:
                 ids = session.exec(select(Project.id).where(col(Project.key).in_(chunk))).all()
                 refresh_project_data(session, list(ids), self.now)
+
+
+def _versions_in_use(session: Session, package_ids: Sequence[int]) -> dict[int, str]:
+    """Each package's version in its newest stored component (for per-version sources)."""
+    newest = (
+        select(func.max(SbomComponent.id))
+        .where(
+            col(SbomComponent.package_id).in_(package_ids),
+            col(SbomComponent.version).is_not(None),
+        )
+        .group_by(col(SbomComponent.package_id))
+    )
+    rows = session.exec(
+        select(SbomComponent.package_id, SbomComponent.version).where(
+            col(SbomComponent.id).in_(newest)
+        )
+    )
+    return {package_id: version for package_id, version in rows if package_id and version}
 
 
 def by_source_name(item: _Work) -> str:

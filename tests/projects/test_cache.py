@@ -122,3 +122,13 @@ def test_stale_answer_is_used_while_its_source_fails(app, session, providers, re
     status, source, reason, project = resolutions(session)["pkg:pypi/requests"]
     assert (status, source, project) == ("resolved", "pypi", "github.com/psf/requests")
     assert reason == "pypi: http_503"
+
+
+def test_maven_reads_the_pom_of_the_newest_upload_s_version(app, session, providers, registries):
+    company = make_company(session)
+    store_sbom(session, company, [component("pkg:maven/org.apache.commons/commons-lang3@3.12.0")])
+    store_sbom(session, company, [component("pkg:maven/org.apache.commons/commons-lang3@3.13.0")])
+    registries.app.reset_counts()
+    resolve_all(app, session, NOW)
+    poms = [p for source, _, p in registries.app.requests if source == "maven"]
+    assert poms == ["/maven/org/apache/commons/commons-lang3/3.13.0/commons-lang3-3.13.0.pom"]
