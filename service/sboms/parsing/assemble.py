@@ -48,8 +48,12 @@ def pairs(items: object, first: str, second: str) -> list[tuple[str, str]]:
     """Return (item[first], item[second]) for the objects of a list that have both."""
     found = []
     for item in as_list(items):
-        if isinstance(item, dict):
-            key, value = text(item.get(first)), text(item.get(second))
+        if type(item) is dict:
+            key, value = item.get(first), item.get(second)
+            if type(key) is str and type(value) is str:  # nearly always: skip text()
+                key, value = key.strip(), value.strip()
+            else:
+                key, value = text(key), text(value)
             if key and value:
                 found.append((key, value))
     return found
