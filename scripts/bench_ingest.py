@@ -49,7 +49,7 @@ POSTGRES_URL = os.environ.get(
 OFFICIAL_TIMEOUT = 900  # seconds; a slower official parse is reported as a lower bound
 MEMORY_CAP = 8 * 1024**3  # address-space cap for official libraries (they can balloon)
 MIN_TOTAL = 0.5  # repeat fast measurements until this many seconds have passed ...
-MAX_REPEATS = 10  # ... or this many runs
+MAX_REPEATS = 1000  # ... or this many runs (timeit-style: tiny inputs warm up)
 
 
 # The worker: one measurement in this process ---------------------------------------------
