@@ -44,18 +44,26 @@ def as_list(value: object) -> list:
     return [value]
 
 
-def pairs(items: object, first: str, second: str) -> list[tuple[str, str]]:
-    """Return (item[first], item[second]) for the objects of a list that have both."""
+def pairs(
+    items: object, first: str, second: str, *, only: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return (item[first], item[second]) for the objects of a list that have both.
+
+    With `only`, items whose first field is not one of those values are skipped before
+    their second field is read.
+    """
     found = []
     for item in as_list(items):
-        if type(item) is dict:
-            key, value = item.get(first), item.get(second)
-            if type(key) is str and type(value) is str:  # nearly always: skip text()
-                key, value = key.strip(), value.strip()
-            else:
-                key, value = text(key), text(value)
-            if key and value:
-                found.append((key, value))
+        if type(item) is not dict:
+            continue
+        key = item.get(first)
+        key = key.strip() if type(key) is str else text(key)  # strings nearly always
+        if not key or (only is not None and key not in only):
+            continue
+        value = item.get(second)
+        value = value.strip() if type(value) is str else text(value)
+        if value:
+            found.append((key, value))
     return found
 
 

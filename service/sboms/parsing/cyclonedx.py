@@ -134,7 +134,7 @@ def _add_component(entry: dict[str, Any], where: str, builder: DocumentBuilder) 
         hashes = tuple(pairs(listed, "alg", "content"))
     hints: tuple[tuple[str, str], ...] = ()
     if listed := get("externalReferences"):
-        hints = tuple(pair for pair in pairs(listed, "type", "url") if pair[0] in _HINT_TYPES)
+        hints = tuple(pairs(listed, "type", "url", only=_HINT_TYPES))
     builder.add_component(
         Component(
             ref=text(get("bom-ref")) or "",
