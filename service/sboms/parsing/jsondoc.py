@@ -70,15 +70,15 @@ def check_nesting(document: bytes, limits: ParseLimits) -> None:
     no more opening brackets than the limit, inside strings or not, cannot be too deep:
     that settles small documents at once. Otherwise escaped quotes are blanked (the
     structure is taken again if there were any), brackets inside strings are cut out
-    (see `_outside_strings`) and the depth is peeled:
-    a round deletes every innermost "()" pair, which lowers the depth by exactly one, so
-    at most `limit` rounds show that the document is within the limit.
+    (see `_outside_strings`) and the depth is peeled: a round deletes every innermost
+    "()" pair, which lowers the depth by exactly one, so at most `limit` rounds show that
+    the document is within the limit.
     """
     limit = limits.max_nesting
     structure = document.translate(_PARENS, _NOT_STRUCTURE)
     if structure.count(b"(") <= limit:
         return
-    if b"\\" in document and (blanked := _blank_escaped_quotes(document)) is not document:
+    if (blanked := _blank_escaped_quotes(document)) is not document:
         structure = blanked.translate(_PARENS, _NOT_STRUCTURE)
     structure = _outside_strings(structure)
     for _ in range(limit):
