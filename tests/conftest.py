@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import Session
 
 from service.app import create_app
+from service.core.clock import FixedClock, SystemClock, set_clock, use_clock
 from service.db import Database
 from tests.fakes.github import FakeGitHub, serve
 
@@ -27,9 +29,25 @@ SHARED_SBOMS = REPO_ROOT.parent / "shared" / "sboms"
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
+# CI runs the suite again with the system clock moved years away, so a test or a service
+# that reads the real date instead of the injectable clock fails there, not next month.
+CLOCK_SHIFT = timedelta(days=int(os.environ.get("TRIBUTARY_TEST_CLOCK_SHIFT_DAYS", "0")))
+
+
 def pytest_report_header(config):
     url = os.environ.get("TRIBUTARY_TEST_DATABASE_URL", "sqlite (temporary file)")
-    return f"database: {_redacted(url)}"
+    return [f"database: {_redacted(url)}", f"clock shifted by: {CLOCK_SHIFT.days} days"]
+
+
+def pytest_configure(config):
+    set_clock(SystemClock(CLOCK_SHIFT))
+
+
+@pytest.fixture
+def clock(request) -> Iterator[FixedClock]:
+    """The clock every service reads, standing still at the test module's NOW."""
+    with use_clock(FixedClock(request.module.NOW)) as frozen:
+        yield frozen
 
 
 def _redacted(url: str) -> str:

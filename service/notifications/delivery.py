@@ -24,13 +24,13 @@ import hashlib
 import hmac
 import smtplib
 import ssl
-import time
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import httpx
 
+from service.core.clock import utcnow
 from service.core.http import is_public_address, system_resolver
 from service.projects.urls import is_forbidden_host
 from service.settings import Settings
@@ -119,12 +119,12 @@ class WebhookSender:
         allow_hosts: Iterable[str] = (),
         transport: httpx.BaseTransport | None = None,
         resolver: Callable[[str], list[str]] = system_resolver,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.allow_http = allow_http
         self.allow_hosts = frozenset(h.lower() for h in allow_hosts)
         self._resolver = resolver
-        self._clock = clock
+        self._clock = clock or (lambda: utcnow().timestamp())
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),

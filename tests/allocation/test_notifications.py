@@ -26,6 +26,7 @@ from tests.conftest import login
 from tests.fakes.smtp import FakeSMTP, serve
 
 NOW = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("clock")
 SECRET = "whsec-0123456789abcdef"
 
 

@@ -12,6 +12,7 @@ from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import MAX_ATTEMPTS, enqueue, requeue_orphans, run_pending
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from service.audit.services import Actor
+from service.core.clock import FixedClock, use_clock
 from service.core.http import OutboundClient
 from service.projects.providers import build_providers
 from service.sboms.services import ingest
 from tests.fakes.registries import FakePackage, FakeRepo, sample_catalogue, start_fake_registries
 
-NOW = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # after any real "now": queued work is due
+NOW = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
 NAMES = {"internal.corp": ["10.0.0.5"]}
 
 
@@ -51,6 +52,13 @@ def catalogue() -> tuple[list[FakePackage], list[FakeRepo]]:
         )
     ]
     return packages, repos
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Ingest, the queue and resolution all read this clock: queued work is due at NOW."""
+    with use_clock(FixedClock(NOW)) as clock:
+        yield clock
 
 
 @pytest.fixture(scope="session")

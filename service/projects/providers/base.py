@@ -21,6 +21,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from packageurl import PackageURL
 
+from service.core.clock import utcnow
 from service.core.http import FetchError, FetchResult, OutboundClient
 from service.projects.funding import FundingChannel, FundingPlan, dedupe_channels
 from service.projects.urls import RepoRef, normalize_repo_url
@@ -198,7 +199,7 @@ class ProviderResult:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    fetched_at: datetime = field(default_factory=utcnow)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -313,7 +314,7 @@ class BaseProvider:
     ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
-        self._now = now or (lambda: datetime.now(UTC))
+        self._now = now or utcnow
         self.repo_hosts = tuple(repo_hosts)
 
     # -- public ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from service.core.clock import utcnow
 from service.projects.providers.base import (
     CachedEntry,
     PackageMetadata,
@@ -145,7 +146,7 @@ class OfflineProvider:
     ) -> None:
         self.source = source
         self._records = {key: r for (src, key), r in records.items() if src == source}
-        self._now = now or (lambda: datetime.now(UTC))
+        self._now = now or utcnow
 
     def supports(self, package_key: str) -> bool:
         return package_key in self._records
