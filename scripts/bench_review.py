@@ -413,7 +413,8 @@ def run(url: str, runs: int) -> tuple[list[tuple[str, float, str]], float]:
     from sqlmodel import select
 
     from service.accounts.models import User
-    from service.allocation import services
+    from service.allocation.generation import generate_proposal
+    from service.allocation.queries import lines_of
     from service.app import create_app
     from service.audit.services import Actor
     from service.companies.models import Company
@@ -485,7 +486,7 @@ def run(url: str, runs: int) -> tuple[list[tuple[str, float, str]], float]:
             def generate():
                 with database.transaction() as session:
                     company = session.exec(select(Company).where(Company.id == big_id)).one()
-                    return services.generate_proposal(session, actor, company, PERIOD, replace=True)
+                    return generate_proposal(session, actor, company, PERIOD, replace=True)
 
             samples = []
             for _ in range(3):
@@ -493,9 +494,7 @@ def run(url: str, runs: int) -> tuple[list[tuple[str, float, str]], float]:
                 made = generate()
                 samples.append(time.perf_counter() - began)
             with database.transaction() as session:
-                paid = len(
-                    [line for line in services.lines_of(session, made.id) if line.kind == "line"]
-                )
+                paid = len([line for line in lines_of(session, made.id) if line.kind == "line"])
             lines.append(
                 (
                     f"generate: 50 products, 20,000 packages, 5,000 projects → {paid:,} paid lines",

@@ -8,7 +8,9 @@ import click
 from flask.cli import with_appcontext
 from sqlmodel import select
 
-from service.allocation import services
+from service.allocation.errors import ProposalError
+from service.allocation.generation import generate_proposal
+from service.allocation.queries import proposals_of
 from service.audit.services import Actor
 from service.companies.models import Company
 from service.core.clock import current_period
@@ -58,11 +60,9 @@ def generate_command(slug: str, period: str | None, replace: bool, as_json: bool
     try:
         with get_db().transaction() as session:
             company = _company(session, slug)
-            proposal = services.generate_proposal(
-                session, CLI_ACTOR, company, period, replace=replace
-            )
+            proposal = generate_proposal(session, CLI_ACTOR, company, period, replace=replace)
             row = _row(proposal)
-    except services.ProposalError as exc:
+    except ProposalError as exc:
         raise click.ClickException(exc.message) from None
     if as_json:
         click.echo(json.dumps(row))
@@ -81,7 +81,7 @@ def generate_command(slug: str, period: str | None, replace: bool, as_json: bool
 def list_command(slug: str, as_json: bool) -> None:
     """List the company's proposals, newest first."""
     with get_db().transaction() as session:
-        rows = [_row(p) for p in services.proposals_of(session, _company(session, slug).id)]
+        rows = [_row(p) for p in proposals_of(session, _company(session, slug).id)]
     if as_json:
         click.echo(json.dumps(rows))
         return

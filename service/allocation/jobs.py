@@ -18,7 +18,8 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from service.allocation import services
+from service.allocation.generation import generate_proposal
+from service.allocation.queries import companies_due, proposals_of_period
 from service.audit.services import Actor
 from service.companies.models import Company
 from service.core.clock import current_period
@@ -38,9 +39,9 @@ def generate_for_company(company_id: int, period: str, now: datetime) -> bool:
             company = session.get(Company, company_id)
             if company is None or company.monthly_budget_minor <= 0:
                 return False
-            if services.proposals_of_period(session, company_id, period):
+            if proposals_of_period(session, company_id, period):
                 return False
-            services.generate_proposal(session, SCHEDULER, company, period, now, submit=True)
+            generate_proposal(session, SCHEDULER, company, period, now, submit=True)
             return True
     except IntegrityError:
         # Someone else (a "Preview now", a second run) created it at the same moment.
@@ -54,7 +55,7 @@ def monthly(now: datetime) -> None:
     period = current_period(now)
     database = get_db()
     with database.transaction() as session:
-        company_ids = services.companies_due(session)
+        company_ids = companies_due(session)
     created = 0
     for company_id in company_ids:
         try:

@@ -48,6 +48,9 @@ class ProposalState(enum.StrEnum):
         return self in (ProposalState.draft, ProposalState.in_review)
 
 
+OPEN_STATES = (ProposalState.draft.value, ProposalState.in_review.value)
+
+
 class LineKind(enum.StrEnum):
     line = "line"  # paid this month
     held = "held"  # reserved for an unclaimed project

@@ -17,10 +17,30 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from service.accounts.auth import current_user
-from service.allocation import services
+from service.allocation.adjustments import adjust as adjust_proposal
+from service.allocation.adjustments import remove_adjustment as remove_proposal_adjustment
+from service.allocation.errors import ProposalError
 from service.allocation.forms import AdjustForm, DecisionForm, RevisionForm
-from service.allocation.models import LineKind, Proposal, ProposalState
+from service.allocation.generation import generate_proposal
+from service.allocation.models import OPEN_STATES, LineKind, Proposal, ProposalState
+from service.allocation.periods import PERIOD_PATTERN
 from service.allocation.policy import POLICY_FIELDS, Policy
+from service.allocation.policy_store import company_policy, policy_row, save_policy
+from service.allocation.queries import (
+    Diff,
+    LineSummary,
+    adjustments_of,
+    diff_against_previous,
+    line_index,
+    lines_by_id,
+    people_of,
+    proposal_for,
+    proposals_of,
+    proposals_of_period,
+    summary_line,
+    users_by_id,
+)
+from service.allocation.review import approve, reject, submit_for_review
 from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
@@ -53,8 +73,8 @@ def _can_edit() -> bool:
 def _allocation_helpers() -> dict:
     def company_proposal(company):
         session = db_session()
-        return services.proposal_for(session, company.id, current_period()) or next(
-            iter(services.proposals_of(session, company.id, limit=1)), None
+        return proposal_for(session, company.id, current_period()) or next(
+            iter(proposals_of(session, company.id, limit=1)), None
         )
 
     return {"company_proposal": company_proposal, "format_amount": format_amount}
@@ -68,8 +88,8 @@ def _allocation_helpers() -> dict:
 def policy(slug: str):
     company = g.company
     session = db_session()
-    row = services.policy_row(session, company.id)
-    current = services.company_policy(session, company).to_dict(company.currency)
+    row = policy_row(session, company.id)
+    current = company_policy(session, company).to_dict(company.currency)
     values = _policy_values(current)
     values["four_eyes"] = bool(row and row.four_eyes)
     values["notify_email"] = row.notify_email if row else True
@@ -90,7 +110,7 @@ def policy(slug: str):
         if not errors:
             settings = get_settings()
             try:
-                services.save_policy(
+                save_policy(
                     session,
                     _actor(),
                     company,
@@ -103,7 +123,7 @@ def policy(slug: str):
                     allow_http=not settings.is_production,
                     allow_hosts=settings.outbound_allow_hosts,
                 )
-            except services.ProposalError as exc:
+            except ProposalError as exc:
                 session.rollback()
                 errors[_field_name(exc.field)] = exc.message
             else:
@@ -191,13 +211,13 @@ def _policy_data(form) -> tuple[dict[str, Any], dict[str, str]]:
 @company_view()
 def proposals(slug: str):
     session = db_session()
-    rows = services.proposals_of(session, g.company.id)
+    rows = proposals_of(session, g.company.id)
     return render_template(
         "allocation/proposals.html",
         company=g.company,
         proposals=rows,
         period=current_period(),
-        users=services.users_by_id(session, [p.decided_by_id for p in rows]),
+        users=users_by_id(session, [p.decided_by_id for p in rows]),
         can_edit=_can_edit(),
         confirm=ConfirmForm(),
     )
@@ -211,24 +231,23 @@ def preview(slug: str):
     session = db_session()
     period = current_period()
     try:
-        proposal = services.generate_proposal(session, _actor(), g.company, period, replace=True)
-    except services.ProposalError as exc:
+        proposal = generate_proposal(session, _actor(), g.company, period, replace=True)
+    except ProposalError as exc:
         session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("allocation.proposals", slug=slug))
     session.commit()
     flash(
-        f"Proposal for {period} computed (revision {proposal.revision}): "
-        f"{services.summary_line(proposal)}.",
+        f"Proposal for {period} computed (revision {proposal.revision}): {summary_line(proposal)}.",
         "success",
     )
     return redirect(url_for("allocation.review", slug=slug, period=period))
 
 
 def _proposal_or_404(period: str, revision: int | None = None) -> Proposal:
-    if not services.PERIOD_PATTERN.match(period):
+    if not PERIOD_PATTERN.match(period):
         abort(404)
-    found = services.proposal_for(db_session(), g.company.id, period, revision)
+    found = proposal_for(db_session(), g.company.id, period, revision)
     if found is None:
         abort(404, description=f"There is no proposal for {period}.")
     return found
@@ -304,7 +323,7 @@ def _line_query(args) -> tuple[LineQuery, list[str]]:
     return query, errors
 
 
-def _sort_key(sort: str, diff: services.Diff):
+def _sort_key(sort: str, diff: Diff):
     if sort == "project":
         return lambda line: line.project_key
     if sort == "risk":
@@ -326,13 +345,13 @@ def review(slug: str, period: str):
     session = db_session()
     query, errors = _line_query(request.args)
     query.revision = revision
-    index = services.line_index(session, proposal.id)
+    index = line_index(session, proposal.id)
     payable = [line for line in index if line.kind != LineKind.omitted.value]
     omitted = [line for line in index if line.kind == LineKind.omitted.value]
-    diff = services.diff_against_previous(
+    diff = diff_against_previous(
         session, proposal, {line.project_key: line.amount_minor for line in payable}
     )
-    adjustments = services._adjustments_of(session, proposal.id)
+    adjustments = adjustments_of(session, proposal.id)
     active: dict[int, list] = defaultdict(list)
     for adjustment in adjustments:
         if adjustment.removed_at is None:
@@ -343,15 +362,13 @@ def review(slug: str, period: str):
     pages = max(1, -(-len(matching) // query.per_page))
     query.page = min(query.page, pages)
     start = (query.page - 1) * query.per_page
-    shown = services.lines_by_id(
-        session, [line.id for line in matching[start : start + query.per_page]]
-    )
-    omitted_shown = services.lines_by_id(
+    shown = lines_by_id(session, [line.id for line in matching[start : start + query.per_page]])
+    omitted_shown = lines_by_id(
         session,
         [line.id for line in (omitted if query.all_omitted else omitted[:OMITTED_SHOWN])],
     )
-    people = services.people_of(session, [line.project_id for line in shown])
-    users = services.users_by_id(
+    people = people_of(session, [line.project_id for line in shown])
+    users = users_by_id(
         session,
         [
             proposal.generated_by_id,
@@ -361,11 +378,11 @@ def review(slug: str, period: str):
             *(a.user_id for a in adjustments),
         ],
     )
-    can_edit = _can_edit() and proposal.state in services.OPEN_STATES
-    policy_row = services.policy_row(session, g.company.id)
+    can_edit = _can_edit() and proposal.state in OPEN_STATES
+    stored_policy = policy_row(session, g.company.id)
     four_eyes_blocked = bool(
-        policy_row
-        and policy_row.four_eyes
+        stored_policy
+        and stored_policy.four_eyes
         and proposal.last_edited_by_id == current_user().id
         and can_edit
     )
@@ -394,7 +411,7 @@ def review(slug: str, period: str):
         can_edit=can_edit,
         can_review=_can_edit(),
         four_eyes_blocked=four_eyes_blocked,
-        revisions=services.proposals_of_period(session, g.company.id, period),
+        revisions=proposals_of_period(session, g.company.id, period),
         csrf=generate_csrf() if can_edit else "",
         decision_form=DecisionForm(revision=proposal.revision),
         confirm=ConfirmForm(),
@@ -404,11 +421,11 @@ def review(slug: str, period: str):
 
 
 def _filter(
-    lines: list[services.LineSummary],
+    lines: list[LineSummary],
     query: LineQuery,
-    diff: services.Diff,
+    diff: Diff,
     active: dict[int, list],
-) -> list[services.LineSummary]:
+) -> list[LineSummary]:
     needle = query.q.casefold()
     shown = []
     for line in lines:
@@ -435,7 +452,7 @@ def _filter(
     return shown
 
 
-def _counts(omitted: list[services.LineSummary]) -> list[tuple[str, int]]:
+def _counts(omitted: list[LineSummary]) -> list[tuple[str, int]]:
     counts: dict[str, int] = defaultdict(int)
     for line in omitted:
         counts[line.omitted_code or "other"] += 1
@@ -445,7 +462,7 @@ def _counts(omitted: list[services.LineSummary]) -> list[tuple[str, int]]:
 def _open_proposal(period: str, revision: int | None) -> Proposal | None:
     """The open proposal of the period, if the person acted on its current revision."""
     proposal = _proposal_or_404(period)
-    if proposal.state not in services.OPEN_STATES:
+    if proposal.state not in OPEN_STATES:
         flash(
             f"The proposal for {period} is {proposal.state.replace('_', ' ')}; "
             "it cannot be changed.",
@@ -470,7 +487,7 @@ def _run(change, success: str) -> bool:
     session = db_session()
     try:
         change(session)
-    except services.ProposalError as exc:
+    except ProposalError as exc:
         session.rollback()
         flash(exc.message, "error")
         return False
@@ -494,7 +511,7 @@ def adjust(slug: str, period: str):
     proposal = _open_proposal(period, form.revision.data)
     if proposal is not None:
         _run(
-            lambda s: services.adjust(
+            lambda s: adjust_proposal(
                 s,
                 _actor(),
                 proposal,
@@ -517,7 +534,7 @@ def remove_adjustment(slug: str, period: str, adjustment_id: int):
     proposal = _open_proposal(period, form.revision.data)
     if proposal is not None:
         _run(
-            lambda s: services.remove_adjustment(s, _actor(), proposal, adjustment_id),
+            lambda s: remove_proposal_adjustment(s, _actor(), proposal, adjustment_id),
             "Adjustment removed and recomputed.",
         )
     return _back(slug, period, **_kept_query())
@@ -532,7 +549,7 @@ def submit(slug: str, period: str):
     proposal = _open_proposal(period, form.revision.data)
     if proposal is not None:
         _run(
-            lambda s: services.submit_for_review(s, _actor(), proposal),
+            lambda s: submit_for_review(s, _actor(), proposal),
             "Submitted for review; reviewers and owners have been told.",
         )
     return _back(slug, period)
@@ -550,12 +567,12 @@ def decide(slug: str, period: str):
     decision = request.form.get("decision")
     if decision == "approve":
         _run(
-            lambda s: services.approve(s, _actor(), proposal, form.comment.data),
+            lambda s: approve(s, _actor(), proposal, form.comment.data),
             f"Approved: the pledges now follow the proposal for {period}.",
         )
     elif decision == "reject":
         _run(
-            lambda s: services.reject(s, _actor(), proposal, form.comment.data),
+            lambda s: reject(s, _actor(), proposal, form.comment.data),
             f"Rejected. “Preview now” makes a new proposal for {period}.",
         )
     else:

@@ -86,7 +86,7 @@ def seed_demo(session: Session) -> Company:
 
 def load_demo(database: Database) -> Company:
     """Seed, upload the products' SBOMs, resolve offline, score, and propose this month."""
-    from service.allocation.services import generate_proposal
+    from service.allocation.generation import generate_proposal
     from service.projects import services as resolution
     from service.risk.services import recompute_company
     from service.sboms.services import ingest

@@ -131,7 +131,7 @@ def pledge_amounts(session: Session, company_id: int) -> dict[int, tuple[int | N
     """{project id: (pledged amount, proposed amount)} for every project with a paying
     pledge; the proposed amount is what the company's current proposal gives it (None
     when no proposal mentions it). The risk coverage compares the two."""
-    from service.allocation.services import current_amounts
+    from service.allocation.queries import current_amounts
 
     pledged = paying_amounts(session, company_id)
     if not pledged:

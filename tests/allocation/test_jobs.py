@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, select
 
-from service.allocation import jobs, services
+from service.allocation import generation, jobs
 from service.allocation.models import Proposal
 from service.jobs import registry
 from service.jobs.models import Task
@@ -63,7 +63,7 @@ def test_an_existing_proposal_of_the_month_is_left_alone(app, session, companies
     with app.app_context():
         from service.audit.services import Actor
 
-        services.generate_proposal(session, Actor.system("cli"), first, "2026-12", RUN)
+        generation.generate_proposal(session, Actor.system("cli"), first, "2026-12", RUN)
         session.commit()
         jobs.monthly(RUN)
     rows = proposals(session)
@@ -74,7 +74,7 @@ def test_an_existing_proposal_of_the_month_is_left_alone(app, session, companies
 def test_a_crash_midway_then_a_rerun_completes_without_duplicates(
     app, session, companies, monkeypatch
 ):
-    real = services.generate_proposal
+    real = generation.generate_proposal
     failing = companies[3].id
 
     def crash_for_one(session_, actor, company, *args, **kwargs):
@@ -82,7 +82,7 @@ def test_a_crash_midway_then_a_rerun_completes_without_duplicates(
             raise RuntimeError("database went away")
         return real(session_, actor, company, *args, **kwargs)
 
-    monkeypatch.setattr(services, "generate_proposal", crash_for_one)
+    monkeypatch.setattr(jobs, "generate_proposal", crash_for_one)
     with app.app_context():
         jobs.monthly(RUN)
     assert [c for c, _p, _s in proposals(session)] == [c.id for c in companies if c.id != failing]
@@ -90,7 +90,7 @@ def test_a_crash_midway_then_a_rerun_completes_without_duplicates(
     retry = session.exec(select(Task).where(Task.kind == jobs.GENERATE_TASK)).one()
     assert retry.payload == {"company_id": failing, "period": "2026-12"}
     # ...and the restarted job (or the retry) creates only what is missing.
-    monkeypatch.setattr(services, "generate_proposal", real)
+    monkeypatch.setattr(jobs, "generate_proposal", real)
     with app.app_context():
         jobs.monthly(RUN)
         jobs.generate(retry.payload, RUN)

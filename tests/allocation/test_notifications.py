@@ -13,8 +13,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from service.allocation import services
+from service.allocation.errors import ProposalError
+from service.allocation.generation import generate_proposal
 from service.allocation.models import AllocationPolicy
+from service.allocation.policy_store import save_policy
+from service.allocation.review import approve
 from service.audit.services import Actor
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import run_pending
@@ -85,7 +88,7 @@ def hooks(app):
 @pytest.fixture
 def scenario(session, app):
     found = acme(session)
-    services.save_policy(
+    save_policy(
         session,
         Actor(user_id=found.owner.id),
         found.company,
@@ -118,7 +121,7 @@ def test_a_proposal_ready_for_review_tells_reviewers_and_owners(
     app, session, scenario, smtp, hooks
 ):
     with app.app_context():
-        proposal = services.generate_proposal(
+        proposal = generate_proposal(
             session, Actor.system("scheduler"), scenario.company, "2026-12", NOW, submit=True
         )
         session.commit()
@@ -146,10 +149,10 @@ def test_a_proposal_ready_for_review_tells_reviewers_and_owners(
 
 def test_approval_notices_and_a_verifiable_webhook(app, session, scenario, smtp, hooks):
     with app.app_context():
-        proposal = services.generate_proposal(
+        proposal = generate_proposal(
             session, Actor(user_id=scenario.reviewer.id), scenario.company, "2026-12", NOW
         )
-        services.approve(session, Actor(user_id=scenario.owner.id), proposal, "go", NOW)
+        approve(session, Actor(user_id=scenario.owner.id), proposal, "go", NOW)
         session.commit()
     rows = notices(session, "proposal_approved")
     # Everyone who reviews, except the person who approved.
@@ -183,10 +186,10 @@ def test_a_failing_receiver_is_retried_and_never_undoes_the_approval(
     hooks.status = 503
     smtp.refuse = True
     with app.app_context():
-        proposal = services.generate_proposal(
+        proposal = generate_proposal(
             session, Actor(user_id=scenario.reviewer.id), scenario.company, "2026-12", NOW
         )
-        services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+        approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
         session.commit()
     assert deliver(app) == 2
     tasks = session.exec(
@@ -216,12 +219,12 @@ def test_a_refused_approval_queues_nothing(app, session, scenario, hooks):
     session.add(policy)
     session.commit()
     with app.app_context():
-        proposal = services.generate_proposal(
+        proposal = generate_proposal(
             session, Actor(user_id=scenario.owner.id), scenario.company, "2026-12", NOW
         )
         session.commit()
-        with pytest.raises(services.ProposalError):
-            services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+        with pytest.raises(ProposalError):
+            approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
         session.rollback()
     assert not notices(session, "proposal_approved")
     assert not session.exec(select(Task).where(Task.status == TaskStatus.queued)).all()
@@ -235,10 +238,10 @@ def test_webhooks_to_private_addresses_are_not_sent(app, session, scenario):
         resolver=lambda host: ["10.0.0.7"],  # the name now points inside
     )
     with app.app_context():
-        proposal = services.generate_proposal(
+        proposal = generate_proposal(
             session, Actor(user_id=scenario.reviewer.id), scenario.company, "2026-12", NOW
         )
-        services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+        approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
         session.commit()
     deliver(app)
     assert not receiver.requests
@@ -254,7 +257,7 @@ def test_no_email_when_the_policy_says_so(app, session, scenario, smtp):
     session.add(policy)
     session.commit()
     with app.app_context():
-        services.generate_proposal(
+        generate_proposal(
             session, Actor.system("scheduler"), scenario.company, "2026-12", NOW, submit=True
         )
         session.commit()
@@ -264,7 +267,7 @@ def test_no_email_when_the_policy_says_so(app, session, scenario, smtp):
 
 def test_in_app_notices_are_shown_once_on_the_next_page(client, app, session, scenario):
     with app.app_context():
-        services.generate_proposal(
+        generate_proposal(
             session, Actor.system("scheduler"), scenario.company, "2026-12", NOW, submit=True
         )
         session.commit()

@@ -9,8 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from service.allocation import services
+from service.allocation import adjustments, policy_store
+from service.allocation.adjustments import remove_adjustment
+from service.allocation.errors import ProposalError
+from service.allocation.generation import generate_proposal
+from service.allocation.inputs import build_candidates
 from service.allocation.models import Adjustment, Proposal, ProposalLine, ProposalState
+from service.allocation.queries import diff_against_previous, lines_of, proposal_for
+from service.allocation.review import approve, reject
 from service.audit.models import Event
 from service.audit.services import Actor
 from service.pledges.models import Pledge
@@ -22,7 +28,7 @@ UNCAPPED = {"cap": "1"}
 
 
 def save_policy(session, company, data=None, **options):
-    services.save_policy(
+    policy_store.save_policy(
         session,
         Actor.system("test"),
         company,
@@ -44,11 +50,11 @@ def scenario(session):
 
 
 def by_key(session, proposal):
-    return {line.project_key: line for line in services.lines_of(session, proposal.id)}
+    return {line.project_key: line for line in lines_of(session, proposal.id)}
 
 
 def generate(session, scenario, period="2026-12", actor=None, **options):
-    proposal = services.generate_proposal(
+    proposal = generate_proposal(
         session,
         actor or Actor(user_id=scenario.reviewer.id),
         scenario.company,
@@ -61,7 +67,7 @@ def generate(session, scenario, period="2026-12", actor=None, **options):
 
 
 def test_candidates_come_from_inventory_claims_orgs_and_latest_risk(session, scenario):
-    candidates = {c.key: c for c in services.build_candidates(session, scenario.company, "2026-12")}
+    candidates = {c.key: c for c in build_candidates(session, scenario.company, "2026-12")}
     assert set(candidates) == {
         "github.com/left/pad",
         "github.com/fw/framework",
@@ -134,7 +140,9 @@ def test_generating_again_returns_the_open_proposal(session, scenario):
 def test_a_new_revision_supersedes_the_open_one_and_keeps_its_adjustments(session, scenario):
     first = generate(session, scenario)
     framework = scenario.projects["framework"]
-    services.adjust(session, Actor(user_id=scenario.reviewer.id), first, framework.id, "boost", "2")
+    adjustments.adjust(
+        session, Actor(user_id=scenario.reviewer.id), first, framework.id, "boost", "2"
+    )
     session.commit()
     second = generate(session, scenario, replace=True)
     session.refresh(first)
@@ -147,11 +155,11 @@ def test_a_new_revision_supersedes_the_open_one_and_keeps_its_adjustments(sessio
 
 def test_an_approved_period_is_never_generated_again(session, scenario):
     proposal = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, "ok", NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, "ok", NOW)
     session.commit()
     for replace in (False, True):
-        with pytest.raises(services.ProposalError, match=r"approved.*never replaced"):
-            services.generate_proposal(
+        with pytest.raises(ProposalError, match=r"approved.*never replaced"):
+            generate_proposal(
                 session,
                 Actor(user_id=scenario.owner.id),
                 scenario.company,
@@ -165,9 +173,9 @@ def test_an_approved_period_is_never_generated_again(session, scenario):
 
 def test_a_rejected_proposal_stays_and_a_new_revision_can_follow(session, scenario):
     proposal = generate(session, scenario)
-    with pytest.raises(services.ProposalError, match="Say why"):
-        services.reject(session, Actor(user_id=scenario.owner.id), proposal, "  ")
-    services.reject(session, Actor(user_id=scenario.owner.id), proposal, "budget moves to Q1")
+    with pytest.raises(ProposalError, match="Say why"):
+        reject(session, Actor(user_id=scenario.owner.id), proposal, "  ")
+    reject(session, Actor(user_id=scenario.owner.id), proposal, "budget moves to Q1")
     session.commit()
     again = generate(session, scenario)
     session.refresh(proposal)
@@ -179,7 +187,7 @@ def test_a_rejected_proposal_stays_and_a_new_revision_can_follow(session, scenar
 
 
 def adjust(session, scenario, proposal, name, kind, value=None, note=None, user=None):
-    services.adjust(
+    adjustments.adjust(
         session,
         Actor(user_id=(user or scenario.reviewer).id),
         proposal,
@@ -231,7 +239,7 @@ def test_removing_an_adjustment_recomputes(session, scenario):
     proposal = generate(session, scenario)
     adjust(session, scenario, proposal, "left", "exclude")
     active = session.exec(select(Adjustment).where(Adjustment.proposal_id == proposal.id)).one()
-    services.remove_adjustment(session, Actor(user_id=scenario.owner.id), proposal, active.id)
+    remove_adjustment(session, Actor(user_id=scenario.owner.id), proposal, active.id)
     session.commit()
     assert by_key(session, proposal)["github.com/left/pad"].amount_minor == 65_000
     session.refresh(proposal)
@@ -252,8 +260,8 @@ def test_removing_an_adjustment_recomputes(session, scenario):
 )
 def test_bad_adjustments_are_refused_with_the_reason(session, scenario, kind, value, note, message):
     proposal = generate(session, scenario)
-    with pytest.raises(services.ProposalError, match=message):
-        services.adjust(
+    with pytest.raises(ProposalError, match=message):
+        adjustments.adjust(
             session,
             Actor(user_id=scenario.reviewer.id),
             proposal,
@@ -268,9 +276,9 @@ def test_bad_adjustments_are_refused_with_the_reason(session, scenario, kind, va
 
 def test_adjusting_a_decided_proposal_is_refused(session, scenario):
     proposal = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
     session.commit()
-    with pytest.raises(services.ProposalError, match="approved"):
+    with pytest.raises(ProposalError, match="approved"):
         adjust(session, scenario, proposal, "left", "exclude")
 
 
@@ -286,7 +294,7 @@ def pledges(session, company):
 
 def test_approval_turns_paid_lines_into_pledges(session, scenario):
     proposal = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, "fine", NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, "fine", NOW)
     session.commit()
     assert proposal.state == ProposalState.approved
     assert (proposal.decided_by_id, proposal.decision_comment) == (scenario.owner.id, "fine")
@@ -301,11 +309,11 @@ def test_approval_turns_paid_lines_into_pledges(session, scenario):
 
 def test_next_approval_updates_and_ends_pledges(session, scenario):
     first = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
     session.commit()
     second = generate(session, scenario, "2027-01")
     adjust(session, scenario, second, "framework", "exclude")
-    services.approve(session, Actor(user_id=scenario.owner.id), second, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), second, None, NOW)
     session.commit()
     assert pledges(session, scenario.company) == {
         "github.com/left/pad": (83_871, "active", "2027-01"),
@@ -318,10 +326,10 @@ def test_next_approval_updates_and_ends_pledges(session, scenario):
 def test_four_eyes_refuses_the_last_editor(session, scenario):
     save_policy(session, scenario.company, UNCAPPED, four_eyes=True)
     proposal = generate(session, scenario)  # generated by the reviewer: the last editor
-    with pytest.raises(services.ProposalError, match="Four-eyes"):
-        services.approve(session, Actor(user_id=scenario.reviewer.id), proposal, None, NOW)
+    with pytest.raises(ProposalError, match="Four-eyes"):
+        approve(session, Actor(user_id=scenario.reviewer.id), proposal, None, NOW)
     session.rollback()
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
     session.commit()
     assert proposal.state == "approved"
 
@@ -330,11 +338,11 @@ def test_only_reviewers_and_owners_decide(session, scenario):
     proposal = generate(session, scenario)
     for user in (scenario.viewer, scenario.maintainer):
         with pytest.raises(PermissionError):
-            services.approve(session, Actor(user_id=user.id), proposal, None, NOW)
+            approve(session, Actor(user_id=user.id), proposal, None, NOW)
         with pytest.raises(PermissionError):
-            services.reject(session, Actor(user_id=user.id), proposal, "no", NOW)
+            reject(session, Actor(user_id=user.id), proposal, "no", NOW)
     with pytest.raises(PermissionError):
-        services.approve(session, Actor.system("cli"), proposal, None, NOW)
+        approve(session, Actor.system("cli"), proposal, None, NOW)
 
 
 def test_an_unclaimed_project_is_held_for_the_policy_months_then_respread(session, scenario):
@@ -344,21 +352,21 @@ def test_an_unclaimed_project_is_held_for_the_policy_months_then_respread(sessio
         proposal = generate(session, scenario, period)
         line = by_key(session, proposal)["github.com/tiny/tiny"]
         held.append((line.kind, line.months_held, line.omitted_code))
-        services.approve(session, owner, proposal, None, NOW)
+        approve(session, owner, proposal, None, NOW)
         session.commit()
     assert held == [("held", 0, None), ("held", 1, None), ("omitted", 2, "hold_expired")]
 
 
 def test_diff_against_last_months_approved_proposal(session, scenario):
     first = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
     session.commit()
     upload(session, scenario.company, "worker", ["pkg:npm/unknown-thing", "pkg:npm/newcomer"])
     newcomer = make_project(session, "github.com/new/comer")
     resolve(session, "pkg:npm/newcomer", newcomer)
     second = generate(session, scenario, "2027-01")
     adjust(session, scenario, second, "framework", "exclude")
-    diff = services.diff_against_previous(session, second)
+    diff = diff_against_previous(session, second)
     assert diff.previous.id == first.id
     assert diff.new == ["github.com/new/comer"]
     assert diff.dropped == [("github.com/fw/framework", 22_500)]
@@ -374,7 +382,7 @@ def test_pledges_feed_the_risk_coverage(session, scenario):
 
     assert pledge_amounts(session, scenario.company.id) == {}
     proposal = generate(session, scenario)
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
     session.commit()
     left, framework = scenario.projects["left"].id, scenario.projects["framework"].id
     assert pledge_amounts(session, scenario.company.id) == {
@@ -391,14 +399,14 @@ def test_tenants_are_isolated(session, scenario):
     other = acme(session)
     mine = generate(session, scenario)
     theirs = generate(session, other)
-    assert services.proposal_for(session, scenario.company.id, "2026-12").id == mine.id
-    assert services.proposal_for(session, other.company.id, "2026-12").id == theirs.id
+    assert proposal_for(session, scenario.company.id, "2026-12").id == mine.id
+    assert proposal_for(session, other.company.id, "2026-12").id == theirs.id
     lines = session.exec(select(ProposalLine).where(ProposalLine.proposal_id == theirs.id)).all()
     assert lines and all(line.proposal_id == theirs.id for line in lines)
 
 
 def test_bad_periods_are_refused(session, scenario):
-    with pytest.raises(services.ProposalError, match="YYYY-MM"):
+    with pytest.raises(ProposalError, match="YYYY-MM"):
         generate(session, scenario, "2026-13")
 
 
@@ -442,7 +450,7 @@ def test_last_months_remainder_is_carried_into_the_budget(session, scenario):
     save_policy(session, scenario.company, {"cap": "1", "granularity": "1.00"})
     first = generate(session, scenario)
     assert first.remainder_minor == 50
-    services.approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
     session.commit()
     second = generate(session, scenario, "2027-01")
     assert second.budget_minor == 100_100  # 1,000.50 + 0.50 carried

@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from service.allocation import services
+from service.allocation.adjustments import adjust
+from service.allocation.generation import generate_proposal
 from service.allocation.models import Adjustment, AllocationPolicy, Proposal
+from service.allocation.queries import amount_of
+from service.allocation.review import approve
 from service.audit.services import Actor
 from service.core.clock import current_period
 from service.pledges.models import Pledge
@@ -31,7 +34,7 @@ def scenario(session):
 
 @pytest.fixture
 def proposal(session, scenario):
-    made = services.generate_proposal(
+    made = generate_proposal(
         session, Actor.system("scheduler"), scenario.company, PERIOD, NOW, submit=True
     )
     session.commit()
@@ -142,7 +145,7 @@ def test_adjusting_recomputes_at_once(client, session, app, scenario, proposal):
     html = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Adjusted and recomputed." in html
     assert "fixed at 100.00 by the OSPO: one-off" in html
-    assert services.amount_of(session, proposal.id, left) == 10_000
+    assert amount_of(session, proposal.id, left) == 10_000
     # Without a note an override is refused, and nothing changes.
     post_form(
         client,
@@ -152,15 +155,15 @@ def test_adjusting_recomputes_at_once(client, session, app, scenario, proposal):
     )
     html = client.get(url(scenario)).get_data(as_text=True)
     assert "Say why the amount is overridden" in html
-    assert services.amount_of(session, proposal.id, left) == 10_000
+    assert amount_of(session, proposal.id, left) == 10_000
     adjustment = session.exec(select(Adjustment)).one()
     post_form(client, app, url(scenario, f"/adjustments/{adjustment.id}/remove"), {"revision": 1})
-    assert services.amount_of(session, proposal.id, left) == 65_000
+    assert amount_of(session, proposal.id, left) == 65_000
 
 
 def test_actions_on_an_old_revision_are_refused(client, session, app, scenario, proposal):
     login(client, scenario.reviewer)
-    services.generate_proposal(
+    generate_proposal(
         session, Actor(user_id=scenario.owner.id), scenario.company, PERIOD, NOW, replace=True
     )
     session.commit()
@@ -229,12 +232,12 @@ def test_reject_needs_a_comment(client, session, app, scenario, proposal):
 
 
 def test_diff_against_last_month_on_the_page(client, session, app, scenario, proposal):
-    services.approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, None, NOW)
     session.commit()
-    nxt = services.generate_proposal(
+    nxt = generate_proposal(
         session, Actor(user_id=scenario.reviewer.id), scenario.company, "2027-01", NOW
     )
-    services.adjust(
+    adjust(
         session,
         Actor(user_id=scenario.reviewer.id),
         nxt,

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from service.allocation import services
+from service.allocation.generation import generate_proposal
+from service.allocation.review import approve
 from service.audit.models import Event
 from service.audit.services import Actor
 from service.notifications.models import Notification
@@ -64,8 +65,8 @@ def test_approvals_create_update_and_end_pledges(session):
 
 def test_daily_check_marks_pledges_of_departed_projects_as_ending(app, session):
     found = acme(session)
-    proposal = services.generate_proposal(session, ACTOR, found.company, "2026-12", NOW)
-    services.approve(session, Actor(user_id=found.owner.id), proposal, None, NOW)
+    proposal = generate_proposal(session, ACTOR, found.company, "2026-12", NOW)
+    approve(session, Actor(user_id=found.owner.id), proposal, None, NOW)
     session.commit()
     framework = found.projects["framework"].id
     # The web product drops framework (and tiny with it).

@@ -1,0 +1,313 @@
+"""Generating a period's proposal with the pure engine, storing it, recomputing it.
+
+The engine (service.allocation.engine) is pure; this module feeds it from the database
+and stores what it says. Functions that change state take the session and an Actor,
+record their audit event and leave the commit to the caller.
+
+- **Revisions**: generating a period that has an open (draft / in review) proposal
+  returns that proposal unless asked to replace it; replacing creates revision n+1, marks
+  the open one ``superseded`` and carries its active adjustments over. A period with an
+  approved proposal is never generated again (refused with the reason). Rejected and
+  superseded revisions stay as they are.
+- **Recompute** after an adjustment re-runs the engine on the inputs stored with the
+  proposal (its lines hold every candidate, paid, held or omitted), its policy and budget
+  snapshot, and its active adjustments: what the reviewers see is what they adjust. A
+  fresh "Preview now" reads the inventory, risk, claims and policy again.
+- **Budget**: the company's monthly budget plus the remainder of the approved proposal of
+  the month right before (DESIGN: "carried to next month"). Amounts held for unclaimed
+  projects are reserved by the approved proposal that held them; paying reserves out
+  later (or re-spreading them when a hold expires) needs the payments ledger and is not
+  done here: each month splits that month's money.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from service.allocation.engine import AllocationError, allocate
+from service.allocation.engine import Proposal as EngineProposal
+from service.allocation.errors import ProposalError
+from service.allocation.inputs import ProjectInput, gather_inputs, to_candidate
+from service.allocation.models import (
+    OPEN_STATES,
+    Adjustment,
+    LineKind,
+    Proposal,
+    ProposalLine,
+    ProposalState,
+)
+from service.allocation.periods import check_period, previous_period
+from service.allocation.policy import Policy
+from service.allocation.policy_store import company_policy
+from service.allocation.queries import (
+    INSERT_CHUNK,
+    adjustments_of,
+    previous_approved,
+    proposals_of_period,
+)
+from service.allocation.review import submit_for_review
+from service.audit.services import Actor, record
+from service.companies.models import Company
+from service.core.clock import current_period, utcnow
+from service.money import Money
+
+
+def _lock_company(session: Session, company_id: int) -> None:
+    """Serialize generation per company on PostgreSQL (SQLite serializes writers)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(Company.id).where(Company.id == company_id).with_for_update()).all()
+
+
+def _adjustments_by_project(adjustments: Iterable[Adjustment]) -> dict[int, list[Adjustment]]:
+    grouped: dict[int, list[Adjustment]] = defaultdict(list)
+    for adjustment in adjustments:
+        if adjustment.removed_at is None:
+            grouped[adjustment.project_id].append(adjustment)
+    return grouped
+
+
+def _run_engine(
+    inputs: Sequence[ProjectInput],
+    budget: Money,
+    policy: Policy,
+    adjustments: Iterable[Adjustment],
+) -> EngineProposal:
+    grouped = _adjustments_by_project(adjustments)
+    candidates = [to_candidate(item, grouped.get(item.project_id, ())) for item in inputs]
+    try:
+        return allocate(candidates, budget, policy)
+    except AllocationError as exc:
+        raise ProposalError(exc.message, exc.field) from None
+
+
+def _line_rows(
+    proposal_id: int, inputs: Sequence[ProjectInput], result: EngineProposal
+) -> list[dict[str, Any]]:
+    by_key = {item.key: item for item in inputs}
+    rows = []
+
+    def base(item: ProjectInput) -> dict[str, Any]:
+        return {
+            "proposal_id": proposal_id,
+            "project_id": item.project_id,
+            "project_key": item.key,
+            "risk": item.risk,
+            "risk_breakdown": item.risk_breakdown,
+            "products": item.products,
+            "claimed": item.claimed,
+            "first_party": item.first_party,
+            "ecosystem": item.ecosystem,
+            "months_held": item.months_held,
+            "omitted_code": None,
+        }
+
+    for line in result.lines:
+        flags = [
+            name for name in ("capped", "boosted", "overridden", "pinned") if getattr(line, name)
+        ]
+        rows.append(
+            base(by_key[line.project])
+            | {
+                "kind": LineKind.line.value,
+                "amount_minor": line.amount,
+                "share": line.share,
+                "weight": line.weight,
+                "reason": line.reason,
+                "flags": flags,
+            }
+        )
+    for entry in result.held:
+        rows.append(
+            base(by_key[entry.project])
+            | {
+                "kind": LineKind.held.value,
+                "amount_minor": entry.amount,
+                "share": entry.share,
+                "weight": entry.weight,
+                "reason": entry.reason,
+                "flags": [],
+            }
+        )
+    for omitted in result.omitted:
+        rows.append(
+            base(by_key[omitted.project])
+            | {
+                "kind": LineKind.omitted.value,
+                "amount_minor": 0,
+                "share": 0.0,
+                "weight": 0.0,
+                "reason": omitted.reason,
+                "flags": [],
+                "omitted_code": omitted.code,
+            }
+        )
+    return rows
+
+
+def _store(
+    session: Session, proposal: Proposal, inputs: Sequence[ProjectInput], result: EngineProposal
+) -> None:
+    session.exec(delete(ProposalLine).where(col(ProposalLine.proposal_id) == proposal.id))
+    rows = _line_rows(proposal.id, inputs, result)
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.exec(insert(ProposalLine), params=rows[start : start + INSERT_CHUNK])
+    proposal.paid_minor = result.total_lines
+    proposal.held_minor = result.total_held
+    proposal.remainder_minor = result.remainder
+    proposal.cap_minor = result.cap
+    proposal.cap_relaxed = result.cap_relaxed
+    proposal.minimum_minor = result.minimum
+    proposal.granularity = result.granularity
+    proposal.computed_at = utcnow()
+    session.add(proposal)
+
+
+def _stored_inputs(session: Session, proposal: Proposal) -> list[ProjectInput]:
+    rows = session.exec(select(ProposalLine).where(ProposalLine.proposal_id == proposal.id)).all()
+    return [
+        ProjectInput(
+            project_id=row.project_id,
+            key=row.project_key,
+            owner=_owner_of(row.project_key),
+            products=list(row.products or []),
+            risk=row.risk,
+            risk_breakdown=list(row.risk_breakdown or []),
+            claimed=row.claimed,
+            first_party=row.first_party,
+            ecosystem=row.ecosystem,
+            months_held=row.months_held,
+        )
+        for row in rows
+    ]
+
+
+def _owner_of(key: str) -> str:
+    parts = key.split("/")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def carried_remainder(session: Session, company: Company, period: str) -> int:
+    """The remainder of last month's approved proposal, carried into this month's budget
+    (only from the month right before, in the same currency)."""
+    previous = previous_approved(session, company.id, period)
+    if (
+        previous is None
+        or previous.period != previous_period(period)
+        or previous.currency != company.currency
+    ):
+        return 0
+    return previous.remainder_minor
+
+
+def generate_proposal(
+    session: Session,
+    actor: Actor,
+    company: Company,
+    period: str | None = None,
+    now: datetime | None = None,
+    *,
+    replace: bool = False,
+    submit: bool = False,
+) -> Proposal:
+    """This period's proposal: the open one, or a new revision (see the module docstring).
+
+    Idempotent without ``replace``: an open proposal for the period is returned as it is.
+    With ``replace`` a new revision supersedes the open one. ``submit`` puts a new
+    proposal straight into review (what the scheduler does) and announces it.
+    """
+    now = now or utcnow()
+    period = check_period(period or current_period(now))
+    _lock_company(session, company.id)
+    existing = proposals_of_period(session, company.id, period)
+    approved = next((p for p in existing if p.state == ProposalState.approved.value), None)
+    if approved is not None:
+        when = approved.decided_at.strftime("%Y-%m-%d") if approved.decided_at else "earlier"
+        raise ProposalError(
+            f"The proposal for {period} was approved on {when}; an approved proposal is never "
+            "replaced. Budget, policy or inventory changes apply from the next period's "
+            "proposal.",
+            "period",
+        )
+    current = next((p for p in existing if p.state in OPEN_STATES), None)
+    if current is not None and not replace:
+        return current
+    policy = company_policy(session, company)
+    carry = carried_remainder(session, company, period)
+    budget = Money(company.monthly_budget_minor + carry, company.currency)
+    inputs = gather_inputs(session, company, policy, period)
+    inputs.stats["monthly_budget_minor"] = company.monthly_budget_minor
+    inputs.stats["carried_minor"] = carry
+    kept = (
+        [a for a in adjustments_of(session, current.id) if a.removed_at is None] if current else []
+    )
+    known = {item.project_id for item in inputs.projects}
+    kept = [a for a in kept if a.project_id in known]
+    result = _run_engine(inputs.projects, budget, policy, kept)
+    label = actor.label or ("user" if actor.user_id else "token")
+    proposal = Proposal(
+        company_id=company.id,
+        period=period,
+        revision=(existing[0].revision + 1) if existing else 1,
+        state=ProposalState.draft.value,
+        budget_minor=budget.minor,
+        currency=budget.currency,
+        policy=policy.to_dict(budget.currency),
+        stats=inputs.stats,
+        generated_by=label[:80],
+        generated_by_id=actor.user_id,
+        created_at=now,
+        last_edited_by_id=actor.user_id,
+    )
+    session.add(proposal)
+    session.flush()
+    _store(session, proposal, inputs.projects, result)
+    if current is not None:
+        current.state = ProposalState.superseded.value
+        session.add(current)
+        for adjustment in kept:
+            session.add(
+                Adjustment(
+                    proposal_id=proposal.id,
+                    project_id=adjustment.project_id,
+                    kind=adjustment.kind,
+                    value=adjustment.value,
+                    note=adjustment.note,
+                    user_id=adjustment.user_id,
+                    created_at=adjustment.created_at,
+                )
+            )
+    record(
+        session,
+        actor,
+        "proposal.generated",
+        company_id=company.id,
+        obj=proposal,
+        period=period,
+        revision=proposal.revision,
+        supersedes=current.id if current else None,
+        budget_minor=proposal.budget_minor,
+        paid_minor=proposal.paid_minor,
+        held_minor=proposal.held_minor,
+        remainder_minor=proposal.remainder_minor,
+        lines=len(result.lines),
+        adjustments_carried=len(kept),
+    )
+    if submit:
+        submit_for_review(session, actor, proposal, now=now)
+    return proposal
+
+
+def recompute(session: Session, proposal: Proposal) -> EngineProposal:
+    """Re-run the engine on the proposal's stored inputs, policy, budget and adjustments."""
+    inputs = _stored_inputs(session, proposal)
+    policy = Policy.from_dict(proposal.policy, proposal.currency)
+    budget = Money(proposal.budget_minor, proposal.currency)
+    result = _run_engine(inputs, budget, policy, adjustments_of(session, proposal.id))
+    _store(session, proposal, inputs, result)
+    return result

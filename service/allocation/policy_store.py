@@ -1,0 +1,111 @@
+"""Each company's allocation policy: reading it, validating and storing a change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session
+
+from service.allocation.errors import ProposalError
+from service.allocation.models import (
+    AllocationPolicy,
+)
+from service.allocation.policy import InputError, Policy
+from service.audit.services import Actor, record
+from service.companies.models import Company
+from service.core.clock import utcnow
+
+
+def policy_row(session: Session, company_id: int) -> AllocationPolicy | None:
+    return session.get(AllocationPolicy, company_id)
+
+
+def company_policy(session: Session, company: Company) -> Policy:
+    """The company's policy (DESIGN's defaults until one is saved)."""
+    row = policy_row(session, company.id)
+    if row is None or not row.policy:
+        return Policy()
+    return Policy.from_dict(row.policy, company.currency)
+
+
+def save_policy(
+    session: Session,
+    actor: Actor,
+    company: Company,
+    data: dict[str, Any],
+    *,
+    four_eyes: bool,
+    notify_email: bool,
+    webhook_url: str | None,
+    webhook_secret: str | None,
+    seal,
+    allow_http: bool = False,
+    allow_hosts: Iterable[str] = (),
+) -> AllocationPolicy:
+    """Validate and store the policy. ``webhook_secret`` None keeps the stored secret;
+    ``webhook_url`` None or empty removes the webhook (and its secret). ``seal`` seals
+    the secret (the app's SecretBox.seal). Raises ProposalError naming the field."""
+    from service.notifications.delivery import webhook_url_problem
+
+    try:
+        policy = Policy.from_dict(data, company.currency)
+    except InputError as exc:
+        raise ProposalError(f"{exc.field}: {exc.message}", exc.field) from None
+    row = policy_row(session, company.id) or AllocationPolicy(company_id=company.id)
+    before = {
+        "policy": dict(row.policy or {}),
+        "four_eyes": row.four_eyes,
+        "notify_email": row.notify_email,
+        "webhook_url": row.webhook_url,
+    }
+    url = (webhook_url or "").strip() or None
+    secret_changed = False
+    if url is None:
+        secret_changed = row.webhook_secret is not None
+        row.webhook_url = None
+        row.webhook_secret = None
+    else:
+        problem = webhook_url_problem(url, allow_http=allow_http, allow_hosts=allow_hosts)
+        if problem:
+            raise ProposalError(f"webhook_url: the URL {problem}", "webhook_url")
+        if len(url) > 1000:
+            raise ProposalError("webhook_url: at most 1000 characters", "webhook_url")
+        if webhook_secret is not None and webhook_secret.strip():
+            secret = webhook_secret.strip()
+            if len(secret) < 16:
+                raise ProposalError(
+                    "webhook_secret: use at least 16 random characters", "webhook_secret"
+                )
+            row.webhook_secret = seal(secret)
+            secret_changed = True
+        elif row.webhook_secret is None:
+            raise ProposalError(
+                "webhook_secret: give a signing secret (at least 16 random characters); "
+                "receivers check the X-Tributary-Signature header with it",
+                "webhook_secret",
+            )
+        row.webhook_url = url
+    row.policy = policy.to_dict(company.currency)
+    row.four_eyes = bool(four_eyes)
+    row.notify_email = bool(notify_email)
+    row.updated_by_id = actor.user_id
+    row.updated_at = utcnow()
+    session.add(row)
+    after = {
+        "policy": row.policy,
+        "four_eyes": row.four_eyes,
+        "notify_email": row.notify_email,
+        "webhook_url": row.webhook_url,
+    }
+    record(
+        session,
+        actor,
+        "allocation.policy_changed",
+        company_id=company.id,
+        obj=row,
+        before=before,
+        after=after,
+        webhook_secret_changed=secret_changed,
+    )
+    return row
