@@ -1,0 +1,211 @@
+# ruff: noqa: RUF003 - reasons and formulas use × → − as DESIGN.md writes them
+"""The engine's input and output: candidates in, a proposal out (plain, validated data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from service.allocation.policy import InputError, Number, as_fraction, describe, owner_of
+
+RISK_MULTIPLIER_FLOOR = Fraction(1, 100)
+
+
+NEUTRAL_RISK = Fraction(50)
+
+
+MAX_DEPTH = 1000
+
+
+class AllocationError(ValueError):
+    """Input the engine cannot split; ``project`` and ``field`` say where."""
+
+    def __init__(self, message: str, *, project: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.project = project
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class ProductUse:
+    """A project's shallowest dependency depth in one product (None = unknown)."""
+
+    product: str
+    depth: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.product, str) or not self.product.strip():
+            raise AllocationError(
+                f"product name: expected a non-empty string, got {describe(self.product)}"
+            )
+        if self.depth is not None and (
+            isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 1
+        ):
+            raise AllocationError(
+                f"depth in {self.product}: expected an integer ≥ 1 or None, "
+                f"got {describe(self.depth)}"
+            )
+        if self.depth is not None and self.depth > MAX_DEPTH:
+            raise AllocationError(
+                f"depth in {self.product}: {self.depth} is deeper than {MAX_DEPTH}; "
+                "check the dependency graph"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One project the company depends on, as the allocation sees it.
+
+    Amounts (``override``, ``pin_minimum``) are minor units of the budget currency.
+    ``owner`` defaults to the owner part of ``key``. ``risk`` is 0..100 or None.
+    """
+
+    key: str
+    uses: Sequence[ProductUse] = ()
+    risk: Number | None = None
+    claimed: bool = False
+    first_party: bool = False
+    excluded: bool = False
+    boost: Number = 1
+    owner: str | None = None
+    ecosystem: str | None = None
+    override: int | None = None
+    override_note: str | None = None
+    pin_minimum: int | None = None
+    months_held: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if not isinstance(self.key, str) or not self.key.strip():
+            raise AllocationError(
+                f"project key: expected a non-empty string, got {describe(self.key)}"
+            )
+        where = {"project": self.key}
+        uses = tuple(self.uses)
+        for use in uses:
+            if not isinstance(use, ProductUse):
+                raise AllocationError(
+                    f"{self.key}: uses must be ProductUse values", **where, field="uses"
+                )
+        set_(self, "uses", uses)
+        if self.risk is not None:
+            risk = _fraction(self.risk, self.key, "risk")
+            if not 0 <= risk <= 100:
+                raise AllocationError(
+                    f"{self.key}: risk must be 0..100, got {describe(self.risk)}",
+                    **where,
+                    field="risk",
+                )
+            set_(self, "risk", risk)
+        boost = _fraction(self.boost, self.key, "boost")
+        if boost <= 0:
+            raise AllocationError(
+                f"{self.key}: boost must be > 0, got {describe(self.boost)}", **where, field="boost"
+            )
+        set_(self, "boost", boost)
+        for name in ("override", "pin_minimum"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise AllocationError(
+                    f"{self.key}: {name} must be an amount ≥ 0 in minor units, "
+                    f"got {describe(value)}",
+                    **where,
+                    field=name,
+                )
+        held = self.months_held
+        if isinstance(held, bool) or not isinstance(held, int) or held < 0:
+            raise AllocationError(
+                f"{self.key}: months_held must be an integer ≥ 0, got {describe(held)}",
+                **where,
+                field="months_held",
+            )
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner if self.owner else owner_of(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One payment of the proposal. ``exact`` is the unrounded amount (minor units)."""
+
+    project: str
+    amount: int
+    share: float
+    weight: float
+    reason: str
+    exact: Fraction
+    capped: bool = False
+    boosted: bool = False
+    overridden: bool = False
+    pinned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEntry:
+    """An unclaimed project's amount, reserved for its maintainers this month."""
+
+    project: str
+    amount: int
+    share: float
+    weight: float
+    reason: str
+    exact: Fraction
+    months_held: int
+
+
+@dataclass(frozen=True, slots=True)
+class Omitted:
+    """A candidate that gets nothing this month, and why (``code`` for programs)."""
+
+    project: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """The split. ``Σ lines + Σ held + remainder == budget``, always.
+
+    ``cap`` is the largest amount a line may get (minor units, after relaxation; a pinned
+    line may reach its pin, an override is what the OSPO set; None when no project shared
+    the pool), ``minimum`` the smallest (overrides aside), both as applied.
+    """
+
+    currency: str
+    budget: int
+    lines: tuple[Line, ...]
+    held: tuple[HeldEntry, ...]
+    remainder: int
+    omitted: tuple[Omitted, ...]
+    cap: int | None
+    cap_relaxed: bool
+    minimum: int
+    granularity: int
+
+    @property
+    def total_lines(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def total_held(self) -> int:
+        return sum(entry.amount for entry in self.held)
+
+    def amount_of(self, project: str) -> int:
+        """What ``project`` gets this month, paid or held (0 if nothing)."""
+        for entry in (*self.lines, *self.held):
+            if entry.project == project:
+                return entry.amount
+        return 0
+
+
+def _fraction(value: Any, project: str, field: str) -> Fraction:
+    try:
+        return as_fraction(value, field)
+    except InputError as exc:
+        raise AllocationError(f"{project}: {exc.message}", project=project, field=field) from None
