@@ -30,12 +30,19 @@ What it writes into ``service/demo/data/``:
     ``importlib.metadata`` (Project-URL, Home-page, Author, Maintainer, Summary), people
     recorded as found in ``pypi (installed metadata)``.
 
+  - the source repositories: ``../shared/demo-data/github-facts.jsonl`` (real facts read
+    from each repository's public git history; its README, copied beside the snapshot as
+    ``github-facts.md``, says how), recorded as the ``github`` source's answers:
+    activity in the last year, first commit, tags, FUNDING.yml, security policy, licence.
+
 Facts only: e-mail addresses are dropped (a name is kept when the address carries one),
-nothing is added that the registries did not say, and repository-level facts (archived,
-contributors, FUNDING.yml) are absent because the GitHub API is not queried here.
+nothing is added that the registries or the repositories did not say; what only the
+GitHub API knows (archived, owner type, issues, sponsors listing) stays absent.
 
 Run: ``.venv/bin/python scripts/build_demo_data.py`` (needs ``npm`` and network access to
 the npm registry and PyPI).  The committed files were made on 2026-11-21 (UTC).
+``--github-facts-only`` folds the repository facts into the committed snapshot again
+without the network (the repositories' part was made so on 2026-12-01).
 """
 
 from __future__ import annotations
@@ -44,12 +51,13 @@ import argparse
 import importlib.metadata
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import venv
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -58,13 +66,30 @@ from urllib.parse import quote
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from service.projects.funding import channel_from_url  # noqa: E402
-from service.projects.providers.base import PackageMetadata, Person, short_text  # noqa: E402
+from service.projects.funding import (  # noqa: E402
+    channel_from_url,
+    parse_funding_json,
+    parse_funding_yml,
+)
+from service.projects.providers.base import (  # noqa: E402
+    PackageMetadata,
+    Person,
+    merge_funding,
+    parse_time,
+    short_text,
+)
 from service.projects.providers.npm import NpmProvider, funding_channels, repository_url  # noqa: E402
-from service.projects.providers.offline import SnapshotRecord, dump_snapshot  # noqa: E402
+from service.projects.providers.offline import (  # noqa: E402
+    SnapshotRecord,
+    dump_snapshot,
+    load_snapshot,
+)
 from service.projects.providers.pypi import PyPIProvider  # noqa: E402
 
 DATA = REPO_ROOT / "service" / "demo" / "data"
+GITHUB_FACTS = REPO_ROOT.parent / "shared" / "demo-data" / "github-facts.jsonl"
+# The facts file's README: every value was read on this day.
+GITHUB_FACTS_READ_ON = datetime(2026, 12, 1, tzinfo=UTC)
 NPM_APP = ("express", "react", "react-dom", "axios", "lodash")
 PYTHON_PIPELINE = ("requests", "pandas", "sqlalchemy")
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -419,7 +444,7 @@ def npm_view(name: str) -> SnapshotRecord | None:
                 credited.append(Person(name=person[:200], role=role, source="npm"))
     deprecated = view.get("deprecated")
     versions = view.get("versions")
-    from service.projects.providers.base import parse_time, web_url
+    from service.projects.providers.base import web_url
 
     metadata = PackageMetadata(
         repository_url=repo.url if repo else None,
@@ -438,11 +463,91 @@ def npm_view(name: str) -> SnapshotRecord | None:
     return SnapshotRecord("npm", npm_purl(name), NOW, metadata)
 
 
+# --- GitHub: facts read from the repositories' git history -----------------------------------
+
+
+def github_record(facts: dict[str, Any], read_on: datetime) -> SnapshotRecord | None:
+    """One line of the facts file as the ``github`` source's answer (None if it was not read).
+
+    The file counts "the last 365 days" back from each repository's newest commit; a
+    repository whose newest commit is older than a year before ``read_on`` had none in
+    the year before it, so its last-year counts are 0 as of that day.
+    """
+    if facts.get("fetch_status") != "ok":
+        return None
+    host, owner, name = facts["repo"].split("/")
+    head = parse_time(facts.get("default_branch_head_date"))
+    dormant = head is None or head < read_on - timedelta(days=365)
+
+    def last_year(field: str) -> int | None:
+        value = facts.get(field)
+        return 0 if dormant and value is not None else value
+
+    contributors = tuple(
+        Person(name=a["name"], role="contributor", source="github", contributions=a["commits"])
+        for a in facts.get("top_authors_last_365d") or ()
+        if not dormant and a.get("name")
+    )
+    manifest = parse_funding_json(facts["funding_json"]) if facts.get("funding_json") else None
+    metadata = PackageMetadata(
+        repository_url=f"https://{host}/{owner}/{name}",
+        repository_provenance="repository",
+        contributors=contributors,
+        contributors_count=facts.get("authors_all_time"),
+        funding=merge_funding(
+            parse_funding_yml(facts.get("funding_yml")), manifest.channels if manifest else ()
+        ),
+        funding_plans=manifest.plans if manifest else (),
+        pushed_at=head,
+        created_at=parse_time(facts.get("first_commit_date")),
+        commits_last_year=last_year("commits_last_365d"),
+        active_contributors=last_year("authors_last_365d"),
+        org_count=last_year("author_email_domains_last_365d"),
+        releases_last_year=last_year("tags_last_365d"),  # tags stand in for releases
+        security_policy=facts.get("has_security_policy"),
+        license=facts.get("license_file"),
+        raw_source_url=f"git history of {facts['repo']} at {facts['snapshot_commit'][:12]}",
+    )
+    return SnapshotRecord("github", f"pkg:github/{owner}/{name}", read_on, metadata)
+
+
+def github_records(path: Path, read_on: datetime = GITHUB_FACTS_READ_ON) -> list[SnapshotRecord]:
+    with path.open(encoding="utf-8") as handle:
+        lines = [json.loads(line) for line in handle if line.strip()]
+    return [r for r in (github_record(facts, read_on) for facts in lines) if r is not None]
+
+
+def fold_github_facts(
+    records: dict[tuple[str, str], SnapshotRecord], facts: Path, out: Path
+) -> list[SnapshotRecord]:
+    """Replace the snapshot's ``github`` answers with the facts file's; keep its README."""
+    kept = {pair: r for pair, r in records.items() if r.source != "github"}
+    found = github_records(facts)
+    kept.update({(r.source, r.key): r for r in found})
+    records.clear()
+    records.update(kept)
+    shutil.copyfile(facts.with_name("README.md"), out / "github-facts.md")
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DATA)
+    parser.add_argument("--github-facts", type=Path, default=GITHUB_FACTS)
+    parser.add_argument(
+        "--github-facts-only",
+        action="store_true",
+        help="fold the repository facts into the existing snapshot (no network)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    snapshot = args.out / "metadata-snapshot.jsonl"
+    if args.github_facts_only:
+        records = load_snapshot(snapshot)
+        found = fold_github_facts(records, args.github_facts, args.out)
+        count = dump_snapshot(records.values(), snapshot)
+        print(f"snapshot: {count} records, {len(found)} repositories from {args.github_facts.name}")
+        return
     with tempfile.TemporaryDirectory(prefix="tributary-demo-") as tmp:
         workdir = Path(tmp)
         lock = npm_lockfile(workdir)
@@ -454,9 +559,10 @@ def main(argv: list[str] | None = None) -> None:
     # The pipeline's report describes exactly the versions it lists: it wins on overlap.
     records.update({(r.source, r.key): r for r in pipeline_records})
     records.update({(r.source, r.key): r for r in npm_records})
+    fold_github_facts(records, args.github_facts, args.out)
     (args.out / "storefront-web.cdx.json").write_text(json.dumps(cdx, indent=1) + "\n")
     (args.out / "data-pipeline.spdx.json").write_text(json.dumps(spdx, indent=1) + "\n")
-    count = dump_snapshot(records.values(), args.out / "metadata-snapshot.jsonl")
+    count = dump_snapshot(records.values(), snapshot)
     with_repo = sum(1 for r in records.values() if r.metadata.repository_url)
     with_people = sum(1 for r in records.values() if r.metadata.maintainers)
     with_funding = sum(1 for r in records.values() if r.metadata.funding)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from service.accounts.github import GitHubProfile
 from service.accounts.models import User
@@ -108,6 +109,39 @@ def load_demo(database: Database) -> Company:
         recompute_company(session, company, actor=DEMO_ACTOR)
         generate_proposal(session, DEMO_ACTOR, company, submit=True)
     return company
+
+
+@dataclass(frozen=True)
+class DemoFigures:
+    """How much of the demo's risk rests on data, and how much of its budget can be paid."""
+
+    risk_coverage: float  # mean over the company's projects of the share of weight with data
+    payable_share: float  # share of the budget on lines paid to a claim or a known channel
+
+
+def demo_figures(session: Session, company: Company) -> DemoFigures:
+    from service.allocation.models import LineKind, Proposal, ProposalLine
+    from service.risk.models import ProjectRisk
+
+    coverage = session.exec(
+        select(func.avg(ProjectRisk.coverage)).where(ProjectRisk.company_id == company.id)
+    ).one()
+    proposal = session.exec(
+        select(Proposal)
+        .where(Proposal.company_id == company.id)
+        .order_by(col(Proposal.period).desc(), col(Proposal.revision).desc())
+    ).first()
+    paid = 0
+    if proposal is not None:
+        paid = session.exec(
+            select(func.coalesce(func.sum(ProposalLine.amount_minor), 0)).where(
+                ProposalLine.proposal_id == proposal.id,
+                ProposalLine.kind == LineKind.line.value,
+                col(ProposalLine.claimed),
+            )
+        ).one()
+    budget = proposal.budget_minor if proposal is not None else 0
+    return DemoFigures(float(coverage or 0.0), paid / budget if budget else 0.0)
 
 
 def demo_users(session: Session) -> list[User]:

@@ -9,7 +9,8 @@ it was read from):
 | direct                 | the company's SBOMs: depth 1 in any product                    |
 | publishers             | `publishers_count` (registry, then ecosyste.ms, deps.dev); the |
 |                        | fewest over the project's packages (the weakest link)          |
-| active_contributors    | `contributors_count` of the repository (GitHub)                |
+| active_contributors    | `active_contributors` of the repository (commit authors in the |
+|                        | last year), else `contributors_count` (its top contributors)   |
 | months_since_release   | whole months since the newest `latest_release_at` of its       |
 |                        | packages (registry, then ecosyste.ms, deps.dev)                |
 | scorecard_maintained   | `scorecard.maintained` (deps.dev)                              |
@@ -26,10 +27,23 @@ it was read from):
 |                        | by a maintainer with a payout channel; 0 otherwise; no data    |
 |                        | while nothing at all is known about the project yet            |
 
+The OpenSSF criticality inputs come from the repository's answer (GitHub), and only
+when it answered; `dependents_count` is then the `dependents` signal's value:
+
+| input                  | from                                                           |
+|------------------------|----------------------------------------------------------------|
+| created_since          | whole months since `created_at`                                |
+| updated_since          | whole months since `pushed_at`                                 |
+| contributor_count      | `contributors_count`                                           |
+| org_count              | `org_count`                                                    |
+| commit_frequency       | `commits_last_year` / 52 (commits a week)                      |
+| recent_releases_count  | `releases_last_year`                                           |
+| closed_issues_count    | `issues_closed_90d`                                            |
+| updated_issues_count   | `issues_updated_90d`                                           |
+| comment_frequency      | `comment_frequency`                                            |
+
 The packages considered are the ones the company uses (its latest SBOMs), so
-"advisories" are those of the packages it runs. The OpenSSF criticality score needs
-repository activity figures Tributary does not collect, so it is left out (it shows as
-missing and lowers coverage rather than being guessed).
+"advisories" are those of the packages it runs.
 """
 
 from __future__ import annotations
@@ -55,6 +69,7 @@ from service.projects.models import (
     as_utc,
 )
 from service.projects.resolution import REGISTRY_SOURCES
+from service.risk.criticality import CRITICALITY_INPUT_NAMES
 from service.risk.exposure import dependence
 from service.sboms.models import Package, Product, Sbom
 
@@ -198,11 +213,7 @@ def gather(
         repo = _answer(repo_entry)
         _package_signals(signals, answers, now)
         if repo is not None:
-            contributors = _count(repo.data.get("contributors_count"))
-            if contributors is not None:
-                signals["active_contributors"] = _signal(
-                    contributors, _label("github"), repo.fetched_at
-                )
+            _repository_signals(signals, repo, now)
         signals_archived = _archived(project, repo, answers)
         if signals_archived is not None:
             signals["archived_or_deprecated"] = signals_archived
@@ -309,9 +320,8 @@ def _package_signals(
 
     chosen = pick(_registry_first, lambda d: _parse_time(d.get("latest_release_at")), most)
     if chosen:
-        months = max(0, math.floor((now - chosen[0]).days / DAYS_PER_MONTH))
         signals["months_since_release"] = _signal(
-            months, _label(chosen[1].source), chosen[1].fetched_at
+            _months(chosen[0], now), _label(chosen[1].source), chosen[1].fetched_at
         )
 
     for signal, name in (("scorecard_maintained", "maintained"), ("scorecard_score", "overall")):
@@ -335,6 +345,43 @@ def _package_signals(
     chosen = pick(_registry_first, _monthly_downloads, most)
     if chosen:
         signals["downloads"] = _signal(chosen[0], _label(chosen[1].source), chosen[1].fetched_at)
+
+
+def _months(since: datetime | None, now: datetime) -> int | None:
+    return None if since is None else max(0, math.floor((now - since).days / DAYS_PER_MONTH))
+
+
+def _rate(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def _repository_signals(signals: dict[str, dict[str, Any]], repo: _Answer, now: datetime) -> None:
+    """Active contributors and the OpenSSF criticality inputs from the repository's answer."""
+    data = repo.data
+    commits = _count(data.get("commits_last_year"))
+    values = {
+        "active_contributors": _count(data.get("active_contributors")),
+        "created_since": _months(_parse_time(data.get("created_at")), now),
+        "updated_since": _months(_parse_time(data.get("pushed_at")), now),
+        "contributor_count": _count(data.get("contributors_count")),
+        "org_count": _count(data.get("org_count")),
+        "commit_frequency": None if commits is None else round(commits / 52, 2),
+        "recent_releases_count": _count(data.get("releases_last_year")),
+        "closed_issues_count": _count(data.get("issues_closed_90d")),
+        "updated_issues_count": _count(data.get("issues_updated_90d")),
+        "comment_frequency": _rate(data.get("comment_frequency")),
+    }
+    if values["active_contributors"] is None:
+        values["active_contributors"] = values["contributor_count"]
+    for name, value in values.items():
+        if value is not None:
+            signals[name] = _signal(value, _label("github"), repo.fetched_at)
+    # Dependents alone say nothing of the repository's activity: criticality needs both.
+    activity = any(values[n] is not None for n in CRITICALITY_INPUT_NAMES if n in values)
+    if activity and "dependents" in signals:
+        signals["dependents_count"] = dict(signals["dependents"])
 
 
 def _archived(

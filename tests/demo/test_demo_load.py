@@ -4,9 +4,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from service.allocation.models import Proposal
-from service.demo.seed import load_demo
-from service.projects.models import PackageResolution
-from service.risk.models import ProjectRisk
+from service.demo.seed import demo_figures, load_demo
+from service.projects.models import FundingChannel, PackageResolution, Project
+from service.risk.models import ProjectRisk, RiskSnapshot
 from service.sboms.models import Product, Sbom
 
 
@@ -31,3 +31,35 @@ def test_demo_load_is_complete_and_idempotent(app, session):
     proposals = session.exec(select(Proposal).where(Proposal.company_id == company.id)).all()
     assert [(p.revision, p.state) for p in proposals] == [(1, "in_review")]
     assert proposals[0].budget_minor == 500_000
+
+
+def test_demo_risk_rests_on_the_repositories_real_activity(app, session):
+    database = app.extensions["tributary.db"]
+    with app.app_context():
+        company = load_demo(database)
+    ee_first = session.exec(
+        select(Project).where(Project.key == "github.com/jonathanong/ee-first")
+    ).one()
+    snapshot = session.exec(
+        select(RiskSnapshot).where(RiskSnapshot.project_id == ee_first.id)
+    ).one()
+    lines = {line["signal"]: line for line in snapshot.breakdown}
+    # No commit since 2018 in its git history: nobody active, and the criticality inputs.
+    assert (lines["active_contributors"]["raw"], lines["active_contributors"]["source"]) == (
+        0,
+        "GitHub",
+    )
+    assert lines["criticality"]["raw"]["contributor_count"] == 2
+    # FUNDING.yml channels become the projects' funding channels.
+    sponsors = session.exec(
+        select(FundingChannel.handle)
+        .join(Project, Project.id == FundingChannel.project_id)
+        .where(
+            Project.key == "github.com/ljharb/async-function",
+            FundingChannel.source == "FUNDING.yml",
+        )
+    ).all()
+    assert "ljharb" in sponsors
+    figures = demo_figures(session, company)
+    assert figures.risk_coverage > 0.45  # about a quarter before the repositories' facts
+    assert 0 < figures.payable_share < 1

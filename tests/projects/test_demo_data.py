@@ -3,9 +3,13 @@ and a project the demo maintainer can claim."""
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import json
 import warnings
+from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 from service.audit.services import Actor
@@ -13,12 +17,23 @@ from service.demo import DEMO_SNAPSHOT
 from service.demo.github import demo_github
 from service.projects import claims, services
 from service.projects.models import Project
-from service.projects.providers import load_snapshot
+from service.projects.providers import dump_snapshot, load_snapshot
 from service.sboms.services import ingest
+from tests.conftest import REPO_ROOT
 from tests.factories import make_company, make_user
 from tests.projects.conftest import NOW
 
 DATA = DEMO_SNAPSHOT.parent
+GITHUB_FACTS = REPO_ROOT.parent / "shared" / "demo-data" / "github-facts.jsonl"
+
+
+def build_script():
+    spec = importlib.util.spec_from_file_location(
+        "build_demo_data", REPO_ROOT / "scripts" / "build_demo_data.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_files_are_small_and_the_snapshot_covers_them():
@@ -90,3 +105,60 @@ def test_the_demo_maintainer_can_claim_ee_first(session):
     )
     assert created.evidence == "maintain"
     assert github.user_exists("demo-maintainer") and not github.user_exists("nobody-here")
+
+
+def test_the_snapshot_holds_the_repositories_facts_as_githubs_answers():
+    records = load_snapshot(DEMO_SNAPSHOT)
+    accepts = records[("github", "pkg:github/jshttp/accepts")]
+    assert accepts.fetched_at == datetime(2026, 12, 1, tzinfo=UTC)
+    facts = accepts.metadata
+    assert (
+        facts.created_at,
+        facts.pushed_at,
+        facts.commits_last_year,
+        facts.active_contributors,
+        facts.contributors_count,
+        facts.org_count,
+        facts.releases_last_year,
+        facts.security_policy,
+        facts.license,
+    ) == (
+        datetime(2013, 12, 27, 21, 42, 29, tzinfo=UTC),
+        datetime(2026, 4, 2, 16, 3, 2, tzinfo=UTC),
+        12,
+        6,
+        16,
+        2,
+        0,
+        False,
+        "LICENSE",
+    )
+    assert facts.contributors[0].name == "Blake Embrey"
+    # Its newest commit is from 2018: nothing happened in the year before the reading.
+    ee_first = records[("github", "pkg:github/jonathanong/ee-first")].metadata
+    assert (ee_first.commits_last_year, ee_first.active_contributors, ee_first.contributors) == (
+        0,
+        0,
+        (),
+    )
+    # FUNDING.yml as written in the repository, placeholders left out.
+    funding = records[("github", "pkg:github/ljharb/async-function")].metadata.funding
+    assert [(c.kind, c.handle_or_url, c.source) for c in funding] == [
+        ("github_sponsors", "ljharb", "FUNDING.yml"),
+        ("tidelift", "npm/async-function", "FUNDING.yml"),
+    ]
+    # Repositories too large to read have no answer rather than an empty one.
+    assert ("github", "pkg:github/react/react") not in records
+    assert (DATA / "github-facts.md").read_text().startswith("# Real facts about")
+
+
+def test_the_committed_snapshot_is_what_the_build_script_folds():
+    if not GITHUB_FACTS.exists():
+        pytest.skip(f"shared demo data not found at {GITHUB_FACTS}")
+    module = build_script()
+    records = load_snapshot(DEMO_SNAPSHOT)
+    expected = {pair: r for pair, r in records.items() if r.source == "github"}
+    assert {(r.source, r.key): r for r in module.github_records(GITHUB_FACTS)} == expected
+    written = io.StringIO()
+    dump_snapshot(records.values(), written)
+    assert written.getvalue() == DEMO_SNAPSHOT.read_text()

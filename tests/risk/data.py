@@ -168,6 +168,6 @@ def acme_scenario(session: Session, company: Company) -> dict[str, Project]:
         advisories=2,
         dependents=500,
     )
-    cache_row(session, "github", "pkg:github/left/pad", contributors_count=1, archived=False)
+    cache_row(session, "github", "pkg:github/left/pad", active_contributors=1, archived=False)
     funding_channel(session, framework)
     return {"left": left, "framework": framework, "tiny": tiny}

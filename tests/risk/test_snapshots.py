@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from service.audit.models import Event
 from service.companies.models import Role
+from service.risk.criticality import criticality
 from service.risk.gather import gather
 from service.risk.models import CompanyExposureSnapshot, ProjectRisk, RiskSnapshot
 from service.risk.services import RiskError, recompute_company, set_weights
@@ -254,3 +255,82 @@ def test_person_recompute_is_audited(session):
     session.commit()
     event = session.exec(select(Event).where(Event.action == "risk.recomputed")).one()
     assert event.details["projects"] == 3
+
+
+def test_repository_activity_fills_every_criticality_input_with_its_source(session):
+    company = make_company(session)
+    upload(session, company, "web", ["pkg:npm/busy"])
+    project = make_project(session, "github.com/busy/busy")
+    resolve(session, "pkg:npm/busy", project)
+    cache_row(session, "depsdev", "pkg:npm/busy", dependents=1200)
+    cache_row(
+        session,
+        "github",
+        "pkg:github/busy/busy",
+        created_at=datetime(2016, 3, 1, tzinfo=UTC),
+        pushed_at=datetime(2026, 1, 10, tzinfo=UTC),
+        contributors_count=40,
+        active_contributors=7,
+        org_count=3,
+        commits_last_year=130,
+        releases_last_year=4,
+        issues_closed_90d=12,
+        issues_updated_90d=30,
+        comment_frequency=2.5,
+    )
+    recompute_company(session, company, now=NOW)
+    [snapshot] = snapshots(session, company, project)
+    lines = by_signal(snapshot)
+    inputs = {
+        "created_since": 120,  # 2016-03-01 → 2026-03-15
+        "updated_since": 2,  # 2026-01-10 → 2026-03-15: 64 days
+        "contributor_count": 40,
+        "org_count": 3,
+        "commit_frequency": 2.5,  # 130 commits / 52 weeks
+        "recent_releases_count": 4,
+        "closed_issues_count": 12,
+        "updated_issues_count": 30,
+        "comment_frequency": 2.5,
+        "dependents_count": 1200,
+    }
+    assert lines["criticality"]["raw"] == inputs
+    assert snapshot.criticality == criticality(inputs)
+    assert lines["active_contributors"]["raw"] == 7
+    assert lines["active_contributors"]["source"] == "GitHub"
+    assert sorted(snapshot.missing) == [
+        "advisories",
+        "archived_or_deprecated",
+        "downloads",
+        "months_since_release",
+        "publishers",
+        "scorecard_maintained",
+        "scorecard_score",
+    ]
+    _inventory, gathered = gather(session, company.id, NOW)
+    signals = gathered[project.id].signals
+    assert {name: signals[name]["source"] for name in inputs} == {
+        **dict.fromkeys(inputs, "GitHub"),
+        "dependents_count": "deps.dev",
+    }
+    assert signals["created_since"]["fetched_at"] == FETCHED_ISO
+
+
+def test_dependents_alone_are_no_criticality_and_top_contributors_stand_in(session):
+    company = make_company(session)
+    upload(session, company, "web", ["pkg:npm/quiet", "pkg:npm/listed"])
+    quiet = make_project(session, "github.com/quiet/quiet")
+    listed = make_project(session, "github.com/listed/listed")
+    resolve(session, "pkg:npm/quiet", quiet)
+    resolve(session, "pkg:npm/listed", listed)
+    cache_row(session, "depsdev", "pkg:npm/quiet", dependents=10)
+    cache_row(session, "github", "pkg:github/quiet/quiet", archived=False)
+    # The REST answer knows its top contributors of all time, not who was active lately.
+    cache_row(session, "github", "pkg:github/listed/listed", contributors_count=5)
+    _inventory, gathered = gather(session, company.id, NOW)
+    assert "dependents_count" not in gathered[quiet.id].signals
+    assert "active_contributors" not in gathered[quiet.id].signals
+    signals = gathered[listed.id].signals
+    assert (signals["active_contributors"]["value"], signals["contributor_count"]["value"]) == (
+        5,
+        5,
+    )

@@ -107,6 +107,18 @@ class PackageMetadata:
     pushed_at: datetime | None = None
     scorecard: Mapping[str, Any] | None = None  # {"overall", "maintained", "date", "checks"}
     advisories: int | None = None
+    # Repository activity (the OpenSSF criticality inputs); "last year" and "last 90
+    # days" run back from when the source was read.
+    created_at: datetime | None = None
+    commits_last_year: int | None = None
+    active_contributors: int | None = None  # distinct commit authors in the last year
+    org_count: int | None = None  # distinct organisations of those authors
+    releases_last_year: int | None = None
+    issues_closed_90d: int | None = None
+    issues_updated_90d: int | None = None
+    comment_frequency: float | None = None  # comments per issue updated in the last 90 days
+    security_policy: bool | None = None
+    license: str | None = None
     raw_source_url: str | None = None
 
     @property
@@ -139,6 +151,8 @@ class PackageMetadata:
             "pushed_at": _iso(self.pushed_at),
             "scorecard": dict(self.scorecard) if self.scorecard is not None else None,
             "advisories": self.advisories,
+            "created_at": _iso(self.created_at),
+            **{name: getattr(self, name) for name in _ACTIVITY_FIELDS},
             "raw_source_url": self.raw_source_url,
         }
 
@@ -168,8 +182,23 @@ class PackageMetadata:
             pushed_at=parse_time(data.get("pushed_at")),
             scorecard=data.get("scorecard"),
             advisories=data.get("advisories"),
+            created_at=parse_time(data.get("created_at")),
+            **{name: data.get(name) for name in _ACTIVITY_FIELDS},
             raw_source_url=data.get("raw_source_url"),
         )
+
+
+_ACTIVITY_FIELDS = (
+    "commits_last_year",
+    "active_contributors",
+    "org_count",
+    "releases_last_year",
+    "issues_closed_90d",
+    "issues_updated_90d",
+    "comment_frequency",
+    "security_policy",
+    "license",
+)
 
 
 @dataclass(frozen=True, slots=True)
