@@ -1,18 +1,27 @@
 """A company's dependence on projects, read from each product's latest SBOM.
 
 This is the one query that the risk score (products using a project, direct or not) and
-the allocation (shallowest depth per product) both stand on.
+the allocation (shallowest depth per product) both stand on.  Every company-facing query
+of packages → projects goes through `CompanyResolution`, the one place that decides
+which project a package is for one company.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select
+from sqlmodel import Session, col
 
-from service.projects.models import PackageResolution, Project
+from service.projects.models import (
+    CompanyPackageLink,
+    PackageResolution,
+    Project,
+    ResolutionStatus,
+)
+from service.projects.resolution import LINKS_ABOVE_HINTS
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 
 
@@ -54,6 +63,51 @@ def latest_sbom_ids(company_id: int):
     )
 
 
+class CompanyResolution:
+    """Which project a package is for one company: the shared resolution, or the company's
+    own SBOM link where neither the purl nor a registry names a repository.
+
+    Another company's links never enter: `join` reads this company's rows only.
+    """
+
+    def __init__(self, company_id: int) -> None:
+        self.company_id = company_id
+        shared = PackageResolution
+        link = CompanyPackageLink
+        applies = col(link.project_id).is_not(None) & or_(
+            col(shared.project_id).is_(None),
+            func.coalesce(shared.source, "").not_in(sorted(LINKS_ABOVE_HINTS)),
+        )
+        self.project_id: ColumnElement[Any] = case(
+            (applies, link.project_id), else_=shared.project_id
+        )
+        self.status: ColumnElement[Any] = case(
+            (applies, literal(ResolutionStatus.resolved.value)),
+            else_=func.coalesce(shared.status, ResolutionStatus.pending.value),
+        )
+        self.source: ColumnElement[Any] = case((applies, literal("sbom")), else_=shared.source)
+        self.reason: ColumnElement[Any] = case(
+            (applies, null()),
+            (
+                col(link.note).is_not(None),
+                func.coalesce(link.note + "; " + shared.reason, link.note),
+            ),
+            else_=shared.reason,
+        )
+
+    def join(self, query, package_id: Any):
+        """`query` with the shared resolution and this company's link of `package_id`."""
+        return query.outerjoin(
+            PackageResolution, col(PackageResolution.package_id) == package_id
+        ).outerjoin(
+            CompanyPackageLink,
+            and_(
+                col(CompanyPackageLink.package_id) == package_id,
+                CompanyPackageLink.company_id == self.company_id,
+            ),
+        )
+
+
 def _merge_depth(current: int | None, new: int | None, seen: bool) -> int | None:
     if not seen:
         return new
@@ -63,20 +117,23 @@ def _merge_depth(current: int | None, new: int | None, seen: bool) -> int | None
 
 
 def company_inventory(session: Session, company_id: int) -> CompanyInventory:
-    rows = session.execute(
+    resolution = CompanyResolution(company_id)
+    query = (
         select(
             Product.name,
             SbomComponent.depth,
             SbomComponent.package_id,
             Package.ecosystem,
-            PackageResolution.project_id,
+            Project.id,
             Project.key,
         )
         .join(Sbom, Sbom.id == SbomComponent.sbom_id)
         .join(Product, Product.id == Sbom.product_id)
         .join(Package, Package.id == SbomComponent.package_id)
-        .outerjoin(PackageResolution, PackageResolution.package_id == SbomComponent.package_id)
-        .outerjoin(Project, Project.id == PackageResolution.project_id)
+    )
+    rows = session.execute(
+        resolution.join(query, SbomComponent.package_id)
+        .outerjoin(Project, Project.id == resolution.project_id)
         .where(SbomComponent.sbom_id.in_(latest_sbom_ids(company_id)))
     )
     products = set(

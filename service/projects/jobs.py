@@ -21,6 +21,7 @@ from service.db import get_db
 from service.jobs.registry import periodic, task
 from service.projects import claims, services
 from service.risk.jobs import queue_recompute_for_sbom  # risk: rescore after resolution
+from service.sboms.models import Sbom
 
 log = logging.getLogger(__name__)
 NIGHTLY_LIMIT = 50_000
@@ -29,8 +30,12 @@ NIGHTLY_LIMIT = 50_000
 @task(services.RESOLVE_SBOM)
 def resolve_sbom(payload: dict, now: datetime) -> None:
     database = get_db()
+    sbom_id = int(payload["sbom_id"])
     with database.transaction() as session:
-        ids = services.due_package_ids(session, now, sbom_ids=[int(payload["sbom_id"])])
+        due = services.due_package_ids(session, now, sbom_ids=[sbom_id])
+        sbom = session.get(Sbom, sbom_id)
+        linked = services.linked_package_ids(session, sbom) if sbom else []
+        ids = list(dict.fromkeys(due + linked))
     report = services.run_resolution(
         database, ids, now=now, retry_now=bool(payload.get("retry_now"))
     )

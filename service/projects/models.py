@@ -2,7 +2,9 @@
 
 Shared by every company: a package's resolution, the metadata cache and what was found
 about a project (maintainers, funding channels) are learnt once and used by all. Only
-claims, splits and payout channels belong to a person; nothing here belongs to a company.
+claims, splits and payout channels belong to a person. The one thing here that belongs to
+a company is `CompanyPackageLink`: what its own SBOMs assert about where a package comes
+from, which applies to that company's inventory alone.
 
 Datetimes are aware UTC (SQLModel's UTCDateTime columns); `as_utc` also accepts naive
 values from raw SQL, reading them as UTC.
@@ -82,6 +84,23 @@ class PackageResolution(SQLModel, table=True):
     resolved_at: datetime | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CompanyPackageLink(SQLModel, table=True):
+    """Where one company's SBOMs say a package comes from (vcs/website references, SPDX
+    download locations): used for that company only, and only where no purl or registry
+    names a repository (see service.projects.inventory.CompanyResolution)."""
+
+    __tablename__ = "company_package_links"
+    __table_args__ = (UniqueConstraint("company_id", "package_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    package_id: int = Field(foreign_key="packages.id", index=True)
+    # Null when every hint was refused (`note` says why).
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    note: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -5,9 +5,11 @@ with its source and time:
 
 1. the purl itself when its type names a repository (``pkg:github/o/r``,
    ``pkg:golang/github.com/o/r``) — no request;
-2. the SBOM's own hints (external references of type vcs / website / distribution,
+2. each company's SBOM hints (external references of type vcs / website / distribution,
    SPDX ``downloadLocation`` / ``sourceInfo``) — no request; only known forges count,
-   and a hint aimed at a private or local address is recorded as blocked;
+   and a hint aimed at a private or local address is recorded as blocked.  They are kept
+   per company (``CompanyPackageLink``), never in the shared resolution: one company's
+   SBOM speaks for that company's inventory alone;
 3. the shared metadata cache, then the package's registry (PyPI, npm, crates, RubyGems,
    Maven, NuGet, Go) — asked for every package it covers, because it is also where the
    people who can publish, funding links and release dates come from; within the TTL
@@ -18,8 +20,10 @@ with its source and time:
    FUNDING.yml, funding.json, top contributors), once per project, cached the same way.
 
 Which link wins when sources disagree: the purl, then the registry (what the publisher
-declared, shared by everyone), then the SBOM hint (what one uploading company asserts),
-then deps.dev, then ecosyste.ms.  Claims made by maintainers sit above all of these.
+declared, shared by everyone), then deps.dev, then ecosyste.ms — that is the shared
+resolution.  For one company, its own SBOM hint comes after the purl and the registry and
+before deps.dev (``service.projects.inventory.CompanyResolution``).  Claims made by
+maintainers sit above all of these.
 
 Fetching happens on a thread pool; the outbound client's per-host limit is what bounds
 concurrency.  Every database write happens on the calling thread, in batches, each
@@ -50,6 +54,7 @@ from service.projects import cache
 from service.projects.cache import Action
 from service.projects.funding import FundingChannel as ParsedChannel
 from service.projects.models import (
+    CompanyPackageLink,
     FundingChannel,
     Maintainer,
     MetadataCacheEntry,
@@ -63,7 +68,7 @@ from service.projects.providers.base import parse_package_key
 from service.projects.providers.golang import GoProvider
 from service.projects.providers.offline import OfflineProvider
 from service.projects.urls import RepoRef, is_forbidden_host, normalize_repo_url
-from service.sboms.models import Package, SbomComponent
+from service.sboms.models import Package, Sbom, SbomComponent
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +83,10 @@ REGISTRY_SOURCES = {
 }
 FALLBACK_SOURCES = ("depsdev", "ecosystems")
 PACKAGE_SOURCES = (*sorted(set(REGISTRY_SOURCES.values())), *FALLBACK_SOURCES)
-# Link precedence: lower wins.
-LINK_RANK = {"purl": 0, "registry": 1, "sbom": 2, "depsdev": 3, "ecosystems": 4}
+# Link precedence of the shared resolution: lower wins.
+LINK_RANK = {"purl": 0, "registry": 1, "depsdev": 3, "ecosystems": 4}
+# Sources whose link wins over a company's own SBOM hint (the others come after it).
+LINKS_ABOVE_HINTS = frozenset({"purl", *REGISTRY_SOURCES.values()})
 HINT_ORDER = {"vcs": 0, "source-info": 1, "distribution": 2, "website": 3}
 PURL_FORGES = {"github": "github.com", "bitbucket": "bitbucket.org"}
 ECOSYSTEMS_BATCH = 100
@@ -126,7 +133,8 @@ class _Work:
     previous: PackageResolution | None
     version: str | None = None  # the newest upload's version, for per-version sources
     purl_link: RepoRef | None = None
-    hint_link: RepoRef | None = None
+    # company id → (the repository its SBOMs name, notes about refused hints)
+    company_links: dict[int, tuple[RepoRef | None, list[str]]] = field(default_factory=dict)
     links: dict[str, RepoRef] = field(default_factory=dict)  # "registry"/"depsdev"… → repo
     link_source_name: dict[str, str] = field(default_factory=dict)  # "registry" → "npm"
     notes: list[str] = field(default_factory=list)
@@ -140,8 +148,6 @@ class _Work:
         candidates = dict(self.links)
         if self.purl_link:
             candidates["purl"] = self.purl_link
-        if self.hint_link:
-            candidates["sbom"] = self.hint_link
         if not candidates:
             return None, None
         kind = min(candidates, key=lambda k: LINK_RANK[k])
@@ -278,17 +284,25 @@ class Resolver:
                     select(PackageResolution).where(col(PackageResolution.package_id).in_(ids))
                 )
             }
-            hints: dict[int, list[list[str]]] = defaultdict(list)
+            hints: dict[int, dict[int, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
+            # What each company's current inventory (the latest SBOM of each product)
+            # asserts, newest upload first so it wins among hints of one kind.
+            latest = select(func.max(Sbom.id)).group_by(col(Sbom.product_id))
             rows = session.exec(
-                select(SbomComponent.package_id, SbomComponent.hints).where(
+                select(SbomComponent.package_id, Sbom.company_id, SbomComponent.hints)
+                .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
+                .where(
                     col(SbomComponent.package_id).in_(ids),
+                    col(SbomComponent.sbom_id).in_(latest),
                     cast(SbomComponent.hints, String) != "[]",
                 )
+                .order_by(col(SbomComponent.sbom_id).desc())
             )
-            for package_id, hint_list in rows:
+            for package_id, company_id, hint_list in rows:
+                known = hints[package_id][company_id]
                 for hint in hint_list or []:
-                    if hint not in hints[package_id]:
-                        hints[package_id].append(hint)
+                    if hint not in known:
+                        known.append(hint)
             versions = _versions_in_use(session, ids)
             keys = [key for _id, key in packages]
             self._cache_rows.update(cache.load_keys(session, keys, PACKAGE_SOURCES))
@@ -301,8 +315,10 @@ class Resolver:
                 kind = None
             item = _Work(package_id, key, kind, previous.get(package_id), versions.get(package_id))
             item.purl_link = purl_repository(key)
-            item.hint_link, notes = hint_repository(hints.get(package_id, []))
-            item.notes.extend(notes)
+            for company_id, company_hints in hints.get(package_id, {}).items():
+                repo, notes = hint_repository(company_hints)
+                if repo is not None or notes:
+                    item.company_links[company_id] = (repo, notes)
             work.append(item)
         return work
 
@@ -452,6 +468,10 @@ class Resolver:
             if item.changed or previous is None or previous.status != "resolved":
                 self._touched_projects.add(repo.key)
             self._ask_repository(repo)
+        for linked, _notes in item.company_links.values():
+            if linked is not None:
+                self._touched_projects.add(linked.key)
+                self._ask_repository(linked)
         if len(self._finished) >= FLUSH_EVERY:
             self._flush()
 
@@ -515,11 +535,18 @@ class Resolver:
         with self.database.transaction() as session:
             upsert_cache(session, list(dirty.values()))
             links = {repo.key: repo for item in finished for repo in [item.best_link()[0]] if repo}
+            links.update(
+                (repo.key, repo)
+                for item in finished
+                for repo, _notes in item.company_links.values()
+                if repo
+            )
             self._projects.update(
                 ensure_projects(session, links.values(), self.github_host, self.now)
             )
             rows = [self._resolution_row(item) for item in finished]
             _upsert_resolutions(session, rows)
+            self._replace_company_links(session, finished)
         for item, row in zip(finished, rows, strict=True):
             repo = item.best_link()[0]
             previous = item.previous
@@ -571,6 +598,27 @@ class Resolver:
             "next_attempt_at": retry,
             "updated_at": self.now,
         }
+
+    def _replace_company_links(self, session: Session, finished: list[_Work]) -> None:
+        """Each company's links for these packages, as its stored SBOMs now assert them."""
+        session.exec(
+            delete(CompanyPackageLink).where(
+                col(CompanyPackageLink.package_id).in_([item.id for item in finished])
+            )
+        )
+        rows = [
+            {
+                "company_id": company_id,
+                "package_id": item.id,
+                "project_id": self._projects.get(repo.key) if repo else None,
+                "note": "; ".join(notes)[:MAX_REASON] or None,
+                "updated_at": self.now,
+            }
+            for item in finished
+            for company_id, (repo, notes) in item.company_links.items()
+        ]
+        for chunk in cache._chunks(rows, 500):
+            session.exec(insert(CompanyPackageLink.__table__), params=list(chunk))
 
     def _refresh_projects(self) -> None:
         keys = sorted(self._touched_projects)

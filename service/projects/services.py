@@ -15,19 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import String, cast, exists, func, or_
 from sqlmodel import Session, col, select
 
 from service.core.clock import utcnow
 from service.db import Database
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import enqueue
+from service.projects.inventory import CompanyResolution
 from service.projects.models import (
+    CompanyPackageLink,
     FundingChannel,
     Maintainer,
     OutboundUsage,
     PackageResolution,
     Project,
+    ProjectClaim,
     ResolutionStatus,
 )
 from service.projects.providers import Provider
@@ -105,6 +108,28 @@ def due_package_ids(
     if limit:
         query = query.limit(limit)
     return list(session.exec(query).all())
+
+
+def linked_package_ids(session: Session, sbom: Sbom) -> list[int]:
+    """The SBOM's packages that it links to a repository itself, or that its company had
+    linked: the company's links follow its new upload at once, due or not."""
+    linked = select(CompanyPackageLink.package_id).where(
+        CompanyPackageLink.company_id == sbom.company_id
+    )
+    return list(
+        session.exec(
+            select(SbomComponent.package_id)
+            .where(
+                SbomComponent.sbom_id == sbom.id,
+                col(SbomComponent.package_id).is_not(None),
+                or_(
+                    cast(SbomComponent.hints, String) != "[]",
+                    col(SbomComponent.package_id).in_(linked),
+                ),
+            )
+            .distinct()
+        ).all()
+    )
 
 
 def active_sbom_ids(session: Session, company_id: int | None = None) -> list[int]:
@@ -262,12 +287,13 @@ class ProjectRow:
 
 
 def projects_of_sboms(
-    session: Session, sbom_ids: list[int], *, limit: int = 200, offset: int = 0
+    session: Session, company_id: int, sbom_ids: list[int], *, limit: int = 200, offset: int = 0
 ) -> tuple[list[ProjectRow], int]:
-    """Projects behind these SBOMs' packages, most used first, and how many there are."""
+    """Projects behind the company's SBOMs' packages, most used first, and how many."""
     if not sbom_ids:
         return [], 0
-    base = (
+    resolution = CompanyResolution(company_id)
+    query = (
         select(
             col(Project.id).label("project_id"),
             func.count(func.distinct(SbomComponent.package_id)).label("packages"),
@@ -276,9 +302,11 @@ def projects_of_sboms(
         )
         .select_from(SbomComponent)
         .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
-        .join(PackageResolution, col(PackageResolution.package_id) == SbomComponent.package_id)
-        .join(Project, col(Project.id) == PackageResolution.project_id)
-        .where(col(SbomComponent.sbom_id).in_(sbom_ids))
+    )
+    base = (
+        resolution.join(query, SbomComponent.package_id)
+        .join(Project, col(Project.id) == resolution.project_id)
+        .where(col(SbomComponent.sbom_id).in_(sbom_ids), Sbom.company_id == company_id)
         .group_by(col(Project.id))
         .subquery()
     )
@@ -304,23 +332,24 @@ class PackageRow:
 
 def packages_of_sboms(
     session: Session,
+    company_id: int,
     sbom_ids: list[int],
     *,
     statuses: Iterable[str] | None = None,
     limit: int = 200,
 ) -> list[PackageRow]:
-    """The SBOMs' packages with their resolution (missing rows read as pending)."""
+    """The company's SBOMs' packages with their resolution as the company sees it."""
     if not sbom_ids:
         return []
     packages = sbom_package_ids(session, sbom_ids)
-    status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
-    query = (
-        select(Package.key, status, PackageResolution.reason, PackageResolution.source, Project.key)
+    resolution = CompanyResolution(company_id)
+    status = resolution.status
+    query = resolution.join(
+        select(Package.key, status, resolution.reason, resolution.source, Project.key)
         .select_from(packages)
-        .join(Package, col(Package.id) == packages.c.package_id)
-        .outerjoin(PackageResolution, col(PackageResolution.package_id) == Package.id)
-        .outerjoin(Project, col(Project.id) == PackageResolution.project_id)
-    )
+        .join(Package, col(Package.id) == packages.c.package_id),
+        Package.id,
+    ).outerjoin(Project, col(Project.id) == resolution.project_id)
     if statuses is not None:
         query = query.where(status.in_(list(statuses)))
     rows = session.exec(query.order_by(col(Package.key)).limit(limit)).all()
@@ -338,6 +367,15 @@ def product_of(session: Session, company_id: int, product_id: int) -> Product | 
 
 def project_by_key(session: Session, key: str) -> Project | None:
     return session.exec(select(Project).where(Project.key == key)).first()
+
+
+def only_company_linked(session: Session, project: Project) -> bool:
+    """Whether the project is known only from companies' own SBOM links (no package of the
+    shared resolution, no claim): its page would reveal what a company's SBOM holds."""
+    shared = select(PackageResolution.package_id).where(PackageResolution.project_id == project.id)
+    claimed = select(ProjectClaim.id).where(ProjectClaim.project_id == project.id)
+    linked = select(CompanyPackageLink.id).where(CompanyPackageLink.project_id == project.id)
+    return bool(session.exec(select(exists(linked) & ~exists(shared) & ~exists(claimed))).one())
 
 
 def project_packages(session: Session, project: Project) -> list[tuple[str, str, str | None]]:

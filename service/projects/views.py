@@ -113,11 +113,12 @@ def company_projects(slug: str):
     sbom_ids = services.active_sbom_ids(session_db, g.company.id)
     page = max(1, request.args.get("page", 1, type=int))
     rows, total = services.projects_of_sboms(
-        session_db, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
     progress = services.company_progress(session_db, g.company.id)
     problems = services.packages_of_sboms(
         session_db,
+        g.company.id,
         sbom_ids,
         statuses=[ResolutionStatus.unresolved.value, ResolutionStatus.error.value],
     )
@@ -152,9 +153,10 @@ def product_resolution(slug: str, product_id: int):
         return redirect(url_for("projects.product_resolution", slug=slug, product_id=product_id))
     sbom_ids = [sbom.id] if sbom else []
     progress = services.sbom_progress(session_db, sbom) if sbom else None
-    rows, total = services.projects_of_sboms(session_db, sbom_ids, limit=500)
+    rows, total = services.projects_of_sboms(session_db, g.company.id, sbom_ids, limit=500)
     problems = services.packages_of_sboms(
         session_db,
+        g.company.id,
         sbom_ids,
         statuses=[ResolutionStatus.unresolved.value, ResolutionStatus.error.value],
     )
@@ -202,7 +204,7 @@ def project_page(host: str, rest: str):
     project = services.project_by_key(session_db, key) or services.project_by_key(
         session_db, key.lower()
     )
-    if project is None:
+    if project is None or services.only_company_linked(session_db, project):
         abort(404)
     claimed = claims.active_claims(session_db, project)
     split = claims.current_split(session_db, project)

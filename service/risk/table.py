@@ -40,8 +40,8 @@ from typing import Any
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
-from service.projects.inventory import latest_sbom_ids
-from service.projects.models import PackageResolution, Project, ResolutionStatus
+from service.projects.inventory import CompanyResolution, latest_sbom_ids
+from service.projects.models import Project
 from service.risk.models import ProjectRisk
 from service.risk.services import funded_clause
 from service.sboms.models import Package, Product, Sbom, SbomComponent
@@ -255,12 +255,13 @@ def _inventory(company_id: int):
 
 def dependency_table(session: Session, company_id: int, query: TableQuery) -> DependencyTable:
     inv = _inventory(company_id)
-    project_id = PackageResolution.project_id
-    resolved = col(project_id).is_not(None)
+    resolution = CompanyResolution(company_id)
+    project_id = resolution.project_id
+    resolved = project_id.is_not(None)
     # 1 funded, 0 unfunded, NULL when the package has no project (funding is unknown).
     funded = case((resolved & funded_clause(project_id), literal(1)), (resolved, literal(0)))
-    status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
-    filtered = (
+    status = resolution.status
+    filtered = resolution.join(
         select(
             Package.id,
             Package.key,
@@ -277,13 +278,12 @@ def dependency_table(session: Session, company_id: int, query: TableQuery) -> De
             func.count().over().label("matching"),
         )
         .select_from(inv)
-        .join(Package, col(Package.id) == inv.c.package_id)
-        .outerjoin(PackageResolution, col(PackageResolution.package_id) == inv.c.package_id)
-        .outerjoin(Project, col(Project.id) == project_id)
-        .outerjoin(
-            ProjectRisk,
-            (ProjectRisk.company_id == company_id) & (col(ProjectRisk.project_id) == project_id),
-        )
+        .join(Package, col(Package.id) == inv.c.package_id),
+        inv.c.package_id,
+    ).outerjoin(Project, col(Project.id) == project_id)
+    filtered = filtered.outerjoin(
+        ProjectRisk,
+        (ProjectRisk.company_id == company_id) & (col(ProjectRisk.project_id) == project_id),
     )
     if query.risk_min is not None:
         filtered = filtered.where(col(ProjectRisk.score) >= query.risk_min)

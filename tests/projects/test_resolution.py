@@ -36,6 +36,15 @@ def resolutions(session) -> dict[str, tuple]:
     return {key: (r.status, r.source, r.reason, project) for key, r, project in rows}
 
 
+def company_view(session, company) -> dict[str, tuple]:
+    """Each package's resolution as the company sees it (its own SBOM links included)."""
+    ids = services.active_sbom_ids(session, company.id)
+    return {
+        row.key: (row.status, row.source, row.reason, row.project_key)
+        for row in services.packages_of_sboms(session, company.id, ids)
+    }
+
+
 def drain(app, now=NOW) -> int:
     with app.app_context():
         return run_pending(app.extensions["tributary.db"], now=now)
@@ -137,10 +146,12 @@ def test_purls_and_sbom_hints_need_no_registry_request(app, session, providers, 
         ],
     )
     drain(app)
-    found = resolutions(session)
+    found = company_view(session, company)
     assert found["pkg:github/serde-rs/serde"][:2] == ("resolved", "purl")
-    assert found["pkg:deb/debian/curl"][1:] == ("sbom", None, "github.com/curl/curl")
+    assert found["pkg:deb/debian/curl"] == ("resolved", "sbom", None, "github.com/curl/curl")
     assert found["pkg:generic/tool"][3] == "github.com/x/tool"
+    # The shared resolution keeps only what no company asserted.
+    assert resolutions(session)["pkg:deb/debian/curl"][3] is None
     # Only the repositories themselves were read, no registry.
     assert set(registries.counts()) == {"github"}
 
@@ -157,7 +168,7 @@ def test_the_registry_wins_over_a_conflicting_sbom_hint(app, session, providers)
         ],
     )
     drain(app)
-    assert resolutions(session)["pkg:pypi/requests"][1:] == (
+    assert company_view(session, company)["pkg:pypi/requests"][1:] == (
         "pypi",
         None,
         "github.com/psf/requests",
@@ -270,7 +281,7 @@ def test_metadata_pointing_inside_is_blocked_and_never_fetched(app, session, out
         ],
     )
     drain(app)
-    found = resolutions(session)
+    found = company_view(session, company)
     for key in ("pkg:generic/thing", "pkg:generic/other"):
         status, _s, reason, project = found[key]
         assert status == "unresolved" and project is None
