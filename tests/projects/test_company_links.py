@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from service.allocation import services as allocation
+from service.allocation.generation import generate_proposal
+from service.allocation.queries import lines_of
 from service.audit.services import Actor
 from service.projects import services
 from service.projects.models import CompanyPackageLink, PackageResolution, Project
@@ -30,11 +31,10 @@ def resolve_offline(app, tmp_path, records=()):
 
 
 def proposal_lines(session, company) -> dict[str, tuple[int, str]]:
-    proposal = allocation.generate_proposal(session, Actor.system("test"), company, "2026-12", NOW)
+    proposal = generate_proposal(session, Actor.system("test"), company, "2026-12", NOW)
     session.commit()
     return {
-        line.project_key: (line.amount_minor, line.kind)
-        for line in allocation.lines_of(session, proposal.id)
+        line.project_key: (line.amount_minor, line.kind) for line in lines_of(session, proposal.id)
     }
 
 
