@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-from service.db import import_models
+from service.domains import import_models
 
 import_models()
 config = context.config

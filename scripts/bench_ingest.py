@@ -137,7 +137,8 @@ def worker(measure: str, path: str, kind: str, family: str, database_url: str | 
 def _ingest_worker(path: str, database_url: str | None) -> None:
     from service.audit.services import Actor
     from service.companies.models import Company
-    from service.db import Database, import_models
+    from service.db import Database
+    from service.domains import import_models
     from service.sboms.parsing import SbomError
     from service.sboms.services import ingest
 
@@ -262,7 +263,8 @@ def _postgres_database() -> tuple[str | None, str | None, Any]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    from service.db import Database, import_models
+    from service.db import Database
+    from service.domains import import_models
 
     import_models()
     database = Database(url)

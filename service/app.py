@@ -11,11 +11,11 @@ from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from service import __version__
+from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SecretBox
-from service.db import REPO_ROOT, Database, close_session, import_models
+from service.db import REPO_ROOT, Database, close_session
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -44,12 +44,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     app.extensions["tributary.settings"] = settings
 
-    import_models()
     app.extensions["tributary.db"] = Database(_database_url(app, settings))
     app.teardown_appcontext(close_session)
     _init_outside_services(app, settings)
     csrf.init_app(app)
-    _register_blueprints(app)
+    _init_domains(app)
     _register_hooks(app, settings)
     return app
 
@@ -93,35 +92,12 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
     )
 
 
-def _register_blueprints(app: Flask) -> None:
-    from service.accounts.views import bp as accounts_bp
-    from service.allocation.views import bp as allocation_bp
-    from service.api.views import bp as api_bp
-    from service.companies.views import bp as companies_bp
-    from service.core.views import bp as core_bp
-    from service.projects.views import bp as projects_bp
-    from service.risk.api import bp as risk_api_bp
-    from service.risk.views import bp as risk_bp
-    from service.sboms.api import bp as sboms_api_bp
-    from service.sboms.views import bp as sboms_bp
-
-    for blueprint in (
-        core_bp,
-        accounts_bp,
-        companies_bp,
-        sboms_bp,
-        projects_bp,
-        risk_bp,
-        allocation_bp,
-        api_bp,
-        sboms_api_bp,
-        risk_api_bp,
-    ):
-        app.register_blueprint(blueprint)
+def _init_domains(app: Flask) -> None:
+    domains.init_app(app)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    csrf.exempt(api_bp)
-    csrf.exempt(sboms_api_bp)
-    csrf.exempt(risk_api_bp)
+    for blueprint in app.blueprints.values():
+        if (blueprint.url_prefix or "").startswith("/api/"):
+            csrf.exempt(blueprint)
 
 
 SECURITY_HEADERS = {

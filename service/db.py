@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,24 +19,6 @@ from sqlmodel import Session, create_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO_ROOT / "migrations"
-DOMAIN_MODELS = (
-    "service.audit.models",
-    "service.accounts.models",
-    "service.companies.models",
-    "service.sboms.models",
-    "service.jobs.models",
-    "service.projects.models",
-    "service.risk.models",
-    "service.notifications.models",
-    "service.allocation.models",
-    "service.pledges.models",
-)
-
-
-def import_models() -> None:
-    """Import every domain's models so SQLModel.metadata knows all tables."""
-    for module in DOMAIN_MODELS:
-        importlib.import_module(module)
 
 
 def make_engine(url: str) -> Engine:

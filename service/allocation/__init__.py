@@ -1,0 +1,30 @@
+"""Allocation: the monthly split (pure engine, policy), proposals, adjustments, review."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+COMMANDS = {
+    "allocate": (
+        "service.allocation.cli:allocate_command",
+        "Propose this month's split of a budget over the projects in FILE.",
+    ),
+    "propose": (
+        "service.allocation.propose:propose_command",
+        "Propose a monthly split of BUDGET over the projects behind SBOM files (no database).",
+    ),
+    "proposals": (
+        "service.allocation.commands:proposals_group",
+        "Generate and list allocation proposals.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """The proposals, review and policy pages."""
+    from service.allocation.views import bp
+
+    app.register_blueprint(bp)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import click
-from flask.cli import with_appcontext
 from sqlmodel import select
 
 from service.allocation.errors import ProposalError
@@ -13,6 +12,7 @@ from service.allocation.generation import generate_proposal
 from service.allocation.queries import proposals_of
 from service.audit.services import Actor
 from service.companies.models import Company
+from service.core.cli import with_appcontext
 from service.core.clock import current_period
 from service.db import get_db
 from service.money import format_amount

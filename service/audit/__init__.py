@@ -1,0 +1,1 @@
+"""The append-only audit trail (its table only; services record into it)."""

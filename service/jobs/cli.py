@@ -7,10 +7,10 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func
 from sqlmodel import select
 
+from service.core.cli import with_appcontext
 from service.core.clock import utcnow
 from service.db import get_db
 from service.jobs.models import Task

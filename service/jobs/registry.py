@@ -7,20 +7,10 @@ Both run inside an application context and open their own transactions.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-JOB_MODULES = (
-    "service.sboms.jobs",
-    "service.projects.jobs",
-    "service.risk.jobs",
-    "service.allocation.jobs",
-    "service.pledges.jobs",
-    "service.notifications.jobs",
-)
 
 TaskHandler = Callable[[dict[str, Any], datetime], None]
 PeriodicHandler = Callable[[datetime], None]
@@ -56,10 +46,7 @@ def periodic(job_id: str, *, cron: dict[str, Any]) -> Callable[[PeriodicHandler]
 
 
 def load_job_modules() -> None:
-    """Import every domain's jobs module that exists, registering its work."""
-    for module in JOB_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    """Import every domain's jobs module, registering its work."""
+    from service.domains import import_modules
+
+    import_modules("jobs")

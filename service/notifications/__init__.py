@@ -1,0 +1,1 @@
+"""Notifications: in-app notices, e-mail and signed webhooks, sent from the queue."""

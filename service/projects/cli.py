@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask.cli import with_appcontext
 from sqlmodel import col, select
 
 from service.companies.models import Company
+from service.core.cli import with_appcontext
 from service.core.clock import utcnow
 from service.db import get_db
 from service.projects import cache as metadata_cache

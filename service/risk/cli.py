@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 
+from service.core.cli import with_appcontext
 from service.core.cli_input import fail, parse_json, read_text
 from service.risk.explain import explain
 from service.risk.scoring import RiskScore, score

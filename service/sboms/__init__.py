@@ -1,0 +1,18 @@
+"""SBOMs: parsing (pure), products and uploads, diff, API and Dependency-Track endpoints."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+COMMANDS = {"sbom": ("service.sboms.cli:sbom_group", "Read and store SBOMs.")}
+
+
+def init_app(app: Flask) -> None:
+    """The SBOM pages and the upload API (Tributary's and Dependency-Track's)."""
+    from service.sboms import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)

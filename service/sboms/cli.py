@@ -17,7 +17,8 @@ import sys
 from typing import Any, NoReturn
 
 import click
-from flask.cli import with_appcontext
+
+from service.core.cli import with_appcontext
 
 __all__ = ["sbom_group"]
 

@@ -1,0 +1,90 @@
+"""How `tributary` commands are found and how they reach the app.
+
+Commands load on first use: a `LazyGroup` knows each subcommand by an import path and its
+one-line help, so listing them (`--help`) imports nothing, and running one imports only
+its module. The app is built only for commands that ask for it with `with_appcontext`;
+the others (`sbom inspect`, `allocate`, `risk score`, `propose --offline`) never import
+Flask or the database layer. Keep this module's imports to click and the standard library.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# A command's entry: where it lives ("package.module:attribute") and its one-line help.
+Entry = tuple[str, str]
+
+
+def load_command(target: str) -> click.Command:
+    """The command object named by "package.module:attribute" (importing its module)."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when they run (or show help)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, Entry], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            self.add_command(load_command(self.lazy[cmd_name][0]), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The listing shows the declared help, so `--help` loads no command module.
+        names = [
+            name
+            for name in self.list_commands(ctx)
+            if name not in self.commands or not self.commands[name].hidden
+        ]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(map(len, names))
+        shown = [self.commands.get(n) or click.Command(n, help=self.lazy[n][1]) for n in names]
+        rows = [(command.name, command.get_short_help_str(limit)) for command in shown]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def with_appcontext(command: F) -> F:
+    """Run the command inside the app's context, building the app only now.
+
+    A caller may hand in its own app through Flask's `ScriptInfo` as the context object
+    (tests: `app.test_cli_runner()`; `flask --app service`); otherwise the app comes from
+    the factory with settings from the environment.
+    """
+
+    @click.pass_context
+    def run(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        from flask import current_app
+
+        if not current_app:
+            ctx.with_resource(script_info(ctx).load_app().app_context())
+        return ctx.invoke(command, *args, **kwargs)
+
+    return functools.update_wrapper(run, command)  # type: ignore[return-value]
+
+
+def script_info(ctx: click.Context):
+    """Flask's handle on the app for this invocation (made on first need, then shared)."""
+    from flask.cli import ScriptInfo
+
+    info = ctx.find_object(ScriptInfo)
+    if info is None:
+        from service import create_app
+
+        info = ctx.find_root().obj = ScriptInfo(create_app=create_app)
+    return info

@@ -1,0 +1,84 @@
+"""The domain packages, in the order the app initialises them.
+
+Each domain registers itself; nothing else lists its parts:
+
+- ``COMMANDS`` in its ``__init__``: its ``tributary`` commands, as ``{name: ("module:attr",
+  "one-line help")}``; the command line lists them without importing them and loads one
+  only when it runs (``service.core.cli``);
+- ``init_app(app)`` in its ``__init__``, where it has pages: its blueprints;
+- its tables in its ``models`` module and its background work (``@task``, ``@periodic``)
+  in its ``jobs`` module, found by those names, so migrations and the job registry load
+  them without an app.
+
+The app factory calls `init_app`, which does all of that for every domain.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from service.core.cli import Entry
+
+DOMAINS = (
+    "service.core",
+    "service.audit",
+    "service.accounts",
+    "service.companies",
+    "service.api",
+    "service.sboms",
+    "service.jobs",
+    "service.projects",
+    "service.risk",
+    "service.notifications",
+    "service.allocation",
+    "service.pledges",
+    "service.demo",
+)
+
+
+def _packages() -> Iterator[ModuleType]:
+    for name in DOMAINS:
+        yield importlib.import_module(name)
+
+
+def import_modules(kind: str) -> None:
+    """Import every domain's module named `kind` ("models", "jobs") that it has."""
+    for name in DOMAINS:
+        if importlib.util.find_spec(f"{name}.{kind}") is not None:
+            importlib.import_module(f"{name}.{kind}")
+
+
+def import_models() -> None:
+    """Import every domain's tables into SQLModel.metadata."""
+    import_modules("models")
+
+
+def commands() -> dict[str, Entry]:
+    """Every domain's `tributary` commands, by name (nothing of them is imported)."""
+    found: dict[str, Entry] = {}
+    for package in _packages():
+        for name, entry in getattr(package, "COMMANDS", {}).items():
+            if name in found:
+                raise RuntimeError(f"two domains declare the command {name!r}")
+            found[name] = entry
+    return found
+
+
+def init_app(app: Flask) -> None:
+    """Register every domain's tables, jobs, blueprints and commands with the app."""
+    from service.core.cli import load_command
+
+    import_models()
+    import_modules("jobs")
+    for package in _packages():
+        if hasattr(package, "init_app"):
+            package.init_app(app)
+        for name, (target, _help) in getattr(package, "COMMANDS", {}).items():
+            app.cli.add_command(load_command(target), name)
