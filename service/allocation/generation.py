@@ -18,19 +18,23 @@ record their audit event and leave the commit to the caller.
   projects are reserved by the approved proposal that held them; paying reserves out
   later (or re-spreading them when a hold expires) needs the payments ledger and is not
   done here: each month splits that month's money.
+- **Bad input** (a depth or a risk the engine cannot take) costs its own line only: the
+  project is listed as omitted (``invalid_input``) with the reason, and the budget is
+  split over the others.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
-from service.allocation.engine import AllocationError, allocate
+from service.allocation.engine import AllocationError, Candidate, Omitted, allocate
 from service.allocation.engine import Proposal as EngineProposal
 from service.allocation.errors import ProposalError
 from service.allocation.inputs import ProjectInput, gather_inputs, to_candidate
@@ -57,6 +61,9 @@ from service.companies.models import Company
 from service.core.clock import current_period, utcnow
 from service.money import Money
 
+# Code of an omitted line whose input the engine could not take.
+INVALID_INPUT = "invalid_input"
+
 
 def _lock_company(session: Session, company_id: int) -> None:
     """Serialize generation per company on PostgreSQL (SQLite serializes writers)."""
@@ -79,11 +86,20 @@ def _run_engine(
     adjustments: Iterable[Adjustment],
 ) -> EngineProposal:
     grouped = _adjustments_by_project(adjustments)
-    candidates = [to_candidate(item, grouped.get(item.project_id, ())) for item in inputs]
+    candidates: list[Candidate] = []
+    refused: list[Omitted] = []
+    for item in inputs:
+        # One bad input line costs that line, never the proposal: it is shown with the
+        # reason and the budget is split over the others.
+        try:
+            candidates.append(to_candidate(item, grouped.get(item.project_id, ())))
+        except AllocationError as exc:
+            refused.append(Omitted(item.key, INVALID_INPUT, f"not computed: {exc.message}"))
     try:
-        return allocate(candidates, budget, policy)
+        result = allocate(candidates, budget, policy)
     except AllocationError as exc:
         raise ProposalError(exc.message, exc.field) from None
+    return replace(result, omitted=(*result.omitted, *refused)) if refused else result
 
 
 def _line_rows(

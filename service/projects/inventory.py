@@ -63,6 +63,16 @@ def latest_sbom_ids(company_id: int):
     )
 
 
+# The depth of a document's own root (GitHub's dependency-graph export lists the
+# repository itself as a package): the company's product, never one of its dependencies.
+ROOT_DEPTH = 0
+
+
+def is_dependency() -> ColumnElement[bool]:
+    """SQL condition: the component is something the product uses, not the product."""
+    return or_(col(SbomComponent.depth).is_(None), col(SbomComponent.depth) > ROOT_DEPTH)
+
+
 class CompanyResolution:
     """Which project a package is for one company: the shared resolution, or the company's
     own SBOM link where neither the purl nor a registry names a repository.
@@ -134,7 +144,7 @@ def company_inventory(session: Session, company_id: int) -> CompanyInventory:
     rows = session.execute(
         resolution.join(query, SbomComponent.package_id)
         .outerjoin(Project, Project.id == resolution.project_id)
-        .where(SbomComponent.sbom_id.in_(latest_sbom_ids(company_id)))
+        .where(SbomComponent.sbom_id.in_(latest_sbom_ids(company_id)), is_dependency())
     )
     products = set(
         session.execute(

@@ -22,7 +22,7 @@ from service.core.clock import utcnow
 from service.db import Database
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import enqueue
-from service.projects.inventory import CompanyResolution
+from service.projects.inventory import CompanyResolution, is_dependency
 from service.projects.models import (
     CompanyPackageLink,
     FundingChannel,
@@ -81,7 +81,7 @@ def sbom_package_ids(session: Session, sbom_ids: Iterable[int]) -> Any:
     return (
         select(SbomComponent.package_id)
         .where(col(SbomComponent.sbom_id).in_(list(sbom_ids)))
-        .where(col(SbomComponent.package_id).is_not(None))
+        .where(col(SbomComponent.package_id).is_not(None), is_dependency())
         .distinct()
         .subquery()
     )
@@ -306,7 +306,11 @@ def projects_of_sboms(
     base = (
         resolution.join(query, SbomComponent.package_id)
         .join(Project, col(Project.id) == resolution.project_id)
-        .where(col(SbomComponent.sbom_id).in_(sbom_ids), Sbom.company_id == company_id)
+        .where(
+            col(SbomComponent.sbom_id).in_(sbom_ids),
+            Sbom.company_id == company_id,
+            is_dependency(),
+        )
         .group_by(col(Project.id))
         .subquery()
     )

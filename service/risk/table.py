@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
 
-from service.projects.inventory import CompanyResolution, latest_sbom_ids
+from service.projects.inventory import CompanyResolution, is_dependency, latest_sbom_ids
 from service.projects.models import Project
 from service.risk.models import ProjectRisk
 from service.risk.services import funded_clause
@@ -247,6 +247,7 @@ def _inventory(company_id: int):
         .where(
             col(SbomComponent.sbom_id).in_(latest_sbom_ids(company_id)),
             col(SbomComponent.package_id).is_not(None),
+            is_dependency(),
         )
         .group_by(SbomComponent.package_id)
         .subquery("inventory")
