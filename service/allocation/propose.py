@@ -32,9 +32,9 @@ from service.allocation.engine import AllocationError, Candidate, ProductUse, al
 from service.allocation.policy import InputError, Policy
 from service.core.cli_input import fail
 from service.money import Money, MoneyError, normalize_currency, parse_amount
+from service.projects.links import REGISTRY_SOURCES, hint_repository, purl_repository
 from service.projects.providers import Provider
 from service.projects.providers.base import parse_package_key
-from service.projects.resolution import REGISTRY_SOURCES, hint_repository, purl_repository
 from service.projects.urls import RepoRef
 from service.sboms.parsing import SbomError, parse_sbom
 

@@ -21,23 +21,10 @@ from typing import Any
 from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
+from service.projects.links import NOT_FOUND_REASONS
 from service.projects.models import MetadataCacheEntry, as_utc
 from service.projects.providers import CachedEntry, PackageMetadata, ProviderResult
 
-# Answers that mean "this source does not know the package": not worth a quick retry.
-# Refusals (private addresses, odd schemes) are permanent too: retrying changes nothing.
-NOT_FOUND_REASONS = frozenset(
-    {
-        "http_404",
-        "http_410",
-        "not_in_snapshot",
-        "unsupported",
-        "invalid_package_key",
-        "blocked_address",
-        "blocked_scheme",
-        "invalid_url",
-    }
-)
 FIRST_RETRY = timedelta(minutes=15)
 FIRST_NOT_FOUND_RETRY = timedelta(days=1)
 

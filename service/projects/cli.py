@@ -25,7 +25,7 @@ from service.projects import services
 from service.projects.models import MetadataCacheEntry
 from service.projects.providers import PackageMetadata
 from service.projects.providers.offline import SnapshotError, SnapshotRecord, iter_snapshot
-from service.projects.resolution import upsert_cache
+from service.projects.resolution_store import upsert_cache
 from service.sboms.models import Product
 from service.sboms.services import latest_sbom
 

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select
 from sqlmodel import Session, col
 
+from service.projects.links import LINKS_ABOVE_HINTS
 from service.projects.models import (
     CompanyPackageLink,
     PackageResolution,
     Project,
     ResolutionStatus,
 )
-from service.projects.resolution import LINKS_ABOVE_HINTS
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 
 

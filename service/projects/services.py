@@ -34,12 +34,8 @@ from service.projects.models import (
     ResolutionStatus,
 )
 from service.projects.providers import Provider
-from service.projects.resolution import (
-    ResolutionReport,
-    Resolver,
-    count_by_status,
-    due_filter,
-)
+from service.projects.resolution import ResolutionReport, Resolver
+from service.projects.resolution_store import count_by_status, due_filter
 from service.projects.sources import app_providers, get_outbound
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 

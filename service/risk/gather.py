@@ -59,6 +59,7 @@ from sqlmodel import Session, col, select
 
 from service.projects import cache
 from service.projects.inventory import CompanyInventory, company_inventory, latest_sbom_ids
+from service.projects.links import REGISTRY_SOURCES
 from service.projects.models import (
     ClaimStatus,
     FundingChannel,
@@ -68,7 +69,6 @@ from service.projects.models import (
     ProjectClaim,
     as_utc,
 )
-from service.projects.resolution import REGISTRY_SOURCES
 from service.risk.criticality import CRITICALITY_INPUT_NAMES
 from service.risk.exposure import dependence
 from service.sboms.models import Package, Product, Sbom

@@ -12,6 +12,7 @@ from service.core.http import OutboundClient
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import run_pending
 from service.projects import services
+from service.projects.links import hint_repository, purl_repository
 from service.projects.models import (
     FundingChannel,
     Maintainer,
@@ -21,7 +22,6 @@ from service.projects.models import (
 )
 from service.projects.providers import build_providers
 from service.projects.providers.golang import GoProvider
-from service.projects.resolution import hint_repository, purl_repository
 from service.sboms.models import Package
 from tests.factories import make_company
 from tests.projects.conftest import NOW, component, no_dns, store_sbom
