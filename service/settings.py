@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     # Read without the prefix too: DATABASE_URL is what every platform sets.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # Shared fast state (outbound limits and pauses) for every process; unset: per process.
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     instance_path: Path | None = None
     # Host the web server binds to; demo sign-in is refused anywhere but loopback.
     bind_host: str = "127.0.0.1"

@@ -8,8 +8,12 @@ Every call to a package registry, a metadata service or GitHub goes through
   as long as ``Retry-After`` (seconds or HTTP date) or GitHub's
   ``X-RateLimit-Remaining: 0`` / ``X-RateLimit-Reset`` ask, and gives up with
   ``rate_limited`` rather than wait longer than ``max_retry_wait``;
-* keeps at most ``per_host_limit`` requests in flight per host (resolution runs in
-  thread pools, so this is a ``threading.BoundedSemaphore`` per host);
+* keeps at most ``per_host_limit`` requests in flight per host, and a source's own
+  policy (:class:`SourcePolicy`: fewer in flight, a spacing between requests) wherever
+  that source is served from, a mirror included; a host that answers 429 with
+  ``Retry-After``, or GitHub's exhausted quota, is paused as a whole; slots, spacing and
+  pauses live behind :class:`~service.core.outbound_limits.OutboundLimits`, so processes
+  that share Redis share them too;
 * stops reading a body past ``max_bytes``;
 * follows redirects itself, re-checking every hop, refusing loops, non-http(s)
   schemes and private addresses, and dropping credentials when the host changes;
@@ -46,6 +50,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from service.core.outbound_limits import LocalLimits, OutboundLimits
+
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "BlockedAddressError",
@@ -57,6 +63,7 @@ __all__ = [
     "RateLimitedError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SourcePolicy",
     "TransportFailure",
     "is_public_address",
     "system_resolver",
@@ -132,12 +139,23 @@ class _Retry(Exception):
     """Internal: this attempt failed in a way worth retrying."""
 
     def __init__(
-        self, error: FetchError, wait: float | None = None, host_window: str | None = None
+        self,
+        error: FetchError,
+        wait: float | None = None,
+        host_window: tuple[str, float] | None = None,
     ) -> None:
         super().__init__(str(error))
         self.error = error
         self.wait = wait
         self.host_window = host_window
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolicy:
+    """What a source asks of its clients, wherever it is served from (a mirror too)."""
+
+    concurrency: int = 1
+    interval: float = 0.0  # seconds between the starts of two requests
 
 
 # --- results -------------------------------------------------------------------
@@ -257,6 +275,8 @@ class OutboundClient:
         max_retry_wait: float = 60.0,
         per_host_limit: int = 4,
         host_limits: Mapping[str, int] | None = None,
+        source_policies: Mapping[str, SourcePolicy] | None = None,
+        limits: OutboundLimits | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 5,
         allow_hosts: Iterable[str] = (),
@@ -279,6 +299,7 @@ class OutboundClient:
         self.max_retry_wait = max_retry_wait
         self.per_host_limit = max(1, per_host_limit)
         self.host_limits = {k.lower(): max(1, v) for k, v in (host_limits or {}).items()}
+        self.source_policies = dict(source_policies or {})
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.allow_hosts = frozenset(h.lower().strip("[]") for h in allow_hosts)
@@ -289,8 +310,7 @@ class OutboundClient:
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._semaphores: dict[str, threading.BoundedSemaphore] = {}
-        self._blocked_until: dict[str, float] = {}
+        self.limits = limits or LocalLimits(clock, sleep)
         self._dns_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
         self._counts: Counter[str] = Counter()
         base_headers = {"User-Agent": self.user_agent}
@@ -452,8 +472,7 @@ class OutboundClient:
                 self._sleep(wait)
                 if retry_signal.host_window:
                     # We just waited out the announced window ourselves.
-                    with self._lock:
-                        self._blocked_until.pop(retry_signal.host_window, None)
+                    self.limits.resume(*retry_signal.host_window)
                 continue
             if result.not_modified:
                 result = _with_validators(result, etag, last_modified)
@@ -484,7 +503,7 @@ class OutboundClient:
             if current in visited:
                 raise RedirectError("redirect_loop", "redirect loop", url=current)
             visited.add(current)
-            host_key = self._check_target(current)
+            host_key = self._limit_key(self._check_target(current), source)
             outcome = self._send_once(
                 current_method, current, current_headers, body, source, limit, host_key
             )
@@ -543,46 +562,46 @@ class OutboundClient:
             self._dns_cache[host] = (now + self._resolver_ttl, addresses)
         return addresses
 
-    def _semaphore(self, host_key: str) -> threading.BoundedSemaphore:
-        with self._lock:
-            sem = self._semaphores.get(host_key)
-            if sem is None:
-                host = host_key.rsplit(":", 1)[0]
-                limit = self.host_limits.get(
-                    host_key, self.host_limits.get(host, self.per_host_limit)
-                )
-                sem = threading.BoundedSemaphore(limit)
-                self._semaphores[host_key] = sem
-            return sem
+    def _limit_key(self, host_key: str, source: str) -> str:
+        """Limits follow a source with a policy to any host (a mirror); others, the host."""
+        return f"source:{source}" if source in self.source_policies else host_key
 
-    def _wait_for_host(self, host_key: str, url: str) -> None:
-        """Honour a rate-limit window a previous response announced for this host."""
-        with self._lock:
-            until = self._blocked_until.get(host_key)
-        if until is None:
-            return
-        wait = until - self._clock()
-        if wait <= 0:
-            with self._lock:
-                self._blocked_until.pop(host_key, None)
-            return
-        if wait > self.max_retry_wait:
-            raise RateLimitedError(
-                "rate_limited", "host rate limit window still open", url=url, retry_after=wait
-            )
-        self._sleep(wait)
+    def _limit(self, key: str) -> tuple[int, float]:
+        """(requests in flight, seconds between starts) allowed for a limit key."""
+        if key.startswith("source:"):
+            policy = self.source_policies[key.removeprefix("source:")]
+            return max(1, policy.concurrency), policy.interval
+        host = key.rsplit(":", 1)[0]
+        return self.host_limits.get(key, self.host_limits.get(host, self.per_host_limit)), 0.0
+
+    def _take_slot(self, key: str, url: str) -> str:
+        """A slot, taken only while no pause is announced; the pause is checked after the
+        slot is taken, as the request that announced it may have ended while this waited."""
+        limit, interval = self._limit(key)
+        while True:
+            token = self.limits.acquire(key, limit, interval)
+            until = self.limits.paused_until(key)
+            wait = (until - self._clock()) if until is not None else 0.0
+            if wait <= 0:
+                return token
+            self.limits.release(key, token)
+            if wait > self.max_retry_wait:
+                raise RateLimitedError(
+                    "rate_limited", "host rate limit window still open", url=url, retry_after=wait
+                )
+            self._sleep(wait)
+            self.limits.resume(key, until)
 
     def _note_rate_limit(self, host_key: str, response: httpx.Response) -> float | None:
-        """Record GitHub-style ``X-RateLimit-Remaining: 0``; return seconds to reset."""
+        """Pause the host on GitHub-style ``X-RateLimit-Remaining: 0``; return the reset."""
         if response.headers.get("x-ratelimit-remaining", "").strip() != "0":
             return None
         try:
             reset = float(response.headers.get("x-ratelimit-reset", ""))
         except ValueError:
             return None
-        with self._lock:
-            self._blocked_until[host_key] = reset
-        return max(0.0, reset - self._clock())
+        self.limits.pause(host_key, reset)
+        return reset
 
     def _send_once(
         self,
@@ -595,9 +614,9 @@ class OutboundClient:
         host_key: str,
     ) -> FetchResult | tuple[int, str]:
         """One HTTP exchange; returns a result, or (status, Location) to follow."""
-        self._wait_for_host(host_key, url)
+        token = self._take_slot(host_key, url)
         deadline = self._monotonic() + self.total_timeout
-        with self._semaphore(host_key):
+        try:
             with self._lock:
                 self._counts[source] += 1
             try:
@@ -619,12 +638,15 @@ class OutboundClient:
                 return self._handle(response, url, limit, host_key, deadline)
             finally:
                 response.close()
+        finally:
+            self.limits.release(host_key, token)
 
     def _handle(
         self, response: httpx.Response, url: str, limit: int, host_key: str, deadline: float
     ) -> FetchResult | tuple[int, str]:
         status = response.status_code
-        reset_wait = self._note_rate_limit(host_key, response)
+        reset = self._note_rate_limit(host_key, response)
+        reset_wait = max(0.0, reset - self._clock()) if reset is not None else None
         if status in _REDIRECT_STATUSES:
             location = response.headers.get("location")
             if not location:
@@ -640,22 +662,24 @@ class OutboundClient:
                 headers=response.headers,
                 url=url,
             )
-        if status == 429 or status >= 500 or (status == 403 and reset_wait is not None):
-            retry_after = _parse_retry_after(response.headers.get("retry-after"), self._clock())
+        retry_after = _parse_retry_after(response.headers.get("retry-after"), self._clock())
+        # GitHub says "slow down" with 403: an exhausted quota, or Retry-After (secondary).
+        throttled = status == 403 and (reset is not None or retry_after is not None)
+        if status == 429 or status >= 500 or throttled:
             wait = retry_after if retry_after is not None else reset_wait
             reason = "rate_limited" if status in {403, 429} else f"http_{status}"
             error_cls = RateLimitedError if status in {403, 429} else HTTPStatusError
+            window = None
+            if retry_after is not None:
+                # "Slow down" speaks for the whole host: every request to it waits.
+                window = (host_key, self._clock() + retry_after)
+                self.limits.pause(*window)
+            elif reset is not None:
+                window = (host_key, reset)
             raise _Retry(
                 error_cls(reason, f"HTTP {status}", url=url, status=status, retry_after=wait),
                 wait,
-                host_key if reset_wait is not None else None,
-            )
-        if status == 403 and response.headers.get("retry-after"):
-            # GitHub's secondary rate limit: 403 with Retry-After.
-            wait = _parse_retry_after(response.headers.get("retry-after"), self._clock())
-            raise _Retry(
-                RateLimitedError("rate_limited", "HTTP 403", url=url, status=403, retry_after=wait),
-                wait,
+                window,
             )
         if not 200 <= status < 300:
             raise HTTPStatusError(f"http_{status}", f"HTTP {status}", url=url, status=status)

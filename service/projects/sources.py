@@ -8,6 +8,7 @@ ready-made providers in ``app.extensions["tributary.providers"]``.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,9 +16,10 @@ from flask import Flask, current_app
 
 from service import __version__
 from service.core.http import OutboundClient
+from service.core.outbound_limits import RedisLimits
 from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
-    RECOMMENDED_HOST_LIMITS,
+    SOURCE_POLICIES,
     Provider,
     build_providers,
     offline_providers,
@@ -27,13 +29,18 @@ from service.settings import Settings
 
 
 def build_outbound(settings: Settings) -> OutboundClient:
-    """The single outbound client: User-Agent with the contact URL, per-host limits."""
+    """The single outbound client: User-Agent with the contact URL, per-host limits shared
+    with every process through Redis when ``REDIS_URL`` is set."""
+    limits = None
+    if settings.redis_url:
+        limits = RedisLimits.from_url(settings.redis_url, time.time, time.sleep)
     return OutboundClient(
         version=__version__,
         contact_url=settings.contact_url,
         read_timeout=settings.http_timeout,
         per_host_limit=settings.outbound_per_host_limit,
-        host_limits=RECOMMENDED_HOST_LIMITS,
+        source_policies=SOURCE_POLICIES,
+        limits=limits,
         allow_hosts=settings.outbound_allow_hosts,
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,12 +24,15 @@ from service.core.http import (
     RateLimitedError,
     RedirectError,
     ResponseTooLargeError,
+    SourcePolicy,
     is_public_address,
     user_agent,
 )
+from service.core.outbound_limits import RedisLimits
 
 PUBLIC_IP = "93.184.216.34"
 NOW = 1_700_000_000.0
+REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
 def public_resolver(host: str) -> list[str]:
@@ -574,3 +579,185 @@ def test_per_host_concurrency_limit_holds_under_20_threads():
     assert peak["b.example"] == 4
     assert peak["slow.example"] == 1
     assert sum(client.counts().values()) == 60
+
+
+# --- limits shared per host, per source and across processes -----------------------------------
+
+
+class Clock:
+    """A clock that moves only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_429_with_retry_after_pauses_every_request_to_that_host():
+    clock = Clock()
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if len(sent) == 1:
+            return httpx.Response(429, headers={"Retry-After": "5"})
+        return httpx.Response(200, content=b"{}")
+
+    other: list[bytes | None] = []
+
+    def sleep(seconds: float) -> None:
+        # While the first request waits, another request asks the same host.
+        if not other:
+            other.append(None)
+            other[0] = client.get("https://registry.example/b").body
+        clock.sleep(seconds)
+
+    client = make_client(handler, sleep=sleep, clock=clock)
+    assert client.get("https://registry.example/a").body == b"{}"
+    # /b was not sent during the announced wait: it waited too, then went out.
+    assert (sent, clock.sleeps, other) == (["/a", "/b", "/a"], [5.0, 5.0], [b"{}"])
+
+
+def test_a_request_queued_for_a_slot_checks_the_pause_after_taking_it():
+    started = threading.Event()
+    release = threading.Event()
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        started.set()
+        release.wait(5)
+        reset = str(int(NOW + 3000))
+        return httpx.Response(
+            403, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+        )
+
+    client = make_client(handler, host_limits={"api.forge.example": 1}, max_retry_wait=60)
+    errors: list[str] = []
+
+    def ask(path: str) -> None:
+        try:
+            client.get(f"https://api.forge.example{path}", source="github")
+        except RateLimitedError as exc:
+            errors.append(exc.reason)
+
+    first = threading.Thread(target=ask, args=("/first",))
+    first.start()
+    started.wait(5)
+    queued = threading.Thread(target=ask, args=("/queued",))
+    queued.start()
+    slots = client.limits._state("api.forge.example:443").changed
+    while not slots._waiters:  # the queued request waits for the only slot
+        time.sleep(0.001)
+    release.set()
+    first.join()
+    queued.join()
+    assert sent == ["/first"]
+    assert errors == ["rate_limited", "rate_limited"]
+
+
+def test_a_source_policy_follows_the_source_to_a_mirror():
+    clock = Clock()
+    handler, seen = sequence(httpx.Response(200, content=b"{}"))
+    client = make_client(
+        handler,
+        sleep=clock.sleep,
+        clock=clock,
+        source_policies={"crates": SourcePolicy(concurrency=1, interval=1.0)},
+    )
+    for name in ("serde", "rand", "tokio"):
+        client.get(f"https://crates-mirror.example/api/v1/crates/{name}", source="crates")
+    client.get("https://crates-mirror.example/other", source="other")
+    # One request a second for the crates source on a host the policy never named.
+    assert clock.sleeps == [1.0, 1.0] and len(seen) == 4
+
+
+def test_one_request_in_flight_for_a_source_policy_across_hosts():
+    lock = threading.Lock()
+    in_flight = [0, 0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight)
+        time.sleep(0.005)
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(200, content=b"{}")
+
+    client = make_client(handler, source_policies={"crates": SourcePolicy(concurrency=1)})
+    threads = [
+        threading.Thread(
+            target=client.get,
+            args=(f"https://{host}/api/v1/crates/c{i}",),
+            kwargs={"source": "crates"},
+        )
+        for i in range(8)
+        for host in ("crates.example", "crates-mirror.example")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert in_flight[1] == 1
+
+
+@pytest.fixture
+def redis_limits():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(os.environ.get("TRIBUTARY_TEST_REDIS_URL", REDIS_URL))
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    prefix = f"tributary-test:{uuid.uuid4().hex}"
+
+    def limits(clock):
+        return RedisLimits(client, clock, clock.sleep, prefix=prefix, poll=0.001)
+
+    yield limits
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_a_pause_one_process_was_told_holds_every_process_sharing_redis(redis_limits):
+    clock = Clock()
+    reset = str(int(NOW + 3000))
+    first, first_seen = sequence(
+        httpx.Response(403, headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+    )
+    second, second_seen = sequence(httpx.Response(200, content=b"{}"))
+    one = make_client(first, clock=clock, sleep=clock.sleep, limits=redis_limits(clock))
+    two = make_client(second, clock=clock, sleep=clock.sleep, limits=redis_limits(clock))
+    with pytest.raises(RateLimitedError):
+        one.get("https://api.forge.example/repos/a/b", source="github")
+    with pytest.raises(RateLimitedError):
+        two.get("https://api.forge.example/repos/c/d", source="github")
+    assert (len(first_seen), len(second_seen)) == (1, 0)
+
+
+def test_slots_and_spacing_are_shared_through_redis(redis_limits):
+    clock = Clock()
+    handler, seen = sequence(httpx.Response(200, content=b"{}"))
+    policy = {"crates": SourcePolicy(concurrency=1, interval=1.0)}
+    one = make_client(
+        handler, clock=clock, sleep=clock.sleep, limits=redis_limits(clock), source_policies=policy
+    )
+    two = make_client(
+        handler, clock=clock, sleep=clock.sleep, limits=redis_limits(clock), source_policies=policy
+    )
+    one.get("https://crates.example/api/v1/crates/a", source="crates")
+    two.get("https://crates.example/api/v1/crates/b", source="crates")
+    one.get("https://crates.example/api/v1/crates/c", source="crates")
+    assert clock.sleeps == [1.0, 1.0] and len(seen) == 3
+    limits = redis_limits(clock)
+    token = limits.acquire("source:crates", 1, 0.0)
+    limits.release("source:crates", token)

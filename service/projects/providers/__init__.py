@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from service.core.http import OutboundClient
+from service.core.http import OutboundClient, SourcePolicy
 from service.projects.providers import (
     crates,
     depsdev,
@@ -46,8 +46,8 @@ from service.projects.providers.offline import (
 __all__ = [
     "DEFAULT_BASE_URLS",
     "PROVIDER_CLASSES",
-    "RECOMMENDED_HOST_LIMITS",
     "SOURCES",
+    "SOURCE_POLICIES",
     "BaseProvider",
     "CachedEntry",
     "OfflineProvider",
@@ -92,9 +92,9 @@ DEFAULT_BASE_URLS: dict[str, str] = {
     "github": github.DEFAULT_BASE_URL,
 }
 
-# Hosts that ask for gentler treatment than the default per-host limit:
-# The crates registry's data access policy asks crawlers for one request per second.
-RECOMMENDED_HOST_LIMITS: dict[str, int] = {"crates.io": 1}
+# Sources that ask for gentler treatment than the default per-host limit, wherever they
+# are served from: the crates registry's data access policy asks for one request a second.
+SOURCE_POLICIES: dict[str, SourcePolicy] = {"crates": SourcePolicy(concurrency=1, interval=1.0)}
 
 
 def build_providers(
