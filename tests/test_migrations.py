@@ -41,6 +41,8 @@ EXPECTED_TABLES = {
     "proposal_lines",
     "proposal_adjustments",
     "pledges",
+    "pledge_payments",
+    "pledge_settings",
 }
 
 

@@ -123,7 +123,7 @@ def approve(
             "created": change.created,
             "updated": change.updated,
             "unchanged": change.unchanged,
-            "ended": change.ended,
+            "cancelled": change.cancelled,
         },
     )
     announce(session, proposal, "proposal.approved", actor=actor, now=now)

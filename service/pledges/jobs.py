@@ -1,11 +1,10 @@
 """Background work of the pledges domain (run by `tributary scheduler`).
 
-* ``pledges.daily_due_checks`` (06:00 UTC): for every company with pledges still being
-  paid, compare them with the company's current inventory. A pledge whose project left
-  every product's latest SBOM is marked ``ending`` (it is still owed this month; the next
-  approved proposal ends it) and the reviewers and owners get one in-app notice; a
-  project that came back turns its pledge active again. Idempotent: a second run the
-  same day changes nothing. One transaction per company.
+* ``pledges.daily`` (06:00 UTC): for every company with open pledges or monthly manual
+  ones, repeat the monthly manual pledges into the current month, then mark pledges past
+  their due date and not fully paid as ``overdue``; the owners get one in-app notice
+  naming how many became overdue. Idempotent: a second run the same day changes nothing.
+  One transaction per company; the day is the clock's (tests move it).
 """
 
 from __future__ import annotations
@@ -13,49 +12,51 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from service.audit.services import Actor
-from service.companies.models import Company
+from service.companies.models import Company, Role
 from service.db import get_db
 from service.jobs.registry import periodic
+from service.money import Money
 from service.notifications.services import company_people, notify
-from service.pledges.models import Pledge
-from service.pledges.services import PAYING, check_due
-from service.projects.inventory import company_inventory
+from service.pledges import services
+from service.pledges.lifecycle import period_of
 
 log = logging.getLogger(__name__)
 SCHEDULER = Actor.system("scheduler")
 
 
-@periodic("pledges.daily_due_checks", cron={"hour": 6})
-def daily_due_checks(now: datetime) -> None:
-    """Mark pledges of projects that left the inventory as ending."""
+@periodic("pledges.daily", cron={"hour": 6})
+def daily(now: datetime) -> None:
+    """Repeat monthly pledges and mark overdue ones, company by company."""
     database = get_db()
     with database.transaction() as session:
-        company_ids = session.exec(
-            select(Pledge.company_id)
-            .where(col(Pledge.status).in_(PAYING))
-            .distinct()
-            .order_by(col(Pledge.company_id))
-        ).all()
+        company_ids = services.companies_with_open_pledges(session)
     for company_id in company_ids:
         try:
             with database.transaction() as session:
-                company = session.get(Company, company_id)
-                inventory = company_inventory(session, company_id)
-                result = check_due(session, SCHEDULER, company_id, inventory.projects, now)
-                if result.ending:
-                    notify(
-                        session,
-                        [u.id for u in company_people(session, company_id)],
-                        "pledges_ending",
-                        f"{company.name}: {len(result.ending)} pledged project(s) left every "
-                        "product's latest SBOM; their pledges end with the next approved "
-                        "proposal.",
-                        company_id=company_id,
-                        link=f"/c/{company.slug}/proposals",
-                        now=now,
-                    )
+                run_for_company(session, company_id, now)
         except Exception:
-            log.exception("pledge check failed for company %s", company_id)
+            log.exception("daily pledge check failed for company %s", company_id)
+
+
+def run_for_company(session, company_id: int, now: datetime) -> None:
+    company = session.get(Company, company_id)
+    services.repeat_monthly(session, SCHEDULER, company_id, period_of(now.date()), now)
+    overdue = services.mark_overdue(session, SCHEDULER, company_id, now.date(), now)
+    if not overdue:
+        return
+    owed: dict[str, int] = {}
+    for pledge in overdue:
+        owed[pledge.currency] = (
+            owed.get(pledge.currency, 0) + pledge.amount_minor - pledge.paid_minor
+        )
+    amounts = ", ".join(str(Money(minor, currency)) for currency, minor in sorted(owed.items()))
+    notify(
+        session,
+        [u.id for u in company_people(session, company_id, Role.owner)],
+        "pledges_overdue",
+        f"{company.name}: {len(overdue)} pledge(s) became overdue ({amounts} still owed).",
+        company_id=company_id,
+        link=f"/c/{company.slug}/pledges?state=overdue",
+        now=now,
+    )

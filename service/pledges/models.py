@@ -1,47 +1,108 @@
-"""Pledges: what a company has committed to pay each project every month.
+"""Pledges and payments: what a company committed to pay each project for a month, and
+what it paid.
 
-An approved proposal becomes pledges: one row per company and project, whose amount and
-period follow the latest approval. A project paid by the approval gets (or keeps) an
-``active`` pledge of the approved amount from that period; an active pledge of a project
-the approval no longer pays is ``ended``. The daily check marks the pledge of a project
-that left the company's inventory as ``ending`` (still owed for the current month, not
-renewed: the next approval ends it); a project that comes back turns it active again.
+- `Pledge`: one per company, project, period ("YYYY-MM") and source. An approved proposal
+  makes one ``proposal`` pledge for every paid line; an owner or reviewer can add a
+  ``manual`` one (one-off, or monthly: the daily job repeats it into each new month).
+  It keeps the maintainers' payout channels as they were when it was made, and is due on
+  the company's due day of the month after its period. States (see
+  service.pledges.lifecycle)::
+
+      pledged ──payment──▶ partially_paid ──payment──▶ paid
+         │  └───────────── payment (all of it) ───────▶ paid
+         ├──(past due, daily job)──▶ overdue ──payment (the rest)──▶ paid
+         └──cancel (owner, reason)──▶ cancelled   (from any state but paid)
+
+  ``exported_at`` says the pledge went into a payment platform's file; it is not a state.
+- `Payment`: money recorded against a pledge (by hand or from an imported receipt). A
+  payment above what is still owed needs an explicit confirmation and keeps
+  ``overpayment`` set.
+- `PledgeSettings`: a company's pledge policy (the due day).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
 
+DEFAULT_DUE_DAY = 15
 
-class PledgeStatus(enum.StrEnum):
-    active = "active"
-    ending = "ending"  # the project left the inventory; not renewed by the next approval
-    ended = "ended"
+
+class PledgeState(enum.StrEnum):
+    pledged = "pledged"
+    partially_paid = "partially_paid"
+    paid = "paid"
+    overdue = "overdue"
+    cancelled = "cancelled"
 
     @property
-    def paying(self) -> bool:
-        return self in (PledgeStatus.active, PledgeStatus.ending)
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class PledgeSource(enum.StrEnum):
+    proposal = "proposal"
+    manual = "manual"
+
+
+class Recurrence(enum.StrEnum):
+    once = "once"
+    monthly = "monthly"
 
 
 class Pledge(SQLModel, table=True):
     __tablename__ = "pledges"
-    __table_args__ = (UniqueConstraint("company_id", "project_id"),)
+    __table_args__ = (UniqueConstraint("company_id", "project_id", "period", "source"),)
 
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="companies.id")  # indexed by the unique constraint
     project_id: int = Field(foreign_key="projects.id", index=True)
-    amount_minor: int  # per month
+    period: str = Field(max_length=7)
+    amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    status: str = Field(default=PledgeStatus.active.value, max_length=20)
-    from_period: str = Field(max_length=7)  # the period of the approval that set the amount
+    paid_minor: int = Field(default=0, sa_type=BigInteger)  # the sum of its payments
+    state: str = Field(default=PledgeState.pledged.value, max_length=20, index=True)
+    source: str = Field(default=PledgeSource.proposal.value, max_length=20)
+    recurrence: str = Field(default=Recurrence.once.value, max_length=20)
+    repeats_id: int | None = Field(default=None, foreign_key="pledges.id")  # a monthly original
+    note: str | None = Field(default=None, max_length=1000)
     proposal_id: int | None = Field(default=None, foreign_key="proposals.id")
+    due_on: date
+    # {"maintainers": [{user_id, login, share_bp, channels: [{kind, value, url, preferred}]}],
+    #  "project": [{kind, handle, url, source}]} as they were when the pledge was made.
+    channels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    exported_at: datetime | None = None
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    ended_at: datetime | None = None
-    status_reason: str | None = Field(default=None, max_length=500)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "pledge_payments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    pledge_id: int = Field(foreign_key="pledges.id", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    paid_on: date
+    platform: str = Field(max_length=40)
+    reference: str | None = Field(default=None, max_length=200)
+    overpayment: bool = False  # confirmed: it took the pledge above its amount
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PledgeSettings(SQLModel, table=True):
+    __tablename__ = "pledge_settings"
+
+    company_id: int = Field(foreign_key="companies.id", primary_key=True)
+    due_day: int = DEFAULT_DUE_DAY  # pledges are due on this day of the following month
+    updated_at: datetime = Field(default_factory=utcnow)

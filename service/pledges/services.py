@@ -1,22 +1,96 @@
-"""Pledges: written by approvals, read by the risk coverage, checked daily.
+"""Pledges and payments: written by approvals and by people, read by pages, the API and
+the risk coverage, checked daily.
 
-Functions that change state take the session and an Actor, record their audit event and
-leave the commit to the caller (an approval writes its pledges in its own transaction).
+Functions that change state take the session and an Actor, record one audit event per
+pledge they change (object ``Pledge``, so a pledge's history is its events) and leave
+the commit to the caller: an approval writes its pledges in its own transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from service.audit.models import Event
 from service.audit.services import Actor, record
 from service.core.clock import utcnow
-from service.pledges.models import Pledge, PledgeStatus
+from service.money import MoneyError, normalize_currency, parse_amount
+from service.pledges import lifecycle
+from service.pledges.lifecycle import PLATFORMS, TransitionError
+from service.pledges.models import (
+    DEFAULT_DUE_DAY,
+    Payment,
+    Pledge,
+    PledgeSettings,
+    PledgeSource,
+    PledgeState,
+    Recurrence,
+)
+from service.projects.claims import active_claims, current_split, payout_channels
+from service.projects.models import Project
+from service.projects.services import funding_channels
 
-PAYING = (PledgeStatus.active.value, PledgeStatus.ending.value)
+OPEN = (PledgeState.pledged.value, PledgeState.partially_paid.value, PledgeState.overdue.value)
+
+
+# Settings --------------------------------------------------------------------------------------
+
+
+def due_day(session: Session, company_id: int) -> int:
+    found = session.get(PledgeSettings, company_id)
+    return found.due_day if found else DEFAULT_DUE_DAY
+
+
+def set_due_day(session: Session, actor: Actor, company_id: int, text: str | int) -> int:
+    try:
+        day = int(str(text).strip())
+    except ValueError:
+        raise TransitionError(f"{text!r} is not a day of the month.", "due_day") from None
+    if not 1 <= day <= 28:
+        raise TransitionError("The due day must be between 1 and 28.", "due_day")
+    found = session.get(PledgeSettings, company_id) or PledgeSettings(company_id=company_id)
+    found.due_day = day
+    found.updated_at = utcnow()
+    session.add(found)
+    record(session, actor, "pledges.settings_changed", company_id=company_id, due_day=day)
+    return day
+
+
+# Making pledges --------------------------------------------------------------------------------
+
+
+def channels_snapshot(session: Session, project: Project) -> dict[str, Any]:
+    """The project's claimed maintainers with their agreed shares and payout channels,
+    and the channels its metadata names: what a payment could use right now."""
+    shares = current_split(session, project).shares
+    maintainers = [
+        {
+            "user_id": user.id,
+            "login": user.login,
+            "share_bp": shares.get(user.id, 0),
+            "channels": [
+                {"kind": c.kind, "value": c.value, "url": c.url, "preferred": c.preferred}
+                for c in payout_channels(session, user.id)
+            ],
+        }
+        for _claim, user in active_claims(session, project)
+    ]
+    found = [
+        {"kind": c.kind, "handle": c.handle, "url": c.url, "source": c.source}
+        for c in funding_channels(session, project)
+    ]
+    return {"maintainers": maintainers, "project": found}
+
+
+def platforms_of(channels: dict[str, Any]) -> list[str]:
+    """The payout platforms a pledge's channels reach (maintainers' first)."""
+    kinds = [c["kind"] for m in channels.get("maintainers", []) for c in m["channels"]]
+    kinds += [c["kind"] for c in channels.get("project", [])]
+    return list(dict.fromkeys(kinds))
 
 
 @dataclass(frozen=True)
@@ -24,7 +98,7 @@ class PledgeChange:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    ended: int = 0
+    cancelled: int = 0
 
 
 def apply_approval(
@@ -32,157 +106,509 @@ def apply_approval(
     actor: Actor,
     *,
     company_id: int,
-    proposal_id: int,
+    proposal_id: int | None,
     period: str,
     currency: str,
     amounts: dict[int, int],
     now: datetime | None = None,
 ) -> PledgeChange:
-    """Make the company's pledges follow an approved proposal: ``{project id: amount}``.
+    """The approved proposal's pledges for its period: ``{project id: amount}``.
 
-    One pledge per company and project: a paid project's pledge is created, or updated
-    to the approved amount and period (and made active again); a paying pledge of a
-    project the approval does not pay ends.
+    Each paid project gets a pledge for the period, due on the company's due day of the
+    next month, with its channels as they are now. Approving the period again (a rare
+    correction) updates the amounts of pledges nothing was paid on yet and cancels the
+    unpaid pledges of projects it no longer pays.
     """
     now = now or utcnow()
+    due_on = lifecycle.due_date(period, due_day(session, company_id))
     existing = {
         p.project_id: p
-        for p in session.exec(select(Pledge).where(Pledge.company_id == company_id)).all()
+        for p in session.exec(
+            select(Pledge).where(
+                Pledge.company_id == company_id,
+                Pledge.period == period,
+                Pledge.source == PledgeSource.proposal.value,
+            )
+        )
     }
-    created = updated = unchanged = ended = 0
+    projects = {
+        p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(list(amounts))))
+    }
+    created = updated = unchanged = cancelled = 0
     for project_id, amount in sorted(amounts.items()):
         pledge = existing.get(project_id)
         if pledge is None:
-            session.add(
-                Pledge(
-                    company_id=company_id,
-                    project_id=project_id,
-                    amount_minor=amount,
-                    currency=currency,
-                    status=PledgeStatus.active.value,
-                    from_period=period,
-                    proposal_id=proposal_id,
-                    created_at=now,
-                    updated_at=now,
-                )
+            pledge = Pledge(
+                company_id=company_id,
+                project_id=project_id,
+                period=period,
+                amount_minor=amount,
+                currency=currency,
+                source=PledgeSource.proposal.value,
+                proposal_id=proposal_id,
+                due_on=due_on,
+                channels=channels_snapshot(session, projects[project_id]),
+                created_by_id=actor.user_id,
+                created_at=now,
+                updated_at=now,
             )
+            _add(session, actor, pledge, "pledge.created", proposal_id=proposal_id)
             created += 1
-            continue
-        if (
-            pledge.status == PledgeStatus.active.value
-            and pledge.amount_minor == amount
-            and pledge.currency == currency
-        ):
+        elif pledge.amount_minor == amount and pledge.state != PledgeState.cancelled:
             unchanged += 1
-        else:
+        elif pledge.state in (PledgeState.pledged, PledgeState.cancelled) and not pledge.paid_minor:
+            before = pledge.amount_minor
+            pledge.amount_minor, pledge.proposal_id = amount, proposal_id
+            pledge.state, pledge.cancel_reason, pledge.updated_at = PledgeState.pledged, None, now
+            _add(session, actor, pledge, "pledge.amount_changed", before=before, after=amount)
             updated += 1
-        pledge.amount_minor = amount
-        pledge.currency = currency
-        pledge.status = PledgeStatus.active.value
-        pledge.from_period = period
-        pledge.proposal_id = proposal_id
-        pledge.updated_at = now
-        pledge.ended_at = None
-        pledge.status_reason = None
-        session.add(pledge)
+        else:
+            unchanged += 1  # money already arrived against it: the pledge stands as made
     for project_id, pledge in existing.items():
-        if project_id in amounts or pledge.status not in PAYING:
+        if project_id not in amounts and pledge.state in OPEN and not pledge.paid_minor:
+            _transition(
+                session,
+                actor,
+                pledge,
+                PledgeState.cancelled,
+                now,
+                reason=f"not paid by the approved proposal for {period}",
+            )
+            cancelled += 1
+    return PledgeChange(created, updated, unchanged, cancelled)
+
+
+def create_manual(
+    session: Session,
+    actor: Actor,
+    *,
+    company_id: int,
+    currency: str,
+    project_key: str,
+    period: str,
+    amount: str,
+    recurrence: str = Recurrence.once.value,
+    note: str = "",
+) -> Pledge:
+    """A pledge made by hand, outside a proposal: one-off, or repeated every month."""
+    key = (project_key or "").strip().removeprefix("https://").rstrip("/").lower()
+    project = session.exec(select(Project).where(func.lower(Project.key) == key)).first()
+    if project is None:
+        raise TransitionError(
+            f"No project {project_key!r} is known: give its repository as github.com/owner/name.",
+            "project",
+        )
+    lifecycle.parse_period(period)
+    try:
+        amount_minor = parse_amount(amount, currency)
+    except MoneyError as exc:
+        raise TransitionError(f"Amount: {exc}.", "amount") from None
+    if amount_minor <= 0:
+        raise TransitionError("The amount must be more than zero.", "amount")
+    if recurrence not in {r.value for r in Recurrence}:
+        raise TransitionError("Choose one-off or monthly.", "recurrence")
+    if _manual_for(session, company_id, project.id, period) is not None:
+        raise TransitionError(
+            f"{project.key} already has a manual pledge for {period}: change or cancel it instead.",
+            "project",
+        )
+    pledge = Pledge(
+        company_id=company_id,
+        project_id=project.id,
+        period=period,
+        amount_minor=amount_minor,
+        currency=currency,
+        source=PledgeSource.manual.value,
+        recurrence=recurrence,
+        note=(note or "").strip()[:1000] or None,
+        due_on=lifecycle.due_date(period, due_day(session, company_id)),
+        channels=channels_snapshot(session, project),
+        created_by_id=actor.user_id,
+    )
+    _add(session, actor, pledge, "pledge.created", recurrence=recurrence, note=pledge.note)
+    return pledge
+
+
+def _manual_for(session: Session, company_id: int, project_id: int, period: str) -> Pledge | None:
+    return session.exec(
+        select(Pledge).where(
+            Pledge.company_id == company_id,
+            Pledge.project_id == project_id,
+            Pledge.period == period,
+            Pledge.source == PledgeSource.manual.value,
+        )
+    ).first()
+
+
+def repeat_monthly(
+    session: Session, actor: Actor, company_id: int, period: str, now: datetime | None = None
+) -> list[Pledge]:
+    """Copy the company's monthly manual pledges into `period` (once each)."""
+    originals = session.exec(
+        select(Pledge).where(
+            Pledge.company_id == company_id,
+            Pledge.source == PledgeSource.manual.value,
+            Pledge.recurrence == Recurrence.monthly.value,
+            col(Pledge.repeats_id).is_(None),
+            col(Pledge.state) != PledgeState.cancelled.value,
+            col(Pledge.period) < period,
+        )
+    ).all()
+    made = []
+    for original in originals:
+        if _manual_for(session, company_id, original.project_id, period) is not None:
             continue
-        pledge.status = PledgeStatus.ended.value
-        pledge.ended_at = now
-        pledge.updated_at = now
-        pledge.status_reason = f"not paid by the approved proposal for {period}"
-        session.add(pledge)
-        ended += 1
-    change = PledgeChange(created, updated, unchanged, ended)
+        pledge = Pledge(
+            company_id=company_id,
+            project_id=original.project_id,
+            period=period,
+            amount_minor=original.amount_minor,
+            currency=original.currency,
+            source=PledgeSource.manual.value,
+            recurrence=Recurrence.monthly.value,
+            repeats_id=original.id,
+            note=original.note,
+            due_on=lifecycle.due_date(period, due_day(session, company_id)),
+            channels=channels_snapshot(session, session.get(Project, original.project_id)),
+            created_at=now or utcnow(),
+            updated_at=now or utcnow(),
+        )
+        _add(session, actor, pledge, "pledge.created", repeats=original.id)
+        made.append(pledge)
+    return made
+
+
+# Payments and state changes --------------------------------------------------------------------
+
+
+def record_payment(
+    session: Session,
+    actor: Actor,
+    pledge: Pledge,
+    *,
+    amount: str,
+    currency: str,
+    paid_on: str | date,
+    platform: str,
+    reference: str = "",
+    confirm_overpayment: bool = False,
+    now: datetime | None = None,
+) -> Payment:
+    """Record money received against a pledge and move its state; TransitionError names
+    the field at fault (nothing is stored then)."""
+    now = now or utcnow()
+    try:
+        code = normalize_currency(currency)
+    except MoneyError as exc:
+        raise TransitionError(f"Currency: {exc}.", "currency") from None
+    try:
+        amount_minor = parse_amount(amount, code)
+    except MoneyError as exc:
+        if str(amount).strip().startswith("-"):
+            raise TransitionError("The amount must be more than zero.", "amount") from None
+        raise TransitionError(f"Amount: {exc}.", "amount") from None
+    day = _parse_date(paid_on)
+    if platform not in PLATFORMS:
+        raise TransitionError(
+            f"Unknown platform {platform!r}: one of {', '.join(PLATFORMS)}.", "platform"
+        )
+    if day > now.date():
+        raise TransitionError(f"The payment date {day.isoformat()} is in the future.", "paid_on")
+    check = lifecycle.check_payment(
+        state=PledgeState(pledge.state),
+        amount_minor=pledge.amount_minor,
+        paid_minor=pledge.paid_minor,
+        currency=pledge.currency,
+        period=pledge.period,
+        payment_minor=amount_minor,
+        payment_currency=code,
+        paid_on=day,
+        confirm_overpayment=confirm_overpayment,
+    )
+    payment = Payment(
+        company_id=pledge.company_id,
+        pledge_id=pledge.id,
+        amount_minor=amount_minor,
+        currency=code,
+        paid_on=day,
+        platform=platform,
+        reference=(reference or "").strip()[:200] or None,
+        overpayment=check.overpayment,
+        recorded_by_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    before = pledge.state
+    pledge.paid_minor += amount_minor
+    pledge.state = check.state.value
+    pledge.updated_at = now
+    session.add(pledge)
     record(
         session,
         actor,
-        "pledges.updated",
-        company_id=company_id,
-        proposal_id=proposal_id,
-        period=period,
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        ended=ended,
+        "pledge.payment_recorded",
+        company_id=pledge.company_id,
+        obj=pledge,
+        payment_id=payment.id,
+        amount_minor=amount_minor,
+        currency=code,
+        paid_on=day.isoformat(),
+        platform=platform,
+        reference=payment.reference,
+        overpayment=check.overpayment,
+        from_state=before,
+        to_state=pledge.state,
     )
-    return change
+    return payment
 
 
-def pledges_of(session: Session, company_id: int, *, paying_only: bool = False) -> list[Pledge]:
-    query = select(Pledge).where(Pledge.company_id == company_id)
-    if paying_only:
-        query = query.where(col(Pledge.status).in_(PAYING))
-    return list(session.exec(query.order_by(col(Pledge.project_id))).all())
+def _parse_date(value: str | date) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise TransitionError(
+            f"{value!r} is not a date in the form YYYY-MM-DD.", "paid_on"
+        ) from None
 
 
-def paying_amounts(session: Session, company_id: int) -> dict[int, int]:
-    """{project id: monthly amount} of the company's pledges that are still paid."""
-    rows = session.exec(
-        select(Pledge.project_id, Pledge.amount_minor).where(
-            Pledge.company_id == company_id, col(Pledge.status).in_(PAYING)
-        )
+def cancel(
+    session: Session, actor: Actor, pledge: Pledge, reason: str, now: datetime | None = None
+) -> Pledge:
+    text = lifecycle.check_cancel(PledgeState(pledge.state), reason)
+    _transition(session, actor, pledge, PledgeState.cancelled, now or utcnow(), reason=text)
+    return pledge
+
+
+def mark_overdue(
+    session: Session, actor: Actor, company_id: int, today: date, now: datetime | None = None
+) -> list[Pledge]:
+    """Pledges of the company past their due date and not fully paid become overdue."""
+    candidates = session.exec(
+        select(Pledge)
+        .where(Pledge.company_id == company_id, col(Pledge.due_on) < today)
+        .order_by(col(Pledge.id))
     ).all()
-    return dict(rows)
+    found = [p for p in candidates if lifecycle.is_overdue(PledgeState(p.state), p.due_on, today)]
+    for pledge in found:
+        _transition(session, actor, pledge, PledgeState.overdue, now or utcnow())
+    return found
 
 
-def pledge_amounts(session: Session, company_id: int) -> dict[int, tuple[int | None, int | None]]:
-    """{project id: (pledged amount, proposed amount)} for every project with a paying
-    pledge; the proposed amount is what the company's current proposal gives it (None
-    when no proposal mentions it). The risk coverage compares the two."""
-    from service.allocation.queries import current_amounts
+def _transition(
+    session: Session,
+    actor: Actor,
+    pledge: Pledge,
+    to: PledgeState,
+    now: datetime,
+    reason: str | None = None,
+) -> None:
+    before = pledge.state
+    pledge.state = to.value
+    pledge.updated_at = now
+    if to == PledgeState.cancelled:
+        pledge.cancel_reason = reason
+    session.add(pledge)
+    record(
+        session,
+        actor,
+        f"pledge.{to.value}",
+        company_id=pledge.company_id,
+        obj=pledge,
+        from_state=before,
+        to_state=to.value,
+        reason=reason,
+    )
 
-    pledged = paying_amounts(session, company_id)
-    if not pledged:
-        return {}
-    proposed = current_amounts(session, company_id)
-    return {pid: (amount, proposed.get(pid)) for pid, amount in pledged.items()}
+
+def _add(session: Session, actor: Actor, pledge: Pledge, action: str, **details: Any) -> None:
+    session.add(pledge)
+    session.flush()
+    record(
+        session,
+        actor,
+        action,
+        company_id=pledge.company_id,
+        obj=pledge,
+        period=pledge.period,
+        project_id=pledge.project_id,
+        amount_minor=pledge.amount_minor,
+        currency=pledge.currency,
+        to_state=pledge.state,
+        **details,
+    )
+
+
+# Reading ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DueCheck:
-    ending: list[int]  # project ids whose pledge was marked ending
-    resumed: list[int]  # project ids whose pledge is active again
+class PledgeFilters:
+    period: str | None = None
+    state: str | None = None
+    project: str | None = None  # part of the project key
+    platform: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
 
 
-def check_due(
-    session: Session,
-    actor: Actor,
-    company_id: int,
-    inventory_project_ids: Iterable[int],
-    now: datetime | None = None,
-) -> DueCheck:
-    """Mark pledges of projects that left the inventory as ending (and back to active
-    when the project returned). Records one audit event when anything changed."""
-    now = now or utcnow()
-    current = set(inventory_project_ids)
-    ending: list[int] = []
-    resumed: list[int] = []
-    for pledge in pledges_of(session, company_id, paying_only=True):
-        gone = pledge.project_id not in current
-        if gone and pledge.status == PledgeStatus.active.value:
-            pledge.status = PledgeStatus.ending.value
-            pledge.status_reason = (
-                "the project is no longer in any product's latest SBOM: "
-                "the next approved proposal ends this pledge"
-            )
-            ending.append(pledge.project_id)
-        elif not gone and pledge.status == PledgeStatus.ending.value:
-            pledge.status = PledgeStatus.active.value
-            pledge.status_reason = None
-            resumed.append(pledge.project_id)
-        else:
-            continue
-        pledge.updated_at = now
-        session.add(pledge)
-    if ending or resumed:
-        record(
-            session,
-            actor,
-            "pledges.due_checked",
-            company_id=company_id,
-            ending=ending,
-            resumed=resumed,
+def parse_filters(args: Any) -> tuple[PledgeFilters, dict[str, str]]:
+    """Filters from query arguments, and an error per bad one (the bad one is ignored)."""
+    errors: dict[str, str] = {}
+    period = (args.get("period") or "").strip() or None
+    if period:
+        try:
+            lifecycle.parse_period(period)
+        except TransitionError as exc:
+            errors["period"], period = exc.message, None
+    state = (args.get("state") or "").strip() or None
+    if state and state not in {s.value for s in PledgeState}:
+        errors["state"] = (
+            f"Unknown state {state!r}: one of {', '.join(s.value for s in PledgeState)}."
         )
-    return DueCheck(ending, resumed)
+        state = None
+    platform = (args.get("platform") or "").strip() or None
+    if platform and platform not in PLATFORMS:
+        errors["platform"] = f"Unknown platform {platform!r}: one of {', '.join(PLATFORMS)}."
+        platform = None
+    project = (args.get("project") or "").strip()[:200] or None
+    return PledgeFilters(period, state, project, platform), errors
+
+
+@dataclass
+class PledgeRow:
+    pledge: Pledge
+    project_key: str
+
+    @property
+    def platforms(self) -> list[str]:
+        return platforms_of(self.pledge.channels)
+
+    @property
+    def owed_minor(self) -> int:
+        if self.pledge.state == PledgeState.cancelled:
+            return 0
+        return max(self.pledge.amount_minor - self.pledge.paid_minor, 0)
+
+
+@dataclass
+class PledgeList:
+    rows: list[PledgeRow]
+    # {currency: {"pledged": n, "paid": n, "owed": n}} over the rows not cancelled
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+    periods: list[str] = field(default_factory=list)
+
+
+def list_pledges(session: Session, company_id: int, filters: PledgeFilters) -> PledgeList:
+    query = (
+        select(Pledge, Project.key)
+        .join(Project, col(Project.id) == Pledge.project_id)
+        .where(Pledge.company_id == company_id)
+    )
+    if filters.period:
+        query = query.where(Pledge.period == filters.period)
+    if filters.state:
+        query = query.where(Pledge.state == filters.state)
+    if filters.project:
+        query = query.where(col(Project.key).icontains(filters.project, autoescape=True))
+    rows = [
+        PledgeRow(pledge, key)
+        for pledge, key in session.exec(
+            query.order_by(col(Pledge.period).desc(), col(Project.key), col(Pledge.id))
+        )
+    ]
+    if filters.platform:
+        rows = [row for row in rows if filters.platform in row.platforms]
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row.pledge.state == PledgeState.cancelled:
+            continue
+        sums = totals.setdefault(row.pledge.currency, {"pledged": 0, "paid": 0, "owed": 0})
+        sums["pledged"] += row.pledge.amount_minor
+        sums["paid"] += row.pledge.paid_minor
+        sums["owed"] += row.owed_minor
+    periods = session.exec(
+        select(Pledge.period)
+        .where(Pledge.company_id == company_id)
+        .distinct()
+        .order_by(col(Pledge.period).desc())
+    ).all()
+    return PledgeList(rows, totals, list(periods))
+
+
+def pledge_of(session: Session, company_id: int, pledge_id: int) -> PledgeRow | None:
+    """The company's pledge (None for another company's: tenants never see each other's)."""
+    found = session.exec(
+        select(Pledge, Project.key)
+        .join(Project, col(Project.id) == Pledge.project_id)
+        .where(Pledge.id == pledge_id, Pledge.company_id == company_id)
+    ).first()
+    return PledgeRow(*found) if found else None
+
+
+def payments_of(session: Session, pledge: Pledge) -> list[Payment]:
+    return list(
+        session.exec(
+            select(Payment)
+            .where(Payment.pledge_id == pledge.id, Payment.company_id == pledge.company_id)
+            .order_by(col(Payment.paid_on), col(Payment.id))
+        )
+    )
+
+
+def history(session: Session, pledge: Pledge) -> list[Event]:
+    """The pledge's audit events, oldest first."""
+    return list(
+        session.exec(
+            select(Event)
+            .where(
+                Event.company_id == pledge.company_id,
+                Event.object_type == "Pledge",
+                Event.object_id == str(pledge.id),
+            )
+            .order_by(col(Event.id))
+        )
+    )
+
+
+def pledges_of(session: Session, company_id: int, period: str | None = None) -> list[Pledge]:
+    query = select(Pledge).where(Pledge.company_id == company_id)
+    if period:
+        query = query.where(Pledge.period == period)
+    return list(session.exec(query.order_by(col(Pledge.period), col(Pledge.project_id))))
+
+
+def paying_amounts(session: Session, company_id: int) -> dict[int, int]:
+    """{project id: amount} of the company's pledges for its latest pledged month, not
+    cancelled: what it currently pays each project every month."""
+    latest = session.exec(
+        select(func.max(Pledge.period)).where(
+            Pledge.company_id == company_id, Pledge.state != PledgeState.cancelled.value
+        )
+    ).first()
+    if latest is None:
+        return {}
+    rows = session.exec(
+        select(Pledge.project_id, func.sum(Pledge.amount_minor))
+        .where(
+            Pledge.company_id == company_id,
+            Pledge.period == latest,
+            Pledge.state != PledgeState.cancelled.value,
+        )
+        .group_by(col(Pledge.project_id))
+    ).all()
+    return {pid: int(amount) for pid, amount in rows}
+
+
+def companies_with_open_pledges(session: Session) -> list[int]:
+    return list(
+        session.exec(
+            select(Pledge.company_id)
+            .where(col(Pledge.state).in_(OPEN) | (Pledge.recurrence == Recurrence.monthly.value))
+            .distinct()
+            .order_by(col(Pledge.company_id))
+        )
+    )

@@ -314,13 +314,19 @@ def pledged_project_ids(session: Session, company_id: int) -> set[int]:
 def pledge_amounts(session: Session, company_id: int) -> dict[int, tuple[int | None, int | None]]:
     """{project id: (active pledged amount, proposed amount)} in minor units.
 
-    Only projects with a pledge still being paid are listed; the proposed amount is what
-    the company's current proposal gives the project (see service.pledges.services).
-    Without pledges coverage is 0 with the reason "no pledges recorded yet".
+    Only projects with a current pledge (the company's latest pledged month, not
+    cancelled) are listed; the proposed amount is what the company's current proposal
+    gives the project. Without pledges coverage is 0 with the reason "no pledges
+    recorded yet".
     """
-    from service.pledges.services import pledge_amounts as pledged_and_proposed
+    from service.allocation.queries import current_amounts
+    from service.pledges.services import paying_amounts
 
-    return pledged_and_proposed(session, company_id)
+    pledged = paying_amounts(session, company_id)
+    if not pledged:
+        return {}
+    proposed = current_amounts(session, company_id)
+    return {pid: (amount, proposed.get(pid)) for pid, amount in pledged.items()}
 
 
 def coverage_of(session: Session, company: Company, exposures: Mapping[int, float]):

@@ -41,7 +41,7 @@ def test_the_job_is_registered_for_the_first_of_the_month():
     assert registry.PERIODIC["allocation.monthly_proposals"].cron == {"day": 1, "hour": 5}
     runs = next_runs(datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
     assert runs["allocation.monthly_proposals"] == RUN
-    assert runs["pledges.daily_due_checks"] == datetime(2026, 12, 1, 6, tzinfo=UTC)
+    assert runs["pledges.daily"] == datetime(2026, 12, 1, 6, tzinfo=UTC)
 
 
 def test_one_proposal_per_company_put_into_review(app, session, companies):

@@ -287,7 +287,7 @@ def test_adjusting_a_decided_proposal_is_refused(session, scenario):
 
 def pledges(session, company):
     return {
-        session.get(Project, p.project_id).key: (p.amount_minor, p.status, p.from_period)
+        (session.get(Project, p.project_id).key, p.period): (p.amount_minor, p.state)
         for p in session.exec(select(Pledge).where(Pledge.company_id == company.id))
     }
 
@@ -300,14 +300,14 @@ def test_approval_turns_paid_lines_into_pledges(session, scenario):
     assert (proposal.decided_by_id, proposal.decision_comment) == (scenario.owner.id, "fine")
     # Held (unclaimed) lines are reserved, not pledged.
     assert pledges(session, scenario.company) == {
-        "github.com/left/pad": (65_000, "active", "2026-12"),
-        "github.com/fw/framework": (22_500, "active", "2026-12"),
+        ("github.com/left/pad", "2026-12"): (65_000, "pledged"),
+        ("github.com/fw/framework", "2026-12"): (22_500, "pledged"),
     }
     actions = [e.action for e in session.exec(select(Event).order_by(Event.id))]
-    assert actions[-2:] == ["pledges.updated", "proposal.approved"]
+    assert actions[-3:] == ["pledge.created", "pledge.created", "proposal.approved"]
 
 
-def test_next_approval_updates_and_ends_pledges(session, scenario):
+def test_next_approval_pledges_its_own_month(session, scenario):
     first = generate(session, scenario)
     approve(session, Actor(user_id=scenario.owner.id), first, None, NOW)
     session.commit()
@@ -316,11 +316,10 @@ def test_next_approval_updates_and_ends_pledges(session, scenario):
     approve(session, Actor(user_id=scenario.owner.id), second, None, NOW)
     session.commit()
     assert pledges(session, scenario.company) == {
-        "github.com/left/pad": (83_871, "active", "2027-01"),
-        "github.com/fw/framework": (22_500, "ended", "2026-12"),
+        ("github.com/left/pad", "2026-12"): (65_000, "pledged"),
+        ("github.com/fw/framework", "2026-12"): (22_500, "pledged"),
+        ("github.com/left/pad", "2027-01"): (83_871, "pledged"),
     }
-    # Still one pledge per company and project.
-    assert len(session.exec(select(Pledge)).all()) == 2
 
 
 def test_four_eyes_refuses_the_last_editor(session, scenario):
