@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service import __version__
+from service.pledges.openapi import PLEDGE_PATHS
 from service.risk.openapi import RISK_PATHS
 
 ERROR = {
@@ -277,6 +278,7 @@ PATHS: dict[str, Any] = {
     "/bom/token/{uuid}": TOKEN_POLL,
     "/event/token/{uuid}": TOKEN_POLL,
     **RISK_PATHS,
+    **PLEDGE_PATHS,
 }
 
 PRODUCT = {

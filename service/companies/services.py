@@ -23,7 +23,7 @@ from service.money import normalize_currency
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
-SCOPES = ("sbom:write", "read")
+SCOPES = ("sbom:write", "read", "payments:write")
 TOKEN_PREFIX = "trb_"
 
 

@@ -1,1 +1,17 @@
-"""Pledges: the monthly amounts a company committed to, from its approved proposals."""
+"""Pledges: what a company committed to pay each project for a month, the payments made
+against them, the payment files for the platforms (exports)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The pledge pages and API."""
+    from service.pledges import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)

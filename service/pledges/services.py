@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from service.accounts.models import User
 from service.audit.models import Event
 from service.audit.services import Actor, record
 from service.core.clock import utcnow
@@ -612,3 +613,11 @@ def companies_with_open_pledges(session: Session) -> list[int]:
             .order_by(col(Pledge.company_id))
         )
     )
+
+
+def logins(session: Session, user_ids: list[int | None]) -> dict[int, str]:
+    """{user id: GitHub login} of the people named in a pledge's history."""
+    ids = sorted({uid for uid in user_ids if uid is not None})
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.login).where(col(User.id).in_(ids))).all())

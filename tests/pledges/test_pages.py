@@ -1,0 +1,151 @@
+"""Pledge pages: the list with filters and totals, a pledge with payments and history,
+the forms (roles, CSRF, messages naming the field); another company's pledges are 404."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from service.pledges import services
+from tests.allocation.data import acme
+from tests.conftest import login, post_form
+
+NOW = datetime(2027, 1, 10, 9, tzinfo=UTC)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def left_pledge(session, found):
+    return next(
+        p
+        for p in services.pledges_of(session, found.company.id)
+        if p.project_id == found.projects["left"].id
+    )
+
+
+def test_the_list_filters_and_totals(client, session, found):
+    login(client, found.viewer)
+    html = text(client.get(f"/c/{found.company.slug}/pledges"))
+    assert "github.com/left/pad" in html and "github.com/fw/framework" in html
+    assert "<dd>130.00 USD</dd>" in html  # pledged
+    assert "Pledge by hand" not in html  # viewers only read
+    filtered = text(client.get(f"/c/{found.company.slug}/pledges?project=left&state=pledged"))
+    assert "github.com/left/pad" in filtered and "github.com/fw/framework" not in filtered
+    assert "<dd>100.00 USD</dd>" in filtered
+    bad = text(client.get(f"/c/{found.company.slug}/pledges?state=lost"))
+    assert "state: Unknown state &#39;lost&#39;" in bad
+
+
+def test_recording_payments_on_the_pledge_page(client, app, session, found):
+    pledge = left_pledge(session, found)
+    url = f"/c/{found.company.slug}/pledges/{pledge.id}"
+    login(client, found.reviewer)
+    form = {
+        "amount": "40.00",
+        "currency": "USD",
+        "paid_on": "2027-01-05",
+        "platform": "github_sponsors",
+        "reference": "GH-1",
+    }
+    response = post_form(client, app, url + "/payments", form)
+    assert response.status_code == 302
+    html = text(client.get(url))
+    assert "partially paid" in html and "GH-1" in html and "Payment of 40.00 USD recorded." in html
+    # Over what is owed: refused with the confirmation box shown, then confirmed.
+    refused = post_form(client, app, url + "/payments", {**form, "amount": "70.00"})
+    assert refused.status_code == 400
+    assert "confirm the over-payment" in text(refused)
+    assert 'name="confirm_overpayment"' in text(refused)
+    confirmed = post_form(
+        client, app, url + "/payments", {**form, "amount": "70.00", "confirm_overpayment": "yes"}
+    )
+    assert confirmed.status_code == 302
+    html = text(client.get(url))
+    assert "over-payment" in html and "110.00 USD" in html
+    assert html.count("payment recorded") == 2  # the history
+    # A payment dated before the period names the field.
+    early = post_form(client, app, url + "/payments", {**form, "paid_on": "2026-11-30"})
+    assert early.status_code == 400 and "before the pledge&#39;s period" in text(early)
+
+
+def test_cancel_is_for_owners_and_needs_a_reason(client, app, session, found):
+    pledge = left_pledge(session, found)
+    url = f"/c/{found.company.slug}/pledges/{pledge.id}/cancel"
+    login(client, found.reviewer)
+    assert post_form(client, app, url, {"reason": "x"}).status_code == 403
+    login(client, found.owner)
+    assert "Say why" in text(post_form(client, app, url, {"reason": ""}))
+    assert post_form(client, app, url, {"reason": "moved to direct contract"}).status_code == 302
+    html = text(client.get(f"/c/{found.company.slug}/pledges/{pledge.id}"))
+    assert "Cancelled: moved to direct contract" in html
+    assert "Record a payment" not in html
+
+
+def test_manual_pledge_and_due_day_forms(client, app, session, found):
+    login(client, found.reviewer)
+    base = f"/c/{found.company.slug}/pledges"
+    bad = post_form(
+        client,
+        app,
+        base,
+        {
+            "project": "github.com/tiny/tiny",
+            "period": "2027-01",
+            "amount": "-1",
+            "recurrence": "once",
+        },
+    )
+    assert bad.status_code == 400 and "Amount:" in text(bad)
+    made = post_form(
+        client,
+        app,
+        base,
+        {
+            "project": "github.com/tiny/tiny",
+            "period": "2027-01",
+            "amount": "12.00",
+            "recurrence": "monthly",
+            "note": "thanks for the fix",
+        },
+    )
+    assert made.status_code == 302
+    html = text(client.get(made.headers["Location"]))
+    assert "thanks for the fix" in html and "by hand, monthly" in html
+    assert post_form(client, app, base + "/settings", {"due_day": "3"}).status_code == 403
+    login(client, found.owner)
+    assert post_form(client, app, base + "/settings", {"due_day": "3"}).status_code == 302
+    assert services.due_day(session, found.company.id) == 3
+
+
+def test_forms_need_the_csrf_token(client, session, found):
+    login(client, found.owner)
+    pledge = left_pledge(session, found)
+    response = client.post(
+        f"/c/{found.company.slug}/pledges/{pledge.id}/cancel", data={"reason": "x"}
+    )
+    assert response.status_code == 400
+
+
+def test_another_companys_pledges_answer_404(client, app, session, found):
+    other = acme(session)
+    pledge = left_pledge(session, found)
+    login(client, other.owner)
+    base = f"/c/{found.company.slug}/pledges"
+    assert client.get(base).status_code == 404
+    # Their own slug with our pledge's id is not found either.
+    theirs = f"/c/{other.company.slug}/pledges/{pledge.id}"
+    assert client.get(theirs).status_code == 404
+    for url, data in (
+        (
+            theirs + "/payments",
+            {"amount": "1", "currency": "USD", "paid_on": "2027-01-05", "platform": "bank"},
+        ),
+        (theirs + "/cancel", {"reason": "x"}),
+        (base + f"/{pledge.id}/cancel", {"reason": "x"}),
+        (base, {"project": "github.com/tiny/tiny", "period": "2027-01", "amount": "1"}),
+        (base + "/settings", {"due_day": "2"}),
+    ):
+        assert post_form(client, app, url, data).status_code == 404, url
+    session.expire_all()
+    assert (pledge.state, pledge.paid_minor) == ("pledged", 0)
