@@ -4,8 +4,8 @@ channels at approval time; payments against them; each company's pledge settings
 The old pledges (one per company and project, following the latest approval) become the
 pledge of the period that set them: ``ended`` ones cancelled, the others pledged.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 import calendar
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
