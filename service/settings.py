@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # A claim whose evidence could not be re-checked for this long (no GitHub token) lapses.
     claim_recheck_grace_days: int = Field(default=30, ge=1)
 
+    # The registry table for the infrastructure share (default: the one shipped with
+    # Tributary, service/allocation/infrastructure/registries.toml).
+    infrastructure_table: Path | None = None
+
     # E-mail about proposals (ready for review, approved); off while smtp_host is unset.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

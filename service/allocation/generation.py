@@ -31,13 +31,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from service.allocation.engine import AllocationError, Candidate, Omitted, allocate
 from service.allocation.engine import Proposal as EngineProposal
 from service.allocation.errors import ProposalError
-from service.allocation.inputs import ProjectInput, gather_inputs, to_candidate
+from service.allocation.infrastructure.split import InfrastructurePlan
+from service.allocation.infrastructure.stewards import (
+    is_infrastructure,
+    plan_for,
+    registry_table,
+    steward_project_ids,
+)
+from service.allocation.inputs import ProjectInput, adjusted, gather_inputs, to_candidate
 from service.allocation.models import (
     OPEN_STATES,
     Adjustment,
@@ -59,6 +67,7 @@ from service.allocation.review import submit_for_review
 from service.audit.services import Actor, record
 from service.companies.models import Company
 from service.core.clock import current_period, utcnow
+from service.core.services import get_settings
 from service.money import Money
 
 # Code of an omitted line whose input the engine could not take.
@@ -84,11 +93,20 @@ def _run_engine(
     budget: Money,
     policy: Policy,
     adjustments: Iterable[Adjustment],
+    plan: InfrastructurePlan | None = None,
 ) -> EngineProposal:
+    """The split: registry stewards first (their part of the budget), then the projects.
+
+    What the stewards do not take (the part standing for ecosystems whose registry takes
+    no contributions, a share under the minimum, rounding) stays with the projects.
+    """
     grouped = _adjustments_by_project(adjustments)
+    stewards = {item.key: item for item in inputs if is_infrastructure(item.key)}
     candidates: list[Candidate] = []
     refused: list[Omitted] = []
     for item in inputs:
+        if is_infrastructure(item.key):
+            continue
         # One bad input line costs that line, never the proposal: it is shown with the
         # reason and the budget is split over the others.
         try:
@@ -96,10 +114,74 @@ def _run_engine(
         except AllocationError as exc:
             refused.append(Omitted(item.key, INVALID_INPUT, f"not computed: {exc.message}"))
     try:
-        result = allocate(candidates, budget, policy)
+        infrastructure = None
+        if plan is not None and plan.payable and stewards:
+            steward_candidates = [
+                replace(c, **adjusted(grouped.get(stewards[c.key].project_id, ())))
+                for c in plan.candidates()
+                if c.key in stewards
+            ]
+            # An OSPO override on a steward may ask for more than its share: the extra
+            # comes out of the projects' part, never beyond the whole budget.
+            overrides = sum(c.override or 0 for c in steward_candidates)
+            infrastructure = allocate(
+                steward_candidates,
+                Money(min(max(plan.payable, overrides), budget.minor), budget.currency),
+                replace(policy, cap=policy.infrastructure_cap),
+            )
+            budget = Money(budget.minor - infrastructure.total_lines, budget.currency)
+        projects = allocate(candidates, budget, policy)
     except AllocationError as exc:
         raise ProposalError(exc.message, exc.field) from None
-    return replace(result, omitted=(*result.omitted, *refused)) if refused else result
+    if refused:
+        projects = replace(projects, omitted=(*projects.omitted, *refused))
+    return projects if infrastructure is None else _joined(projects, infrastructure)
+
+
+def _joined(projects: EngineProposal, infrastructure: EngineProposal) -> EngineProposal:
+    """One proposal: the stewards' lines beside the projects' (Σ still == the budget)."""
+    return replace(
+        projects,
+        budget=projects.budget + infrastructure.total_lines,
+        lines=tuple(
+            sorted(
+                (*projects.lines, *infrastructure.lines),
+                key=lambda line: (-line.amount, line.project),
+            )
+        ),
+        omitted=tuple(
+            sorted((*projects.omitted, *infrastructure.omitted), key=lambda o: o.project)
+        ),
+    )
+
+
+def _infrastructure_inputs(
+    session: Session, company: Company, policy: Policy, budget: Money
+) -> tuple[InfrastructurePlan | None, list[ProjectInput]]:
+    """The plan for the policy's infrastructure share, and its stewards as inputs."""
+    if not policy.infrastructure_part(budget.minor):
+        return None, []
+    table = registry_table(get_settings().infrastructure_table if has_app_context() else None)
+    plan = plan_for(session, company.id, table, policy, budget.minor)
+    ids = steward_project_ids(session, plan, table)
+    stewards = [
+        ProjectInput(
+            project_id=ids[candidate.key],
+            key=candidate.key,
+            owner=candidate.owner_name,
+            products=[],
+            claimed=True,
+            ecosystem=candidate.ecosystem,
+        )
+        for candidate in plan.candidates()
+        if candidate.key in ids
+    ]
+    return plan, stewards
+
+
+def _stored_plan(proposal: Proposal) -> InfrastructurePlan | None:
+    data = (proposal.stats or {}).get("infrastructure")
+    return InfrastructurePlan.from_dict(data) if data else None
 
 
 def _line_rows(
@@ -127,6 +209,8 @@ def _line_rows(
         flags = [
             name for name in ("capped", "boosted", "overridden", "pinned") if getattr(line, name)
         ]
+        if is_infrastructure(line.project):
+            flags.insert(0, "infrastructure")
         rows.append(
             base(by_key[line.project])
             | {
@@ -259,12 +343,16 @@ def generate_proposal(
     inputs = gather_inputs(session, company, policy, period)
     inputs.stats["monthly_budget_minor"] = company.monthly_budget_minor
     inputs.stats["carried_minor"] = carry
+    plan, stewards = _infrastructure_inputs(session, company, policy, budget)
+    if plan is not None:
+        inputs.stats["infrastructure"] = plan.to_dict()
+        inputs.projects.extend(stewards)
     kept = (
         [a for a in adjustments_of(session, current.id) if a.removed_at is None] if current else []
     )
     known = {item.project_id for item in inputs.projects}
     kept = [a for a in kept if a.project_id in known]
-    result = _run_engine(inputs.projects, budget, policy, kept)
+    result = _run_engine(inputs.projects, budget, policy, kept, plan)
     label = actor.label or ("user" if actor.user_id else "token")
     proposal = Proposal(
         company_id=company.id,
@@ -324,6 +412,7 @@ def recompute(session: Session, proposal: Proposal) -> EngineProposal:
     inputs = _stored_inputs(session, proposal)
     policy = Policy.from_dict(proposal.policy, proposal.currency)
     budget = Money(proposal.budget_minor, proposal.currency)
-    result = _run_engine(inputs, budget, policy, adjustments_of(session, proposal.id))
+    adjustments = adjustments_of(session, proposal.id)
+    result = _run_engine(inputs, budget, policy, adjustments, _stored_plan(proposal))
     _store(session, proposal, inputs, result)
     return result

@@ -246,7 +246,8 @@ def gather_inputs(
     return Inputs(projects, stats)
 
 
-def to_candidate(item: ProjectInput, adjustments: Iterable[Adjustment] = ()) -> Candidate:
+def adjusted(adjustments: Iterable[Adjustment]) -> dict[str, Any]:
+    """The candidate fields the OSPO's active adjustments set."""
     values: dict[str, Any] = {}
     for adjustment in adjustments:
         kind = adjustment.kind
@@ -259,6 +260,11 @@ def to_candidate(item: ProjectInput, adjustments: Iterable[Adjustment] = ()) -> 
             values["override_note"] = adjustment.note
         elif kind == AdjustmentKind.pin_minimum:
             values["pin_minimum"] = int(adjustment.value)
+    return values
+
+
+def to_candidate(item: ProjectInput, adjustments: Iterable[Adjustment] = ()) -> Candidate:
+    values = adjusted(adjustments)
     risk = item.risk
     return Candidate(
         key=item.key,

@@ -40,6 +40,9 @@ UnclaimedRule = Literal["hold", "skip"]
 #: Same bound as the engine's deepest accepted depth (weights stay short integers).
 MAX_UNKNOWN_DEPTH = 1000
 
+#: At most half of the budget goes to registries: the maintainers stay the point.
+MAX_INFRASTRUCTURE_SHARE = Fraction(1, 2)
+
 #: The minimum payout when the policy sets none: 5.00 in the budget currency.
 DEFAULT_MINIMUM = "5.00"
 
@@ -133,6 +136,12 @@ class Policy:
     None means 5.00 in that currency. ``granularity`` is the smallest step a payout channel
     accepts (1 = any amount, 100 = whole dollars as GitHub Sponsors needs for USD).
     Exclusion lists, first-party owners and boost keys compare case-insensitively.
+
+    The *infrastructure share* (off by default) sets part of the budget aside for the
+    organisations that run the registries of the company's ecosystems: either a fraction
+    of the budget (``infrastructure_share``, at most ``MAX_INFRASTRUCTURE_SHARE``) or a
+    fixed amount (``infrastructure_amount``, minor units; wins when set).
+    ``infrastructure_cap`` is the largest fraction of that part one organisation takes.
     """
 
     decay: Fraction = Fraction(1, 2)
@@ -148,6 +157,9 @@ class Policy:
     exclude_ecosystems: frozenset[str] = frozenset()
     boosts: Mapping[str, Fraction] = field(default_factory=dict)
     first_party_owners: frozenset[str] = frozenset()
+    infrastructure_share: Fraction = Fraction(0)
+    infrastructure_amount: int | None = None
+    infrastructure_cap: Fraction = Fraction(1)
 
     def __post_init__(self) -> None:
         # Normalise in place (the dataclass is frozen, hence object.__setattr__) so that a
@@ -180,6 +192,23 @@ class Policy:
                 "unclaimed", f'expected "hold" or "skip", got {describe(self.unclaimed)}'
             )
         _integer(self.hold_months, "hold_months", 0)
+        share = as_fraction(self.infrastructure_share, "infrastructure_share")
+        if not 0 <= share <= MAX_INFRASTRUCTURE_SHARE:
+            raise InputError(
+                "infrastructure_share",
+                f"expected a fraction ≥ 0 and ≤ {_plain(MAX_INFRASTRUCTURE_SHARE)}, "
+                f"got {describe(self.infrastructure_share)}",
+            )
+        set_(self, "infrastructure_share", share)
+        if self.infrastructure_amount is not None:
+            _integer(self.infrastructure_amount, "infrastructure_amount", 0)
+        infrastructure_cap = as_fraction(self.infrastructure_cap, "infrastructure_cap")
+        if not 0 < infrastructure_cap <= 1:
+            raise InputError(
+                "infrastructure_cap",
+                f"expected a fraction > 0 and ≤ 1, got {describe(self.infrastructure_cap)}",
+            )
+        set_(self, "infrastructure_cap", infrastructure_cap)
         for name in (
             "exclude_projects",
             "exclude_owners",
@@ -212,6 +241,12 @@ class Policy:
         """The minimum payout in minor units of ``currency``."""
         return self.minimum if self.minimum is not None else parse_amount(DEFAULT_MINIMUM, currency)
 
+    def infrastructure_part(self, budget: int) -> int:
+        """The minor units of ``budget`` set aside for registry stewards (0 when off)."""
+        if self.infrastructure_amount is not None:
+            return min(self.infrastructure_amount, budget)
+        return int(self.infrastructure_share * budget)
+
     def boost_for(self, key: str) -> Fraction:
         return self.boosts.get(key.casefold(), Fraction(1))
 
@@ -235,7 +270,17 @@ class Policy:
         for name, value in data.items():
             if name in ("minimum", "granularity"):
                 values[name] = _amount(value, name, currency, positive=name == "granularity")
-            elif name in ("decay", "risk_alpha", "cap"):
+            elif name == "infrastructure_amount":
+                values[name] = (
+                    None if value is None else _amount(value, name, currency, positive=False)
+                )
+            elif name in (
+                "decay",
+                "risk_alpha",
+                "cap",
+                "infrastructure_share",
+                "infrastructure_cap",
+            ):
                 # Strings are accepted too ("0.5"), but never true/false or null.
                 values[name] = as_fraction(value, name)
             elif name == "boosts":
@@ -273,6 +318,13 @@ class Policy:
             "exclude_ecosystems": sorted(self.exclude_ecosystems),
             "boosts": {key: _plain(value) for key, value in self.boosts.items()},
             "first_party_owners": sorted(self.first_party_owners),
+            "infrastructure_share": _plain(self.infrastructure_share),
+            "infrastructure_amount": (
+                None
+                if self.infrastructure_amount is None
+                else format_amount(self.infrastructure_amount, currency)
+            ),
+            "infrastructure_cap": _plain(self.infrastructure_cap),
         }
 
 

@@ -22,6 +22,7 @@ from service.allocation.adjustments import remove_adjustment as remove_proposal_
 from service.allocation.errors import ProposalError
 from service.allocation.forms import AdjustForm, DecisionForm, RevisionForm
 from service.allocation.generation import generate_proposal
+from service.allocation.infrastructure.stewards import plan_for, registry_table
 from service.allocation.models import OPEN_STATES, LineKind, Proposal, ProposalState
 from service.allocation.periods import PERIOD_PATTERN
 from service.allocation.policy import POLICY_FIELDS, Policy
@@ -202,6 +203,19 @@ def _policy_data(form) -> tuple[dict[str, Any], dict[str, str]]:
         else:
             data[name] = raw
     return data, errors
+
+
+@bp.get("/c/<slug>/registries")
+@company_view()
+def registries(slug: str):
+    """Who runs the registries of the company's ecosystems, and its dependence on each."""
+    session = db_session()
+    policy = company_policy(session, g.company)
+    table = registry_table(get_settings().infrastructure_table)
+    plan = plan_for(session, g.company.id, table, policy, g.company.monthly_budget_minor)
+    return render_template(
+        "allocation/registries.html", company=g.company, plan=plan, table=table, policy=policy
+    )
 
 
 # Proposals ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def ineligible(candidate: Candidate, policy: Policy) -> tuple[str, str] | None:
         return "policy_excluded", f"excluded by policy (owner {owner})"
     if candidate.ecosystem and candidate.ecosystem.casefold() in policy.exclude_ecosystems:
         return "policy_excluded", f"excluded by policy (ecosystem {candidate.ecosystem})"
-    if not candidate.uses:
+    if not candidate.uses and candidate.dependence is None:
         return "not_used", "not used by any product"
     if not candidate.claimed:
         if policy.unclaimed == "skip":

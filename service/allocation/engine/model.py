@@ -61,6 +61,9 @@ class Candidate:
 
     Amounts (``override``, ``pin_minimum``) are minor units of the budget currency.
     ``owner`` defaults to the owner part of ``key``. ``risk`` is 0..100 or None.
+    ``dependence`` replaces Σ decay^(depth-1) over ``uses`` when the caller has measured
+    it another way (a registry's steward: the company's dependence on its ecosystems);
+    ``basis`` then says in words what it is, for the line's reason.
     """
 
     key: str
@@ -76,6 +79,8 @@ class Candidate:
     override_note: str | None = None
     pin_minimum: int | None = None
     months_held: int = 0
+    dependence: Number | None = None
+    basis: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -117,6 +122,15 @@ class Candidate:
                     **where,
                     field=name,
                 )
+        if self.dependence is not None:
+            dependence = _fraction(self.dependence, self.key, "dependence")
+            if dependence <= 0:
+                raise AllocationError(
+                    f"{self.key}: dependence must be > 0, got {describe(self.dependence)}",
+                    **where,
+                    field="dependence",
+                )
+            set_(self, "dependence", dependence)
         held = self.months_held
         if isinstance(held, bool) or not isinstance(held, int) or held < 0:
             raise AllocationError(

@@ -43,25 +43,15 @@ def reason(
     """Why the line is what it is, in words a reviewer understands."""
     policy = context.policy
     candidate = member.candidate
-    parts = []
-    named = []
-    for product, depth in member.uses[:_REASON_PRODUCTS]:
-        if depth is None:
-            named.append(f"{product} at unknown depth (counted as {policy.unknown_depth})")
-        else:
-            named.append(f"{product} at depth {depth}")
-    more = len(member.uses) - _REASON_PRODUCTS
-    if more > 0:
-        named.append(f"and {more} more")
-    total = context.products_total
-    plural = "s" if total != 1 else ""
-    parts.append(f"used by {len(member.uses)} of {total} product{plural} ({', '.join(named)})")
+    parts = [candidate.basis] if candidate.basis else [_used_by(member, context)]
     if candidate.risk is None:
-        parts.append("risk unknown → ×1 (neutral)")
+        if not candidate.basis:
+            parts.append("risk unknown → ×1 (neutral)")
     else:
         floor_note = " (floor)" if member.multiplier == RISK_MULTIPLIER_FLOOR else ""
         risk = Fraction(candidate.risk)  # type: ignore[arg-type]
         parts.append(f"risk {_number(risk, 1)} → ×{float(member.multiplier):.2f}{floor_note}")
+
     if candidate.override is not None:
         note = f": {candidate.override_note}" if candidate.override_note else ""
         parts.append(
@@ -90,3 +80,19 @@ def reason(
             f"raised to its pinned minimum {floor_text}" if raised else f"pinned at ≥ {floor_text}"
         )
     return "; ".join(parts)
+
+
+def _used_by(member: Member, context: Context) -> str:
+    """ "used by 2 of 3 products (web at depth 1, api at depth 2)"."""
+    named = []
+    for product, depth in member.uses[:_REASON_PRODUCTS]:
+        if depth is None:
+            named.append(f"{product} at unknown depth (counted as {context.policy.unknown_depth})")
+        else:
+            named.append(f"{product} at depth {depth}")
+    more = len(member.uses) - _REASON_PRODUCTS
+    if more > 0:
+        named.append(f"and {more} more")
+    total = context.products_total
+    plural = "s" if total != 1 else ""
+    return f"used by {len(member.uses)} of {total} product{plural} ({', '.join(named)})"

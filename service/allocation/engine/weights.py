@@ -39,13 +39,16 @@ def merged_uses(uses: Iterable[ProductUse]) -> list[tuple[str, int | None]]:
 def project_weight(candidate: Candidate, policy: Policy | None = None) -> Fraction:
     """The exact weight of one candidate under ``policy`` (DESIGN step 2)."""
     policy = policy or Policy()
-    total = sum(
-        (
-            policy.decay ** ((depth or policy.unknown_depth) - 1)
-            for _, depth in merged_uses(candidate.uses)
-        ),
-        Fraction(0),
-    )
+    if candidate.dependence is not None:
+        total = Fraction(candidate.dependence)
+    else:
+        total = sum(
+            (
+                policy.decay ** ((depth or policy.unknown_depth) - 1)
+                for _, depth in merged_uses(candidate.uses)
+            ),
+            Fraction(0),
+        )
     boost = Fraction(candidate.boost) * policy.boost_for(candidate.key)
     return total * risk_multiplier(candidate.risk, policy.risk_alpha) * boost
 
@@ -76,7 +79,12 @@ def weigh(members: list[Member], policy: Policy) -> None:
     terms = {d: num ** (d - 1) * den ** (deepest - d) for d in depths}
     base = den ** (deepest - 1)
     for member in members:
-        depth_sum = sum(terms[depth or policy.unknown_depth] for _, depth in member.uses)
+        given = member.candidate.dependence
+        depth_sum = (
+            sum(terms[depth or policy.unknown_depth] for _, depth in member.uses)
+            if given is None
+            else Fraction(given) * base
+        )
         factor, boost = member.multiplier, member.boost
         # One Fraction (one gcd) instead of two multiplications.
         member.weight = Fraction(
