@@ -1,17 +1,23 @@
 """`tributary resolve` and `tributary metadata …`: resolution and the metadata cache by hand.
 
 * ``tributary resolve --company SLUG [--product NAME] [--offline] [--snapshot FILE]``
-  resolves synchronously with a progress bar (the web app only ever queues it);
+  resolves synchronously with a progress bar (the web app only ever queues it) and lists
+  every package that failed with its reason (``--failures``: also those that no source
+  links to a repository);
 * ``tributary metadata stats`` — what the shared cache holds per source and how many
   requests each source was sent (today, last 7 and 30 days): the operator's view of the
   load Tributary puts on registries;
 * ``tributary metadata export FILE`` / ``import FILE`` — move the cache between installs
-  as a JSON Lines snapshot (the format the offline provider reads).
+  as a JSON Lines snapshot (the format the offline provider reads); an export is written
+  whole or not at all, an import checks every line before it stores any.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from sqlmodel import col, select
@@ -40,9 +46,17 @@ from service.sboms.services import latest_sbom
     help="JSON Lines snapshot for --offline (default: the configured one).",
 )
 @click.option("--all", "everything", is_flag=True, help="Also packages resolved recently.")
+@click.option(
+    "--failures", "list_unresolved", is_flag=True, help="Also list packages without a project."
+)
 @with_appcontext
 def resolve_command(
-    slug: str, product_name: str | None, offline: bool, snapshot: str | None, everything: bool
+    slug: str,
+    product_name: str | None,
+    offline: bool,
+    snapshot: str | None,
+    everything: bool,
+    list_unresolved: bool,
 ) -> None:
     """Resolve a company's packages to projects now, with a progress bar."""
     database = get_db()
@@ -92,6 +106,11 @@ def resolve_command(
         click.echo(f"Requests sent: {sent}.")
     else:
         click.echo("No request was sent.")
+    for key, reason in report.failures:
+        click.echo(f"failed: {key}: {reason}")
+    if list_unresolved:
+        for key, reason in report.unlinked:
+            click.echo(f"no project: {key}: {reason}")
 
 
 @click.group("metadata")
@@ -132,21 +151,33 @@ def metadata_stats() -> None:
 def metadata_export(target: str) -> None:
     """Write every good cache answer to TARGET as a JSON Lines snapshot."""
     count = 0
-    with get_db().transaction() as session, open(target, "w", encoding="utf-8") as handle:
-        query = (
-            select(MetadataCacheEntry)
-            .where(col(MetadataCacheEntry.data).is_not(None))
-            .order_by(col(MetadataCacheEntry.source), col(MetadataCacheEntry.key))
-        )
-        for entry in session.exec(query.execution_options(yield_per=500)):
-            record = SnapshotRecord(
-                entry.source,
-                entry.key,
-                entry.fetched_at,
-                PackageMetadata.from_dict(entry.data),
+    # Written beside TARGET and moved over it at the end: a failed export leaves no file
+    # that an import would take for a whole one.
+    descriptor, partial = tempfile.mkstemp(
+        dir=Path(target).resolve().parent, prefix=".export-", suffix=".jsonl"
+    )
+    try:
+        with get_db().transaction() as session, open(descriptor, "w", encoding="utf-8") as handle:
+            query = (
+                select(MetadataCacheEntry)
+                .where(col(MetadataCacheEntry.data).is_not(None))
+                .order_by(col(MetadataCacheEntry.source), col(MetadataCacheEntry.key))
             )
-            handle.write(record.to_json() + "\n")
-            count += 1
+            for entry in session.exec(query.execution_options(yield_per=500)):
+                if not isinstance(entry.data, dict):  # a failure without an answer (JSON null)
+                    continue
+                record = SnapshotRecord(
+                    entry.source,
+                    entry.key,
+                    entry.fetched_at,
+                    PackageMetadata.from_dict(entry.data),
+                )
+                handle.write(record.to_json() + "\n")
+                count += 1
+        os.replace(partial, target)
+    except BaseException:
+        os.unlink(partial)
+        raise
     click.echo(f"Exported {count} cache entries to {target}.")
 
 
@@ -159,34 +190,24 @@ def metadata_import(source: str) -> None:
 
     ttl = timedelta(days=current_app.extensions["tributary.settings"].metadata_ttl_days)
     now = utcnow()
-    count = 0
-    batch: list[MetadataCacheEntry] = []
-    database = get_db()
     try:
-        for record in iter_snapshot(source):
-            batch.append(
-                MetadataCacheEntry(
-                    source=record.source[:20],
-                    key=record.key[:500],
-                    status="ok",
-                    fetched_at=record.fetched_at or now,
-                    expires_at=now + ttl,
-                    attempts=0,
-                    data=record.metadata.to_dict(),
-                    updated_at=now,
-                )
+        # Every line is read and checked before anything is stored: all or nothing.
+        entries = [
+            MetadataCacheEntry(
+                source=record.source[:20],
+                key=record.key[:500],
+                status="ok",
+                fetched_at=record.fetched_at or now,
+                expires_at=now + ttl,
+                attempts=0,
+                data=record.metadata.to_dict(),
+                updated_at=now,
             )
-            if len(batch) >= 500:
-                with database.transaction() as session:
-                    upsert_cache(session, batch)
-                count += len(batch)
-                batch = []
+            for record in iter_snapshot(source)
+        ]
     except SnapshotError as exc:
-        raise click.ClickException(
-            f"{source}: {exc} ({count} entries before it were imported)"
-        ) from None
-    if batch:
-        with database.transaction() as session:
-            upsert_cache(session, batch)
-        count += len(batch)
-    click.echo(f"Imported {count} cache entries from {source}.")
+        raise click.ClickException(f"{source}: {exc} (nothing was imported)") from None
+    with get_db().transaction() as session:
+        for chunk in metadata_cache._chunks(entries, 500):
+            upsert_cache(session, list(chunk))
+    click.echo(f"Imported {len(entries)} cache entries from {source}.")

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert
+from sqlalchemy import String, cast, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from service.db import Database
@@ -68,6 +68,7 @@ from service.projects.providers.offline import OfflineProvider
 from service.projects.resolution_store import (
     MAX_REASON,
     ensure_projects,
+    record_usage,
     refresh_project_data,
     upsert_cache,
     upsert_resolutions,
@@ -100,6 +101,10 @@ class ResolutionReport:
     repositories: int = 0
     requests: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # (package key, reason) of every package that failed; retried from `retry_at` on.
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    retry_at: datetime | None = None
+    unlinked: list[tuple[str, str]] = field(default_factory=list)  # no source names a repo
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +116,7 @@ class ResolutionReport:
             "repositories": self.repositories,
             "requests": dict(self.requests),
             "seconds": round(self.seconds, 3),
+            "failures": [list(f) for f in self.failures],
         }
 
 
@@ -159,6 +165,7 @@ class Resolver:
         retry_now: bool = False,
         progress: Progress | None = None,
         github_host: str | None = None,
+        sent: Callable[[], Mapping[str, int]] | None = None,
     ) -> None:
         self.database = database
         self.providers = dict(providers)
@@ -167,6 +174,10 @@ class Resolver:
         self.workers = max(1, workers)
         self.retry_now = retry_now
         self.progress = progress
+        # Requests sent so far (the client's counters): recorded with every batch written,
+        # so a run that dies still shows in `metadata stats` what it sent.
+        self._sent = sent
+        self._recorded = dict(sent()) if sent else {}
         github = self.providers.get("github")
         self.github_host = github_host or getattr(github, "web_host", None) or "github.com"
         self.report = ResolutionReport()
@@ -180,6 +191,7 @@ class Resolver:
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._ecosystems_queue: list[_Work] = []
+        self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
 
     # -- entry point -------------------------------------------------------------------
 
@@ -193,6 +205,7 @@ class Resolver:
                 self._start(self._load(chunk))
                 self._drain()
             self._flush()
+        self._retry_repositories()
         self._refresh_projects()
         self.report.seconds = time.monotonic() - started
         return self.report
@@ -345,7 +358,9 @@ class Resolver:
             self._finish(item)
 
     def _after_registry(self, item: _Work) -> None:
-        if item.best_link()[0] is not None:
+        # Only "no link" sends the package on to deps.dev and ecosyste.ms: a registry that
+        # failed for now is asked again later, not answered for by the fallbacks.
+        if item.best_link()[0] is not None or item.transient:
             self._finish(item)
             return
         provider = self.providers.get("depsdev")
@@ -445,6 +460,10 @@ class Resolver:
                 self.report.repositories += 1
                 if not result.not_modified:
                     self._touched_projects.add(repo.key)
+                retry = as_utc(entry.next_attempt_at)
+                if entry.status == "error" and retry is not None:
+                    self._repo_retries[repo.key] = retry
+                    self.report.failures.append((key, source_note("github", entry.error or "")))
 
     def _remember(self, entry: cache.CacheRow) -> None:
         pair = (entry.source, entry.key)
@@ -459,6 +478,7 @@ class Resolver:
         if not finished and not dirty:
             return
         with self.database.transaction() as session:
+            self._record_requests(session)
             upsert_cache(session, list(dirty.values()))
             links = {repo.key: repo for item in finished for repo in [item.best_link()[0]] if repo}
             links.update(
@@ -510,9 +530,15 @@ class Resolver:
                 if answered:
                     notes.insert(0, "no repository link from " + ", ".join(answered))
         reason = "; ".join(notes)[:MAX_REASON] or None
+        if status is ResolutionStatus.error:
+            self.report.failures.append((item.key, reason or "failed"))
+        elif status is ResolutionStatus.unresolved:
+            self.report.unlinked.append((item.key, reason or "no repository link"))
         retry = self.now + self.ttl
         if item.retry_at is not None:
             retry = min(retry, item.retry_at)
+        if status is ResolutionStatus.error:
+            self._earliest_retry(retry)
         return {
             "package_id": item.id,
             "project_id": self._projects.get(repo.key) if repo else None,
@@ -545,6 +571,39 @@ class Resolver:
         ]
         for chunk in cache._chunks(rows, 500):
             session.exec(insert(CompanyPackageLink.__table__), params=list(chunk))
+
+    def _earliest_retry(self, when: datetime) -> None:
+        if self.report.retry_at is None or when < self.report.retry_at:
+            self.report.retry_at = when
+
+    def _record_requests(self, session: Session) -> None:
+        if self._sent is None:
+            return
+        now = dict(self._sent())
+        delta = {k: v - self._recorded.get(k, 0) for k, v in now.items()}
+        delta = {k: v for k, v in delta.items() if v > 0}
+        record_usage(session, delta, self.now.date())
+        self._recorded = now
+        for source, count in delta.items():
+            self.report.requests[source] = self.report.requests.get(source, 0) + count
+
+    def _retry_repositories(self) -> None:
+        """Packages of a repository that failed for now are due again when it may be asked
+        again (the same backoff as packages), not only after the TTL."""
+        if not self._repo_retries:
+            return
+        with self.database.transaction() as session:
+            for repo_key, retry in sorted(self._repo_retries.items()):
+                project_ids = select(Project.id).where(Project.key == repo_key)
+                session.exec(
+                    update(PackageResolution)
+                    .where(
+                        col(PackageResolution.project_id).in_(project_ids),
+                        col(PackageResolution.next_attempt_at) > retry,
+                    )
+                    .values(next_attempt_at=retry)
+                )
+                self._earliest_retry(retry)
 
     def _refresh_projects(self) -> None:
         keys = sorted(self._touched_projects)

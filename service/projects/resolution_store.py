@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert
@@ -24,6 +24,7 @@ from service.projects.models import (
     FundingChannel,
     Maintainer,
     MetadataCacheEntry,
+    OutboundUsage,
     PackageResolution,
     Project,
     ResolutionStatus,
@@ -306,3 +307,15 @@ def count_by_status(session: Session, package_ids_query) -> dict[str, int]:
         .group_by(status)
     ).all()
     return {name: count for name, count in rows}
+
+
+def record_usage(session: Session, counts: dict[str, int], day: date) -> None:
+    """Add requests sent to the day's count per source (`metadata stats`)."""
+    for source, requests in counts.items():
+        row = session.exec(
+            select(OutboundUsage).where(OutboundUsage.day == day, OutboundUsage.source == source)
+        ).first()
+        if row is None:
+            row = OutboundUsage(day=day, source=source[:20], requests=0)
+        row.requests += requests
+        session.add(row)

@@ -31,7 +31,6 @@ from service.projects.models import (
     PackageResolution,
     Project,
     ProjectClaim,
-    ResolutionStatus,
 )
 from service.projects.providers import Provider
 from service.projects.resolution import ResolutionReport, Resolver
@@ -156,8 +155,6 @@ def run_resolution(
     now = now or utcnow()
     if providers is None:
         providers = app_providers(app, offline=offline, snapshot=snapshot)
-    client = get_outbound(app)
-    before = client.counts()
     report = Resolver(
         database,
         providers,
@@ -166,31 +163,12 @@ def run_resolution(
         workers=settings.resolution_workers,
         retry_now=retry_now,
         progress=progress,
+        sent=get_outbound(app).counts,
     ).run(package_ids)
-    after = client.counts()
-    report.requests = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
-    with database.transaction() as session:
-        record_usage(session, report.requests, now.date())
-        if report.errors:
-            retry_at = session.exec(
-                select(func.min(PackageResolution.next_attempt_at)).where(
-                    PackageResolution.status == ResolutionStatus.error.value
-                )
-            ).one()
-            if retry_at is not None:
-                queue_retry(session, retry_at)
+    if report.retry_at is not None:
+        with database.transaction() as session:
+            queue_retry(session, report.retry_at)
     return report
-
-
-def record_usage(session: Session, counts: dict[str, int], day: date) -> None:
-    for source, requests in counts.items():
-        row = session.exec(
-            select(OutboundUsage).where(OutboundUsage.day == day, OutboundUsage.source == source)
-        ).first()
-        if row is None:
-            row = OutboundUsage(day=day, source=source[:20], requests=0)
-        row.requests += requests
-        session.add(row)
 
 
 def usage(session: Session, since: date) -> dict[str, int]:

@@ -91,3 +91,52 @@ def test_metadata_stats_export_and_import(app, session, providers, tmp_path):
     broken.write_text('{"source": "npm"}\n')
     failed = run(app, "metadata", "import", str(broken))
     assert failed.exit_code != 0 and "line 1" in failed.stderr
+
+
+def test_resolve_lists_each_failed_package_with_its_reason(app, session, providers, registries):
+    company = make_company(session, slug="failing-co")
+    store_sbom(
+        session,
+        company,
+        [component("pkg:pypi/requests@2.32.3"), component("pkg:pypi/no-repo@1.0")],
+    )
+    registries.app.add_fault("pypi", status=503, times=2, match="/requests/")
+    result = run(app, "resolve", "--company", "failing-co", "--failures")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "failed: pkg:pypi/requests: pypi: http_503" in lines
+    assert any(line.startswith("no project: pkg:pypi/no-repo: ") for line in lines)
+    plain = run(app, "resolve", "--company", "failing-co", "--all")
+    assert not any(line.startswith("no project:") for line in plain.output.splitlines())
+
+
+def test_export_skips_answerless_rows_and_import_is_all_or_nothing(app, session, tmp_path):
+    session.add(MetadataCacheEntry(source="npm", key="pkg:npm/down", status="error", data=None))
+    session.add(
+        MetadataCacheEntry(
+            source="npm",
+            key="pkg:npm/up",
+            status="ok",
+            fetched_at=NOW,
+            data=PackageMetadata(repository_url="https://github.com/up/up").to_dict(),
+        )
+    )
+    session.commit()
+    target = tmp_path / "cache.jsonl"
+    exported = run(app, "metadata", "export", str(target))
+    assert exported.exit_code == 0, exported.output
+    assert "Exported 1 cache entries" in exported.output
+    assert [line.split('"key": ')[1][:12] for line in target.read_text().splitlines()] == [
+        '"pkg:npm/up"'
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.jsonl"]  # no partial file left
+
+    for entry in session.exec(select(MetadataCacheEntry)):
+        session.delete(entry)
+    session.commit()
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(target.read_text() + "not json\n")
+    failed = run(app, "metadata", "import", str(mixed))
+    assert failed.exit_code != 0 and "line 2" in failed.stderr
+    assert "nothing was imported" in failed.stderr
+    assert session.exec(select(MetadataCacheEntry)).all() == []

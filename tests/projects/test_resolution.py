@@ -352,3 +352,63 @@ def test_the_per_host_limit_bounds_concurrency_through_the_service(
     drain(app)  # 32 workers, 12 packages: only the host limit holds them back
     assert registries.counts() == {"npm": 12}
     assert peak[0] == 2
+
+
+def test_a_registry_failing_for_now_sends_nothing_to_the_fallbacks(
+    app, session, outbound, registries
+):
+    only(app, outbound, registries, "npm", "depsdev", "ecosystems")
+    registries.app.add_fault("npm", status=503, times=2)
+    company = make_company(session)
+    store_sbom(session, company, [component("pkg:npm/left-pad@1.3.0")])
+    drain(app)
+    # Asked again after the backoff; deps.dev and ecosyste.ms answer only for "no link".
+    assert registries.counts() == {"npm": 2}
+    assert resolutions(session)["pkg:npm/left-pad"][:3] == ("error", None, "npm: http_503")
+    registries.app.reset_counts()
+    store_sbom(session, company, [component("pkg:npm/no-such-package@1.0.0")], product="other")
+    drain(app)
+    assert registries.counts() == {"npm": 1, "depsdev": 1, "ecosystems": 1}
+
+
+def test_a_repository_failing_for_now_is_asked_again_with_the_packages_backoff(
+    app, session, outbound, registries
+):
+    only(app, outbound, registries, "npm", "github")
+    registries.app.add_fault("github", status=502, times=2, match="/repos/left-pad/left-pad")
+    company = make_company(session)
+    store_sbom(session, company, [component("pkg:npm/left-pad@1.3.0")])
+    drain(app)
+    project = session.exec(select(Project)).one()
+    assert (project.repo_status, project.repo_error) == ("error", "http_502")
+    resolution = session.exec(select(PackageResolution)).one()
+    assert resolution.status == "resolved"
+    assert resolution.next_attempt_at == NOW + timedelta(minutes=15)
+    retry = session.exec(select(Task).where(Task.kind == services.RESOLVE_DUE)).one()
+    assert retry.run_after == NOW + timedelta(minutes=15)
+
+    registries.app.reset_counts()
+    assert drain(app, NOW + timedelta(minutes=16)) == 1
+    # The registry's answer is still fresh: only the repository is asked again.
+    # The repository, three FUNDING.yml places, funding.json and the contributors.
+    assert registries.counts() == {"github": 6}
+    session.refresh(project)
+    assert (project.repo_status, project.repo_error) == ("ok", None)
+
+
+def test_requests_are_counted_as_they_are_sent_even_when_a_run_dies(
+    app, session, providers, registries, monkeypatch
+):
+    from service.projects.models import OutboundUsage
+    from service.projects.resolution import Resolver
+
+    company = make_company(session)
+    store_sbom(session, company, [component("pkg:pypi/requests@2.32.3")])
+
+    def die(self):
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(Resolver, "_refresh_projects", die)
+    drain(app)  # the task fails (and is retried later by the queue)
+    usage = {row.source: row.requests for row in session.exec(select(OutboundUsage))}
+    assert usage == registries.counts() and usage["pypi"] == 1
