@@ -8,13 +8,14 @@ commands start in a fraction of the time the whole application takes to import.
 
 from __future__ import annotations
 
-from service import domains
+from service import create_app, domains
 from service.core.cli import LazyGroup
 
 cli = LazyGroup(
     name="tributary",
     help="Tributary: fund the open source maintainers your software depends on.",
     lazy=domains.commands(),
+    create_app=create_app,
 )
 
 

@@ -119,7 +119,7 @@ def logout():
         session_db.commit()
     session.clear()
     flash("Signed out.", "success")
-    return redirect(url_for("core.landing"))
+    return redirect(url_for("companies.landing"))
 
 
 @bp.get("/profile")

@@ -36,6 +36,20 @@ from service.money import MoneyError, format_amount, parse_amount
 bp = Blueprint("companies", __name__)
 
 
+@bp.get("/")
+def landing():
+    """The start page: sign in, or the company to work on."""
+    user = current_user()
+    if user is None:
+        return render_template("core/landing.html")
+    companies = services.companies_of(db_session(), user)
+    active = session.get("company")
+    for company, _role in companies:
+        if company.slug == active or len(companies) == 1:
+            return redirect(url_for("companies.home", slug=company.slug))
+    return render_template("core/choose_company.html", companies=companies)
+
+
 def _actor() -> Actor:
     return Actor(user_id=current_user().id)
 

@@ -1,4 +1,7 @@
-"""The ground floor: clock, crypto, errors, HTTP client, health views, the CLI's mechanism."""
+"""The ground floor: clock, crypto, errors, HTTP client, health views, the CLI's mechanism.
+
+Nothing here imports a domain package: every domain may build on core.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ COMMANDS = {
 
 
 def init_app(app: Flask) -> None:
-    """The landing page and the health checks."""
+    """The health checks."""
     from service.core.views import bp
 
     app.register_blueprint(bp)

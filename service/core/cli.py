@@ -31,9 +31,17 @@ def load_command(target: str) -> click.Command:
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when they run (or show help)."""
 
-    def __init__(self, *args: Any, lazy: Mapping[str, Entry], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        lazy: Mapping[str, Entry],
+        create_app: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy)
+        # The app factory, handed in by the command's root so core imports no domain.
+        self.create_app = create_app
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -54,7 +62,7 @@ class LazyGroup(click.Group):
             return
         limit = formatter.width - 6 - max(map(len, names))
         shown = [self.commands.get(n) or click.Command(n, help=self.lazy[n][1]) for n in names]
-        rows = [(command.name, command.get_short_help_str(limit)) for command in shown]
+        rows = [(command.name or "", command.get_short_help_str(limit)) for command in shown]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -84,7 +92,7 @@ def script_info(ctx: click.Context):
 
     info = ctx.find_object(ScriptInfo)
     if info is None:
-        from service import create_app
-
-        info = ctx.find_root().obj = ScriptInfo(create_app=create_app)
+        root = ctx.find_root()
+        factory = getattr(root.command, "create_app", None)
+        info = root.obj = ScriptInfo(create_app=factory)
     return info

@@ -83,6 +83,7 @@ def _flask_command(flask_command: click.Command, before=None) -> click.Command:
         if before is not None:
             before(options)
         ctx.obj = script_info(ctx)
+        assert flask_command.callback is not None  # Flask's commands all have one
         ctx.invoke(flask_command.callback, **options)
 
     return click.Command(

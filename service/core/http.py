@@ -65,6 +65,7 @@ __all__ = [
     "ResponseTooLargeError",
     "SourcePolicy",
     "TransportFailure",
+    "is_forbidden_host",
     "is_public_address",
     "system_resolver",
     "user_agent",
@@ -208,6 +209,22 @@ def _package_version() -> str:
         return version("tributary")
     except PackageNotFoundError:
         return "dev"
+
+
+def is_forbidden_host(host: str) -> bool:
+    """True for IP literals, localhost and single-label or internal-only names."""
+    host = host.strip("[]").rstrip(".").lower()
+    if not host:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".localdomain")):
+        return True
+    return "." not in host
 
 
 def is_public_address(address: str) -> bool:
@@ -581,7 +598,9 @@ class OutboundClient:
         while True:
             token = self.limits.acquire(key, limit, interval)
             until = self.limits.paused_until(key)
-            wait = (until - self._clock()) if until is not None else 0.0
+            if until is None:
+                return token
+            wait = until - self._clock()
             if wait <= 0:
                 return token
             self.limits.release(key, token)

@@ -1,29 +1,14 @@
-"""Landing page, health checks, and the gate that keeps an unmigrated app from serving."""
+"""Health checks, and the gate that keeps an unmigrated app from serving."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, abort, jsonify
 from sqlalchemy import text
 
-from service.accounts.auth import current_user
-from service.companies.services import companies_of
 from service.db import db_session, get_db
 
 bp = Blueprint("core", __name__)
 _UNGATED = {"core.healthz", "core.readyz", "static"}
-
-
-@bp.get("/")
-def landing():
-    user = current_user()
-    if user is None:
-        return render_template("core/landing.html")
-    companies = companies_of(db_session(), user)
-    active = session.get("company")
-    for company, _role in companies:
-        if company.slug == active or len(companies) == 1:
-            return redirect(url_for("companies.home", slug=company.slug))
-    return render_template("core/choose_company.html", companies=companies)
 
 
 @bp.get("/healthz")

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from service.core.clock import utcnow
-from service.core.http import is_public_address, system_resolver
-from service.projects.urls import is_forbidden_host
+from service.core.http import is_forbidden_host, is_public_address, system_resolver
 from service.settings import Settings
 
 SIGNATURE_HEADER = "X-Tributary-Signature"

@@ -36,6 +36,7 @@ from service.accounts.github import GitHubAPI, GitHubError
 from service.accounts.models import User
 from service.audit.services import Actor, record
 from service.core.clock import utcnow
+from service.core.http import is_forbidden_host
 from service.notifications import services as notifications
 from service.projects.funding import channel_from_url
 from service.projects.models import (
@@ -48,7 +49,6 @@ from service.projects.models import (
     SplitProposal,
     as_utc,
 )
-from service.projects.urls import is_forbidden_host
 
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 FULL = 10_000  # basis points in 100 %

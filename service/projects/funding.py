@@ -342,6 +342,10 @@ def _unquote(value: str) -> str:
 _FREQUENCIES = frozenset({"one-time", "weekly", "fortnightly", "monthly", "yearly", "other"})
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def parse_funding_json(
     data: str | bytes | Mapping[str, Any] | None, *, source: str = "funding.json"
 ) -> FundingManifest:
@@ -362,9 +366,10 @@ def parse_funding_json(
     if not isinstance(doc, Mapping):
         return _empty_manifest(("funding.json is not a JSON object",))
 
-    entity = doc.get("entity") if isinstance(doc.get("entity"), Mapping) else {}
-    projects = doc.get("projects") if isinstance(doc.get("projects"), list) else []
-    funding = doc.get("funding") if isinstance(doc.get("funding"), Mapping) else {}
+    entity = _mapping(doc.get("entity"))
+    raw_projects = doc.get("projects")
+    projects: list[Any] = raw_projects if isinstance(raw_projects, list) else []
+    funding = _mapping(doc.get("funding"))
 
     repo_urls: list[str] = []
     for project in projects:

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from service.core.http import is_forbidden_host
 from service.projects.providers.base import parse_package_key
 from service.projects.providers.golang import GoProvider
-from service.projects.urls import RepoRef, is_forbidden_host, normalize_repo_url
+from service.projects.urls import RepoRef, normalize_repo_url
 
 # Answers that mean "this source does not know the package": not worth a quick retry.
 # Refusals (private addresses, odd schemes) are permanent too: retrying changes nothing.
@@ -114,7 +115,7 @@ def _points_inside(url: str) -> bool:
     else:
         match = _SCP_HOST.match(text)
         host = match.group(1) if match else None
-    return bool(host) and is_forbidden_host(host)
+    return host is not None and host != "" and is_forbidden_host(host)
 
 
 def source_note(source: str, reason: str) -> str:

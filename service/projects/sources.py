@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from service import __version__
-from service.core.http import OutboundClient
+from service.core.http import OutboundClient, is_forbidden_host
 from service.core.outbound_limits import RedisLimits
 from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
@@ -24,7 +24,6 @@ from service.projects.providers import (
     build_providers,
     offline_providers,
 )
-from service.projects.urls import is_forbidden_host
 from service.settings import Settings
 
 

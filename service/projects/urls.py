@@ -12,17 +12,17 @@ starts out aimed at an internal address (the HTTP layer checks resolution too).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from service.core.http import is_forbidden_host
+
 __all__ = [
     "CASE_INSENSITIVE_HOSTS",
     "KNOWN_FORGES",
     "RepoRef",
-    "is_forbidden_host",
     "normalize_repo_url",
 ]
 
@@ -141,22 +141,6 @@ class RepoRef:
 
     def __str__(self) -> str:
         return self.key
-
-
-def is_forbidden_host(host: str) -> bool:
-    """True for IP literals, localhost and single-label or internal-only names."""
-    host = host.strip("[]").rstrip(".").lower()
-    if not host:
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".localdomain")):
-        return True
-    return "." not in host
 
 
 def normalize_repo_url(

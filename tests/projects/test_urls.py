@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.projects.urls import RepoRef, is_forbidden_host, normalize_repo_url
+from service.core.http import is_forbidden_host
+from service.projects.urls import RepoRef, normalize_repo_url
 
 ACCEPTED = [
     # plain and decorated https

@@ -212,7 +212,8 @@ class Proposal:
 
     def amount_of(self, project: str) -> int:
         """What ``project`` gets this month, paid or held (0 if nothing)."""
-        for entry in (*self.lines, *self.held):
+        entries: tuple[Line | HeldEntry, ...] = (*self.lines, *self.held)
+        for entry in entries:
             if entry.project == project:
                 return entry.amount
         return 0

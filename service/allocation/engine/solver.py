@@ -77,13 +77,13 @@ class Solver:
         t = self._capped(lam, k, cap)
         total = cap * t + lam * (self.prefix[k] - self.prefix[t])
         for weight, lo in self.pinned:
-            total += min(max(lam * weight, lo), max(cap, lo))
+            total += min(max(lam * weight, Fraction(lo)), _ceiling(cap, lo))
         return total
 
     def solve(self, k: int) -> tuple[Fraction, bool, Fraction | None]:
         """(cap, relaxed, λ) for the k largest free members; λ None = all at their cap."""
         cap, relaxed = self.cap(k)
-        saturated = cap * k + sum(max(cap, lo) for _, lo in self.pinned)
+        saturated = cap * k + sum(_ceiling(cap, lo) for _, lo in self.pinned)
         if saturated == self.units:
             return cap, relaxed, None
         # The total is continuous and non-decreasing in λ and piecewise linear between
@@ -107,7 +107,7 @@ class Solver:
             {
                 p
                 for weight, floor in self.pinned
-                for p in (Fraction(floor, weight), max(cap, floor) / weight)
+                for p in (Fraction(floor, weight), _ceiling(cap, floor) / weight)
                 if p > start and (end is None or p < end)
             }
         )
@@ -131,8 +131,8 @@ class Solver:
             value = probe * weight
             if value <= floor:
                 constant += floor
-            elif value >= max(cap, floor):
-                constant += max(cap, floor)
+            elif value >= _ceiling(cap, floor):
+                constant += _ceiling(cap, floor)
             else:
                 slope += weight
         lam = start if slope == 0 else (units - constant) / slope
@@ -161,6 +161,11 @@ class Solver:
             else:
                 hi = mid - 1
         return lo
+
+
+def _ceiling(cap: Fraction, floor: int) -> Fraction:
+    """A pinned member's upper bound: the cap, or its floor when that is higher."""
+    return cap if cap >= floor else Fraction(floor)
 
 
 def round_shares(

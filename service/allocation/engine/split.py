@@ -123,7 +123,7 @@ def take_part(ordered: list[Candidate], policy: Policy) -> tuple[list[Member], l
         if why is not None:
             omitted.append(Omitted(candidate.key, *why))
             continue
-        boost = candidate.boost * policy.boost_for(candidate.key)  # type: ignore[operator]
+        boost = Fraction(candidate.boost) * policy.boost_for(candidate.key)
         # Risk scores repeat a lot (integers 0..100): compute each multiplier once.
         if candidate.risk not in multipliers:
             multipliers[candidate.risk] = risk_multiplier(candidate.risk, policy.risk_alpha)
@@ -217,7 +217,7 @@ def _pay_pool(
     if lam is None:
         # Everyone sits at the cap: the smallest λ that puts them there tells who is
         # held back by it (a lone project taking the whole pool is not "capped").
-        lam = max(Fraction(max(cap, m.lo), m.scaled) for m in paid)
+        lam = max(max(cap, Fraction(m.lo)) / m.scaled for m in paid)
     for member, exact, amount_units in zip(paid, exacts, rounded, strict=True):
         # Capped / raised = the bound changed the amount, not merely equals it.
         wanted = lam * member.scaled

@@ -83,7 +83,7 @@ def read_cyclonedx(
             # under its purl; link the two when that purl is a known reference.
             purl = text(root.get("purl"))
             known = purl is not None and (builder.is_known(purl) or purl in dependency_refs)
-            root_ref = purl if known else "metadata.component"
+            root_ref = purl if known and purl is not None else "metadata.component"
         builder.add_node(root_ref)
         builder.add_root(root_ref)
         _read_nested_nodes(root.get("components"), builder)
