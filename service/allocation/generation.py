@@ -56,7 +56,7 @@ from service.allocation.models import (
 )
 from service.allocation.periods import check_period, previous_period
 from service.allocation.policy import Policy
-from service.allocation.policy_store import company_policy
+from service.allocation.policy_store import company_policy, policy_row
 from service.allocation.queries import (
     INSERT_CHUNK,
     adjustments_of,
@@ -338,6 +338,8 @@ def generate_proposal(
     if current is not None and not replace:
         return current
     policy = company_policy(session, company)
+    stored = policy_row(session, company.id)
+    four_eyes = stored is None or stored.four_eyes
     carry = carried_remainder(session, company, period)
     budget = Money(company.monthly_budget_minor + carry, company.currency)
     inputs = gather_inputs(session, company, policy, period)
@@ -367,6 +369,7 @@ def generate_proposal(
         generated_by_id=actor.user_id,
         created_at=now,
         last_edited_by_id=actor.user_id,
+        four_eyes=four_eyes,
     )
     session.add(proposal)
     session.flush()

@@ -71,7 +71,8 @@ class AllocationPolicy(SQLModel, table=True):
     # Policy.to_dict(currency): every field of the policy, amounts as decimal strings.
     policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Approvals need a second person: whoever changed the proposal last cannot approve it.
-    four_eyes: bool = False
+    # On for every new company (and with no policy saved).
+    four_eyes: bool = True
     notify_email: bool = True
     webhook_url: str | None = Field(default=None, max_length=1000)
     # Sealed with the app's SecretBox; never shown again once saved.
@@ -112,8 +113,11 @@ class Proposal(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None
     submitted_by_id: int | None = Field(default=None, foreign_key="users.id")
-    # The last person who changed it (generated it, adjusted it); four eyes checks this.
+    # The last person who changed it (generated it, adjusted it, changed the policy while
+    # it was open); four eyes checks this.
     last_edited_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Whether four eyes was on at any time while it was open (see allocation.review).
+    four_eyes: bool = False
     decided_by_id: int | None = Field(default=None, foreign_key="users.id")
     decided_at: datetime | None = None
     decision_comment: str | None = Field(default=None, max_length=2000)

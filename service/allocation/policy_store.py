@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from service.allocation.errors import ProposalError
-from service.allocation.models import (
-    AllocationPolicy,
-)
+from service.allocation.models import OPEN_STATES, AllocationPolicy, Proposal
 from service.allocation.policy import InputError, Policy
-from service.audit.services import Actor, record
+from service.audit.services import Actor, changes, record
 from service.companies.models import Company
+from service.companies.services import require_owner
 from service.core.clock import utcnow
 
 
@@ -48,6 +47,7 @@ def save_policy(
     the secret (the app's SecretBox.seal). Raises ProposalError naming the field."""
     from service.notifications.delivery import webhook_url_problem
 
+    require_owner(session, actor, company.id, "the allocation policy")
     try:
         policy = Policy.from_dict(data, company.currency)
     except InputError as exc:
@@ -104,8 +104,22 @@ def save_policy(
         "allocation.policy_changed",
         company_id=company.id,
         obj=row,
-        before=before,
-        after=after,
+        **changes(before, after),
         webhook_secret_changed=secret_changed,
     )
+    if before != after or secret_changed:
+        _count_as_adjustment(session, actor, company.id, row.four_eyes)
     return row
+
+
+def _count_as_adjustment(session: Session, actor: Actor, company_id: int, four_eyes: bool) -> None:
+    """A policy change while a proposal is open changes that proposal under four eyes: its
+    author cannot approve it, and four eyes, once on, stays on for it."""
+    for proposal in session.exec(
+        select(Proposal).where(
+            Proposal.company_id == company_id, col(Proposal.state).in_(list(OPEN_STATES))
+        )
+    ):
+        proposal.last_edited_by_id = actor.user_id
+        proposal.four_eyes = proposal.four_eyes or four_eyes
+        session.add(proposal)

@@ -18,7 +18,7 @@ from service.allocation.models import (
     ProposalLine,
     ProposalState,
 )
-from service.companies.models import Company, Membership, Role
+from service.companies.models import Company
 from service.money import format_amount
 from service.projects.models import ClaimStatus, FundingChannel, ProjectClaim
 
@@ -276,15 +276,6 @@ def users_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, User]:
     if not wanted:
         return {}
     return {u.id: u for u in session.exec(select(User).where(col(User.id).in_(wanted))).all()}
-
-
-def role_of(session: Session, company_id: int, user_id: int | None) -> Role | None:
-    if user_id is None:
-        return None
-    membership = session.exec(
-        select(Membership).where(Membership.company_id == company_id, Membership.user_id == user_id)
-    ).first()
-    return Role(membership.role) if membership else None
 
 
 def summary_line(proposal: Proposal) -> str:

@@ -1,9 +1,11 @@
 """The review workflow: submit, approve, reject.
 
 - **Approval** (reviewers and owners): from draft or in review; with four eyes on, the
-  last person who changed the proposal (generated it by hand, adjusted it) cannot
-  approve it. One transaction: the state, the pledges, the audit events, the in-app
-  notices and the queued e-mail / webhook tasks; the caller commits.
+  last person who changed the proposal (generated it by hand, adjusted it, or changed the
+  policy while it was open) cannot approve it. Four eyes holds for a proposal when the
+  policy has it on now or had it on at any time while the proposal was open, so turning
+  it off never frees one's own change. One transaction: the state, the pledges, the audit
+  events, the in-app notices and the queued e-mail / webhook tasks; the caller commits.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from service.allocation.models import (
     ProposalState,
 )
 from service.allocation.policy_store import policy_row
-from service.allocation.queries import (
-    role_of,
-)
 from service.audit.services import Actor, record
 from service.companies.models import Role
+from service.companies.services import role_of
 from service.core.clock import utcnow
 
 
@@ -32,6 +32,12 @@ def _require_reviewer(session: Session, actor: Actor, proposal: Proposal, doing:
     role = role_of(session, proposal.company_id, actor.user_id)
     if role is None or not role.at_least(Role.reviewer):
         raise PermissionError(f"Only reviewers and owners can {doing} proposals.")
+
+
+def four_eyes_applies(session: Session, proposal: Proposal) -> bool:
+    """Whether approving the proposal needs someone other than its last editor."""
+    row = policy_row(session, proposal.company_id)
+    return proposal.four_eyes or row is None or row.four_eyes
 
 
 def submit_for_review(
@@ -77,8 +83,7 @@ def approve(
     now = now or utcnow()
     _require_reviewer(session, actor, proposal, "approve")
     require_open(proposal, "approved")
-    policy = policy_row(session, proposal.company_id)
-    if policy is not None and policy.four_eyes and proposal.last_edited_by_id == actor.user_id:
+    if four_eyes_applies(session, proposal) and proposal.last_edited_by_id == actor.user_id:
         raise ProposalError(
             "Four-eyes approval is on: you made the last change to this proposal, so another "
             "reviewer or owner has to approve it."

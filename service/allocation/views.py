@@ -41,7 +41,7 @@ from service.allocation.queries import (
     summary_line,
     users_by_id,
 )
-from service.allocation.review import approve, reject, submit_for_review
+from service.allocation.review import approve, four_eyes_applies, reject, submit_for_review
 from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
@@ -70,6 +70,11 @@ def _can_edit() -> bool:
     return g.membership.role.at_least(Role.reviewer)
 
 
+def _is_owner() -> bool:
+    # The budget, the policy and the risk weights are the owners' to change.
+    return g.membership.role.at_least(Role.owner)
+
+
 @bp.app_context_processor
 def _allocation_helpers() -> dict:
     def company_proposal(company):
@@ -92,14 +97,14 @@ def policy(slug: str):
     row = policy_row(session, company.id)
     current = company_policy(session, company).to_dict(company.currency)
     values = _policy_values(current)
-    values["four_eyes"] = bool(row and row.four_eyes)
+    values["four_eyes"] = row.four_eyes if row else True
     values["notify_email"] = row.notify_email if row else True
     values["webhook_url"] = (row.webhook_url if row else None) or ""
     has_secret = bool(row and row.webhook_secret)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        if not _can_edit():
-            abort(403, description="Viewers cannot change the allocation policy.")
+        if not _is_owner():
+            abort(403, description="Only owners can change the allocation policy.")
         if not ConfirmForm().validate_on_submit():
             abort(400, description="The form expired; reload the page and try again.")
         form = request.form
@@ -142,7 +147,7 @@ def policy(slug: str):
         errors=errors,
         defaults=_policy_values(Policy().to_dict(company.currency)),
         has_secret=has_secret,
-        can_edit=_can_edit(),
+        can_edit=_is_owner(),
         confirm=ConfirmForm(),
         row=row,
     ), 400 if errors else 200
@@ -393,12 +398,10 @@ def review(slug: str, period: str):
         ],
     )
     can_edit = _can_edit() and proposal.state in OPEN_STATES
-    stored_policy = policy_row(session, g.company.id)
     four_eyes_blocked = bool(
-        stored_policy
-        and stored_policy.four_eyes
+        can_edit
         and proposal.last_edited_by_id == current_user().id
-        and can_edit
+        and four_eyes_applies(session, proposal)
     )
     return render_template(
         "allocation/review.html",

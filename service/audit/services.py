@@ -23,6 +23,20 @@ class Actor:
         return cls(label=label)
 
 
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Details of a change for `record`: both states, and {field: [old, new]} for each field
+    that changed (nested policy fields by their own name)."""
+    changed: dict[str, list[Any]] = {}
+    for name in dict.fromkeys([*before, *after]):
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            for key, value in changes(old, new)["changed"].items():
+                changed[f"{name}.{key}"] = value
+        elif old != new:
+            changed[name] = [old, new]
+    return {"before": before, "after": after, "changed": changed}
+
+
 def record(
     session: Session,
     actor: Actor,

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from service.accounts.github import GitHubAPI, GitHubError
 from service.accounts.models import User
-from service.audit.services import Actor, record
+from service.audit.services import Actor, changes, record
 from service.companies.models import ApiToken, Company, Invitation, LinkedOrg, Membership, Role
 from service.core.clock import utcnow
 from service.core.crypto import token_digest
@@ -34,6 +34,25 @@ class CompanyError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def role_of(session: Session, company_id: int, user_id: int | None) -> Role | None:
+    """The user's role in the company, or None for a non-member (or no user)."""
+    if user_id is None:
+        return None
+    membership = session.exec(
+        select(Membership).where(Membership.company_id == company_id, Membership.user_id == user_id)
+    ).first()
+    return Role(membership.role) if membership else None
+
+
+def require_owner(session: Session, actor: Actor, company_id: int, doing: str) -> None:
+    """Raise PermissionError unless the actor may change the company's rules: an owner, or
+    an operator's own process (the CLI, the scheduler, the demo loader)."""
+    if actor.user_id is None and actor.token_id is None:
+        return
+    if role_of(session, company_id, actor.user_id) is not Role.owner:
+        raise PermissionError(f"Only owners can change {doing}.")
 
 
 def create_company(
@@ -89,6 +108,8 @@ def update_settings(
         raise CompanyError("The company needs a name.", "name")
     if budget_minor < 0:
         raise CompanyError("The monthly budget cannot be negative.", "budget")
+    if budget_minor != company.monthly_budget_minor:
+        require_owner(session, actor, company.id, "the monthly budget")
     before = {"name": company.name, "budget_minor": company.monthly_budget_minor}
     company.name = name.strip()
     company.monthly_budget_minor = budget_minor
@@ -99,8 +120,7 @@ def update_settings(
         "company.settings_changed",
         company_id=company.id,
         obj=company,
-        before=before,
-        after={"name": company.name, "budget_minor": budget_minor},
+        **changes(before, {"name": company.name, "budget_minor": budget_minor}),
     )
 
 

@@ -117,9 +117,9 @@ def settings(slug: str):
     form = SettingsForm(
         name=company.name, budget=format_amount(company.monthly_budget_minor, company.currency)
     )
-    can_edit = g.membership.role.at_least(Role.reviewer)
+    can_edit = g.membership.role.at_least(Role.owner)  # the budget is the owners' to set
     if request.method == "POST" and not can_edit:
-        abort(403, description="Viewers cannot change company settings.")
+        abort(403, description="Only owners can change company settings.")
     if form.validate_on_submit():
         try:
             budget = parse_amount(form.budget.data, company.currency)

@@ -27,8 +27,9 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from service.audit.services import Actor, record
+from service.audit.services import Actor, changes, record
 from service.companies.models import Company
+from service.companies.services import require_owner
 from service.core.clock import utcnow
 from service.db import upsert
 from service.projects.models import (
@@ -88,6 +89,7 @@ def set_weights(
 
     Raises RiskError naming the field (`weights.publishers`) for a bad value.
     """
+    require_owner(session, actor, company.id, "the risk weights")
     try:
         resolved = resolve_weights(weights)
     except InvalidSignalError as exc:
@@ -102,7 +104,7 @@ def set_weights(
         raise RiskError("weights: at least one weight must be above 0", "weights")
     overrides = {n: v for n, v in resolved.items() if v != DEFAULT_WEIGHTS[n]}
     row = session.get(RiskWeights, company.id)
-    before = dict(row.weights) if row else {}
+    before = resolve_weights(row.weights if row else {})
     if row is None:
         row = RiskWeights(company_id=company.id)
     row.weights = overrides
@@ -115,8 +117,7 @@ def set_weights(
         "risk.weights_changed",
         company_id=company.id,
         obj=row,
-        before=before,
-        after=overrides,
+        **changes(before, resolved),
     )
     return overrides
 

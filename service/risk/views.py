@@ -133,13 +133,13 @@ def project(slug: str, project_id: int):
 @company_view()
 def weights(slug: str):
     session = db_session()
-    can_edit = g.membership.role.at_least(Role.reviewer)
+    can_edit = g.membership.role.at_least(Role.owner)
     overrides = services.weight_overrides(session, g.company.id)
     values = {name: overrides.get(name, DEFAULT_WEIGHTS[name]) for name in SIGNAL_NAMES}
     errors: dict[str, str] = {}
     if request.method == "POST":
         if not can_edit:
-            abort(403, description="Viewers cannot change risk weights.")
+            abort(403, description="Only owners can change risk weights.")
         if not ConfirmForm().validate_on_submit():
             abort(400, description="The form expired; reload the page and try again.")
         if request.form.get("reset"):

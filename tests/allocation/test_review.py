@@ -320,7 +320,7 @@ def policy_form(**changes):
 
 
 def test_policy_page_saves_with_field_named_errors(client, session, app, scenario):
-    login(client, scenario.reviewer)
+    login(client, scenario.owner)
     slug = scenario.company.slug
     assert client.get(f"/c/{slug}/policy").status_code == 200
     bad = post_form(client, app, f"/c/{slug}/policy", policy_form(cap="1.5", hold_months="x"))

@@ -29,6 +29,11 @@ def test_reviewer_adjusts_and_approves_this_months_proposal(page, demo_server, t
     expect(overridden).to_contain_text("250.00")
     page.screenshot(path=str(tmp_path / "review.png"), full_page=False)
 
+    # The demo starts with four eyes on: whoever changed the proposal last cannot approve it.
+    expect(page.get_by_role("button", name="Approve")).to_be_disabled()
+    review_url = page.url
+    sign_in(page, demo_server, "demo-owner")
+    page.goto(review_url)
     page.locator("textarea[name=comment]").fill("Looks right for November.")
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("approved")

@@ -86,15 +86,21 @@ def test_viewer_cannot_change_settings(client, app, people, session):
     assert company.name != "Hacked"
 
 
-def test_reviewer_changes_budget_but_cannot_manage_members(client, app, people, session):
-    company, _owner, reviewer, viewer = people
+def test_only_an_owner_changes_the_budget_and_a_reviewer_cannot_manage_members(
+    client, app, people, session
+):
+    company, owner, reviewer, viewer = people
     login(client, reviewer)
+    refused = post_form(client, app, "/c/acme/settings", {"name": "Acme", "budget": "2500.00"})
+    assert refused.status_code == 403
+    login(client, owner)
     response = post_form(client, app, "/c/acme/settings", {"name": "Acme", "budget": "2500.00"})
     assert response.status_code == 302
     session.refresh(company)
     assert company.monthly_budget_minor == 250000
     event = session.exec(select(Event).where(Event.action == "company.settings_changed")).one()
-    assert event.actor_user_id == reviewer.id and event.details["after"]["budget_minor"] == 250000
+    assert event.actor_user_id == owner.id and event.details["after"]["budget_minor"] == 250000
+    login(client, reviewer)
 
     assert (
         post_form(

@@ -31,6 +31,7 @@ def test_demo_load_is_complete_and_idempotent(app, session):
     proposals = session.exec(select(Proposal).where(Proposal.company_id == company.id)).all()
     assert [(p.revision, p.state) for p in proposals] == [(1, "in_review")]
     assert proposals[0].budget_minor == 500_000
+    assert proposals[0].four_eyes is True  # the demo starts with four eyes on
 
 
 def test_demo_risk_rests_on_the_repositories_real_activity(app, session):

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from service.companies.models import Role
+from service.companies.models import Membership, Role
 from service.jobs.models import Task
 from service.risk.models import CompanyExposureSnapshot, RiskSnapshot, RiskWeights
 from service.risk.services import recompute_company
@@ -136,7 +136,12 @@ def test_weights_page_validates_and_saves(client, session, acme):
     assert "disabled" in page and "default 15" in page
     assert post_form(client, client.application, "/c/acme/risk/weights").status_code == 403
 
-    login(client, reviewer)
+    login(client, reviewer)  # the weights are the owners' to change
+    assert post_form(client, client.application, "/c/acme/risk/weights").status_code == 403
+    owner = make_user(session, "owner-o")
+    session.add(Membership(company_id=company.id, user_id=owner.id, role=Role.owner))
+    session.commit()
+    login(client, owner)
     form = {name: "5" for name in re.findall(r'inputmode="decimal" name="([a-z_]+)"', page)}
     assert "publishers" in form and len(form) == 13
     bad = post_form(

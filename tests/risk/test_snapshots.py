@@ -164,7 +164,7 @@ def test_policy_weights_are_applied_and_validated(session):
         set_weights(session, ACTOR, company, {"stars": 3})
     assert unknown.value.field == "weights.stars"
     event = session.exec(select(Event).where(Event.action == "risk.weights_changed")).one()
-    assert event.details["after"] == {"publishers": 30.0, "products_using": 0.0}
+    assert event.details["changed"] == {"publishers": [15.0, 30.0], "products_using": [15.0, 0.0]}
 
 
 def test_snapshots_over_time_are_upserts(session):
