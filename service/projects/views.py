@@ -92,7 +92,7 @@ def _show_notifications() -> None:
     if messages:
         session_db.commit()
         for message in messages:
-            flash(message, "error")
+            flash(message, "info")
 
 
 @bp.app_context_processor

@@ -5,7 +5,7 @@ package name or anything else that came from outside — so the SVG needs no esc
 its own. The page's Content-Security-Policy forbids inline scripts and styles, so
 pygal's JavaScript is switched off (`js=[]`) and the `<script>` (its config) and
 `<style>` (and style attributes) it still embeds are removed; the chart is styled by
-static/charts.css instead.
+the .chart rules of static/tributary.css instead.
 """
 
 from __future__ import annotations
@@ -62,9 +62,12 @@ def history_chart(
     step: bool = False,
     until: date | None = None,
     range_: tuple[float, float] | None = None,
-) -> Markup:
+) -> Markup | None:
     """A line over time as inline SVG. `step` draws each value until the next one (for
-    snapshots written only when something changed), the last one until `until`."""
+    snapshots written only when something changed), the last one until `until`.
+
+    None with fewer than two points to draw: one dot on an axis of made-up dates reads
+    as nothing, so the page says that history builds up instead."""
     extra = {"range": range_} if range_ else {}
     chart = pygal.DateLine(_config(title, y_title, **extra))
     values = list(points)
@@ -77,6 +80,8 @@ def history_chart(
         if until is not None and values[-1][0] < until:
             stepped.append((until, values[-1][1]))
         values = stepped
+    if len(values) < 2:
+        return None
     chart.add(y_title, values, show_dots=not step or len(values) <= 2)
     svg = _STYLE_ATTRIBUTE.sub("", _EMBEDDED.sub("", chart.render(is_unicode=True)))
     return Markup(svg)  # trusted: built above from numbers, dates and fixed text only

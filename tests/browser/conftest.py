@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,21 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory):
+    """Where screenshots go: $TRIBUTARY_TEST_ARTIFACTS (CI keeps it), else pytest's tmp."""
+    configured = os.environ.get("TRIBUTARY_TEST_ARTIFACTS")
+    if configured:
+        folder = Path(configured) / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def sign_in(page, server: str, login: str) -> None:
+    """Demo sign-in as one of the seeded people."""
+    page.goto(server + "/login")
+    page.get_by_role("button", name=f"Sign in as {login}").click()
+    page.wait_for_load_state()

@@ -4,10 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-
-def sign_in(page, server, login):
-    page.goto(server + "/login")
-    page.get_by_role("button", name=f"Sign in as {login}").click()
+from tests.browser.conftest import sign_in
 
 
 def test_reviewer_adjusts_and_approves_this_months_proposal(page, demo_server, tmp_path):
@@ -21,6 +18,7 @@ def test_reviewer_adjusts_and_approves_this_months_proposal(page, demo_server, t
     expect(first).to_contain_text("used by")  # every line says why it gets what it gets
     project = first.locator("td").first.locator("a").first.inner_text()
 
+    first.locator("summary", has_text="Adjust").click()  # the line's menu
     first.get_by_label("Adjustment").select_option("override")
     first.get_by_label("Value").fill("250.00")
     first.get_by_label("Note").fill("critical to checkout")
