@@ -22,7 +22,11 @@ from service.allocation.adjustments import remove_adjustment as remove_proposal_
 from service.allocation.errors import ProposalError
 from service.allocation.forms import AdjustForm, DecisionForm, RevisionForm
 from service.allocation.generation import generate_proposal
-from service.allocation.infrastructure.stewards import plan_for, registry_table
+from service.allocation.infrastructure.stewards import (
+    plan_for,
+    registry_footprint,
+    registry_table,
+)
 from service.allocation.models import OPEN_STATES, LineKind, Proposal, ProposalState
 from service.allocation.periods import PERIOD_PATTERN
 from service.allocation.policy import POLICY_FIELDS, Policy
@@ -218,8 +222,16 @@ def registries(slug: str):
     policy = company_policy(session, g.company)
     table = registry_table(get_settings().infrastructure_table)
     plan = plan_for(session, g.company.id, table, policy, g.company.monthly_budget_minor)
+    month = current_period()
+    footprint = registry_footprint(session, g.company.id, month)
     return render_template(
-        "allocation/registries.html", company=g.company, plan=plan, table=table, policy=policy
+        "allocation/registries.html",
+        company=g.company,
+        plan=plan,
+        table=table,
+        policy=policy,
+        month=month,
+        footprint=footprint,
     )
 
 

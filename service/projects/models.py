@@ -224,3 +224,19 @@ class OutboundUsage(SQLModel, table=True):
     day: date
     source: str = Field(max_length=20)
     requests: int = 0
+
+
+class PackageRequests(SQLModel, table=True):
+    """How often each package was asked about, per source and month: what the registries
+    served on behalf of the companies using it (their "registry footprint")."""
+
+    __tablename__ = "package_requests"
+    __table_args__ = (UniqueConstraint("month", "source", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)  # "YYYY-MM"
+    source: str = Field(max_length=20)
+    key: str = Field(max_length=500, index=True)  # the package key, as in metadata_cache
+    sent: int = 0  # requests sent (conditional ones included)
+    not_modified: int = 0  # of which the source answered 304: nothing transferred
+    from_cache: int = 0  # answers the shared cache gave within its TTL: nothing sent

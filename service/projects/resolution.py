@@ -44,6 +44,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, insert, update
 from sqlmodel import Session, col, select
 
+from service.core.clock import current_period
 from service.db import Database
 from service.projects import cache
 from service.projects.cache import Action
@@ -67,6 +68,7 @@ from service.projects.providers.base import parse_package_key
 from service.projects.providers.offline import OfflineProvider
 from service.projects.resolution_store import (
     MAX_REASON,
+    add_package_requests,
     ensure_projects,
     record_usage,
     refresh_project_data,
@@ -192,6 +194,8 @@ class Resolver:
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._ecosystems_queue: list[_Work] = []
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
+        # Per package and source: requests sent, answered 304, served by the cache.
+        self._asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     # -- entry point -------------------------------------------------------------------
 
@@ -291,6 +295,7 @@ class Resolver:
         decision = cache.plan(entry, self.now, retry_now=self.retry_now)
         item.asked.append(source)
         if decision.action is Action.fresh:
+            self._asked[(source, item.key)]["from_cache"] += 1
             self._use(item, source, stage, cache.metadata_of(entry), None)
             return
         if decision.action is Action.wait:
@@ -341,9 +346,16 @@ class Resolver:
         self._remember(entry)
         if result.metadata is not None and not result.not_modified:
             item.changed = True
+        blocked = False
         for warning in result.warnings:
             if "blocked" in warning:
+                blocked = True
                 item.notes.append(f"{source}: {warning} (refused, not fetched)")
+        # A snapshot answers offline: nothing went to the registry.
+        if not blocked and not isinstance(self.providers[source], OfflineProvider):
+            counts = self._asked[(source, item.key)]
+            counts["sent"] += 1
+            counts["not_modified"] += int(result.not_modified)
         # A failure keeps the last good answer: a stale link beats none.
         failed = entry if entry.status != "ok" else None
         self._use(item, source, stage, cache.metadata_of(entry), failed)
@@ -475,10 +487,12 @@ class Resolver:
     def _flush(self) -> None:
         finished, self._finished = self._finished, []
         dirty, self._dirty_cache = self._dirty_cache, {}
-        if not finished and not dirty:
+        if not finished and not dirty and not self._asked:
             return
+        asked, self._asked = self._asked, defaultdict(lambda: defaultdict(int))
         with self.database.transaction() as session:
             self._record_requests(session)
+            add_package_requests(session, current_period(self.now), asked)
             upsert_cache(session, list(dirty.values()))
             links = {repo.key: repo for item in finished for repo in [item.best_link()[0]] if repo}
             links.update(

@@ -25,6 +25,7 @@ from service.projects.models import (
     Maintainer,
     MetadataCacheEntry,
     OutboundUsage,
+    PackageRequests,
     PackageResolution,
     Project,
     ResolutionStatus,
@@ -60,6 +61,31 @@ def upsert_cache(session: Session, entries: list) -> None:
         for e in entries
     ]
     upsert(session, MetadataCacheEntry.__table__, rows, ["source", "key"], CACHE_COLUMNS)
+
+
+REQUEST_COUNTERS = ("sent", "not_modified", "from_cache")
+
+
+def add_package_requests(
+    session: Session, month: str, counts: dict[tuple[str, str], dict[str, int]]
+) -> None:
+    """Add this batch's counts to each package's monthly row (one statement per chunk;
+    concurrent workers add up, never overwrite)."""
+    rows = [
+        {"month": month, "source": source, "key": key, **{c: n.get(c, 0) for c in REQUEST_COUNTERS}}
+        for (source, key), n in sorted(counts.items())
+    ]
+    if not rows:
+        return
+    insert = insert_for(session)
+    table = PackageRequests.__table__
+    for start in range(0, len(rows), 500):
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["month", "source", "key"],
+            set_={c: table.c[c] + getattr(statement.excluded, c) for c in REQUEST_COUNTERS},
+        )
+        session.exec(statement, params=rows[start : start + 500])
 
 
 RESOLUTION_COLUMNS = (

@@ -275,6 +275,7 @@ def test_the_owner_turns_it_on_and_the_pages_show_it(app, client, session):
     assert registries.status_code == 200
     assert "50.00 USD" in text and "Python Software Foundation" in text
     assert "takes no contributions" in text  # npm
+    assert "No metadata requests for your packages yet this month." in text
     proposal = generate(session, found)
     review = client.get(f"/c/{found.company.slug}/proposals/{proposal.period}")
     text = review.get_data(as_text=True)

@@ -9,10 +9,11 @@ read (``repo_status`` "unsupported").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from service.allocation.infrastructure.split import (
@@ -25,7 +26,7 @@ from service.allocation.infrastructure.table import RegistryTable, load_table
 from service.allocation.policy import Policy
 from service.core.clock import utcnow
 from service.projects.inventory import latest_sbom_ids
-from service.projects.models import FundingChannel, Project
+from service.projects.models import FundingChannel, PackageRequests, Project
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 
 HOST = "infrastructure"
@@ -105,3 +106,47 @@ def steward_project_ids(
             )
         ids[steward.key] = project.id
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFootprint:
+    """What one source served this month for the company's packages."""
+
+    source: str
+    packages: int
+    sent: int  # requests Tributary sent (conditional ones included)
+    not_modified: int  # of which answered 304: nothing transferred
+    from_cache: int  # answers the shared cache gave instead: nothing sent
+
+    @property
+    def avoided(self) -> int:
+        """Full downloads saved: cache answers plus conditional requests answered 304."""
+        return self.from_cache + self.not_modified
+
+
+def registry_footprint(session: Session, company_id: int, month: str) -> list[SourceFootprint]:
+    """Per source, the requests sent and avoided this month for the company's packages
+    (its products' latest SBOMs). A package several companies use counts for each."""
+    keys = (
+        select(Package.key)
+        .join(SbomComponent, SbomComponent.package_id == Package.id)
+        .where(SbomComponent.sbom_id.in_(latest_sbom_ids(company_id)))
+        .distinct()
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            PackageRequests.source,
+            func.count(),
+            func.sum(PackageRequests.sent),
+            func.sum(PackageRequests.not_modified),
+            func.sum(PackageRequests.from_cache),
+        )
+        .where(PackageRequests.month == month, PackageRequests.key.in_(keys))
+        .group_by(PackageRequests.source)
+        .order_by(PackageRequests.source)
+    ).all()
+    return [
+        SourceFootprint(source, int(count), int(sent or 0), int(nm or 0), int(hits or 0))
+        for source, count, sent, nm, hits in rows
+    ]
