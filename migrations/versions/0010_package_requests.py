@@ -1,16 +1,16 @@
 """package requests: per package, source and month, what was sent and what the shared cache
 and conditional requests saved (the registry footprint of each company)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
