@@ -112,21 +112,28 @@ SECURITY_HEADERS = {
 }
 
 
+def with_security_headers(response, *, production: bool):
+    """Add the security headers (HSTS in production) to any response, error pages too."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if production:
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+        )
+    return response
+
+
 def _register_hooks(app: Flask, settings: Settings) -> None:
     from service.accounts.auth import current_user
+    from service.core.errors import refuse_nul_input
     from service.core.views import migrations_gate
 
     app.before_request(migrations_gate)
+    app.before_request(refuse_nul_input)
 
     @app.after_request
     def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if settings.is_production:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-            )
-        return response
+        return with_security_headers(response, production=settings.is_production)
 
     @app.context_processor
     def _page_context():

@@ -85,6 +85,11 @@ def normalize_currency(currency: str) -> str:
     return code
 
 
+# The largest amount in minor units anywhere (budgets, minimums, pledges): 10^15, inside
+# a 64-bit column and exact as a JSON number.
+MAX_MINOR = 10**15
+
+
 def parse_amount(text: str | int | Decimal, currency: str) -> int:
     """Turn '1234.50' into minor units (123450 for USD); refuses excess precision."""
     digits = exponent(currency)
@@ -99,7 +104,17 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     minor = value.scaleb(digits)
     if minor != minor.to_integral_value():
         raise MoneyError(f"amount {text!r} has more than {digits} decimal places for {currency}")
+    check_amount(int(minor), currency, f"amount {text!r}")
     return int(minor)
+
+
+def check_amount(minor: int, currency: str, what: str = "the amount") -> None:
+    """Refuse amounts above MAX_MINOR (kept well inside a 64-bit column), naming the limit."""
+    if minor > MAX_MINOR:
+        raise MoneyError(
+            f"{what} is above the largest amount Tributary takes, "
+            f"{format_amount(MAX_MINOR, currency)} {currency}"
+        )
 
 
 def format_amount(minor: int, currency: str) -> str:

@@ -26,7 +26,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -93,14 +93,14 @@ class Proposal(SQLModel, table=True):
     period: str = Field(max_length=PERIOD_LENGTH)
     revision: int = 1
     state: str = Field(default=ProposalState.draft.value, max_length=20)
-    budget_minor: int = 0
+    budget_minor: int = Field(default=0, sa_type=BigInteger)
     currency: str = Field(max_length=3)
-    paid_minor: int = 0  # the sum of the paid lines
-    held_minor: int = 0
-    remainder_minor: int = 0
-    cap_minor: int | None = None
+    paid_minor: int = Field(default=0, sa_type=BigInteger)  # the sum of the paid lines
+    held_minor: int = Field(default=0, sa_type=BigInteger)
+    remainder_minor: int = Field(default=0, sa_type=BigInteger)
+    cap_minor: int | None = Field(default=None, sa_type=BigInteger)
     cap_relaxed: bool = False
-    minimum_minor: int = 0
+    minimum_minor: int = Field(default=0, sa_type=BigInteger)
     granularity: int = 1
     # The policy as applied (Policy.to_dict), kept with the proposal it produced.
     policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -132,7 +132,7 @@ class ProposalLine(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id", index=True)
     project_key: str = Field(max_length=KEY_LENGTH)
     kind: str = Field(max_length=10)
-    amount_minor: int = 0
+    amount_minor: int = Field(default=0, sa_type=BigInteger)
     share: float = 0.0
     weight: float = 0.0
     risk: float | None = None

@@ -20,7 +20,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Literal
 
-from service.money import MoneyError, format_amount, parse_amount
+from service.money import MAX_MINOR, MoneyError, format_amount, parse_amount
 
 __all__ = [
     "POLICY_FIELDS",
@@ -122,9 +122,11 @@ def _names(value: Any, field: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _integer(value: Any, field: str, lowest: int) -> int:
+def _integer(value: Any, field: str, lowest: int, highest: int = MAX_MINOR) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
         raise InputError(field, f"expected an integer ≥ {lowest}, got {describe(value)}")
+    if value > highest:
+        raise InputError(field, f"expected at most {highest}, got {describe(value)}")
     return value
 
 

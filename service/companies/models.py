@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Enum, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Enum, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -38,7 +38,7 @@ class Company(SQLModel, table=True):
     slug: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
     currency: str = Field(default="USD", max_length=3)
-    monthly_budget_minor: int = Field(default=0, ge=0)
+    monthly_budget_minor: int = Field(default=0, ge=0, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
 
 

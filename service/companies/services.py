@@ -19,7 +19,7 @@ from service.audit.services import Actor, changes, record
 from service.companies.models import ApiToken, Company, Invitation, LinkedOrg, Membership, Role
 from service.core.clock import utcnow
 from service.core.crypto import token_digest
-from service.money import normalize_currency
+from service.money import MoneyError, check_amount, normalize_currency
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 LOGIN_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
@@ -55,6 +55,15 @@ def require_owner(session: Session, actor: Actor, company_id: int, doing: str) -
         raise PermissionError(f"Only owners can change {doing}.")
 
 
+def _check_budget(budget_minor: int, currency: str) -> None:
+    if budget_minor < 0:
+        raise CompanyError("The monthly budget cannot be negative.", "budget")
+    try:
+        check_amount(budget_minor, currency, "The monthly budget")
+    except MoneyError as exc:
+        raise CompanyError(str(exc), "budget") from None
+
+
 def create_company(
     session: Session,
     actor: Actor,
@@ -79,8 +88,7 @@ def create_company(
         currency = normalize_currency(currency)
     except ValueError as exc:
         raise CompanyError(str(exc), "currency") from None
-    if budget_minor < 0:
-        raise CompanyError("The monthly budget cannot be negative.", "budget")
+    _check_budget(budget_minor, currency)
     company = Company(
         slug=slug, name=name.strip(), currency=currency, monthly_budget_minor=budget_minor
     )
@@ -106,8 +114,7 @@ def update_settings(
 ) -> None:
     if not name.strip():
         raise CompanyError("The company needs a name.", "name")
-    if budget_minor < 0:
-        raise CompanyError("The monthly budget cannot be negative.", "budget")
+    _check_budget(budget_minor, company.currency)
     if budget_minor != company.monthly_budget_minor:
         require_owner(session, actor, company.id, "the monthly budget")
     before = {"name": company.name, "budget_minor": company.monthly_budget_minor}

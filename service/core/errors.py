@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import jsonify, render_template, request
+from flask import Response, abort, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -50,6 +53,12 @@ def error_response(error: Exception):
     if not isinstance(error, HTTPException):
         error = InternalServerError()
     status = error.code or 500
+    if status >= 500:
+        # The failed request's transaction may be aborted (PostgreSQL refuses every query
+        # after an error until it is rolled back), and the page itself queries.
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
     description = error.description if error.description else MESSAGES.get(status, "")
     if status == 413:
         description = MESSAGES[413] + f" The limit is {_limit_text()}."
@@ -60,7 +69,41 @@ def error_response(error: Exception):
     # Werkzeug's default descriptions talk to developers; show ours instead.
     if description == type(error).description:
         description = MESSAGES.get(status, description)
-    return render_template("error.html", status=status, message=description), status
+    try:
+        return render_template("error.html", status=status, message=description), status
+    except Exception:  # the page needs the database; the answer must not
+        log.exception("error page for %s could not be rendered", status)
+        return Response(f"{status}: {description}\n", status, mimetype="text/plain")
+
+
+def refuse_nul_input() -> None:
+    """Answer 400 for a NUL character in a path part, the query or a form field or file
+    name: no name, slug or version holds one, and PostgreSQL refuses to store them."""
+
+    def refuse(where: str) -> None:
+        abort(400, description=f"{where} contains a NUL character; remove it and try again.")
+
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            refuse(f"The path part {name}")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            refuse(f"The query parameter {name!r}")
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        if request.mimetype != "multipart/form-data":
+            # Keep the body readable as it came: `curl --data-binary` labels an SBOM so.
+            request.get_data(cache=True)
+        for name, value in request.form.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                refuse(f"The form field {name!r}")
+        for name, upload in request.files.items(multi=True):
+            if "\x00" in (upload.filename or ""):
+                refuse(f"The file name of {name!r}")
+
+
+def page_arg(name: str = "page", highest: int = 100_000) -> int:
+    """A page number from the query: 1 when missing or unreadable, at most `highest`."""
+    return min(max(1, request.args.get(name, 1, type=int) or 1), highest)
 
 
 def _limit_text() -> str:

@@ -35,6 +35,7 @@ from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
 from service.companies.models import Role
 from service.core.clock import utcnow
+from service.core.errors import page_arg
 from service.core.services import get_github, get_secrets, get_settings
 from service.core.views import migrations_gate
 from service.db import db_session
@@ -111,7 +112,7 @@ def _resolution_helpers() -> dict:
 def company_projects(slug: str):
     session_db = db_session()
     sbom_ids = services.active_sbom_ids(session_db, g.company.id)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows, total = services.projects_of_sboms(
         session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )

@@ -32,6 +32,7 @@ import base64
 import binascii
 import json
 import uuid as uuid_module
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -43,7 +44,7 @@ from service.companies.services import authenticate_token
 from service.core.errors import ApiError
 from service.db import db_session
 from service.sboms import services
-from service.sboms.parsing import SbomError
+from service.sboms.parsing import SbomError, read_json
 from service.sboms.views import upload_limits
 
 bp = Blueprint("sboms_api", __name__, url_prefix="/api/v1")
@@ -188,8 +189,12 @@ def _truthy(value: Any) -> bool:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_request", "project, projectName and projectVersion are text.")
+    if not isinstance(value, str) or "\x00" in value:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "project, projectName and projectVersion are text without NUL characters.",
+        )
     return value.strip() or None
 
 
@@ -278,7 +283,14 @@ def _invalid_bom(exc: SbomError) -> Response:
 @bp.put("/bom")
 def dt_put_bom():
     token = _dt_token(DT_SCOPE)
-    payload = request.get_json(silent=True)
+    body = request.get_data()
+    # The envelope gets the reader's own nesting and character rules (its size is bounded
+    # by the request limit already).
+    limits = replace(upload_limits(), max_bytes=max(len(body), 1))
+    try:
+        payload = read_json(body, limits=limits)
+    except SbomError as exc:
+        raise ApiError(400, exc.code, f"The request body: {exc.message}", exc.details) from None
     if not isinstance(payload, dict):
         raise ApiError(
             400,

@@ -22,7 +22,7 @@ from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.models import Role
 from service.companies.services import linked_orgs
-from service.core.errors import size_text
+from service.core.errors import page_arg, size_text
 from service.core.services import get_github, get_secrets, get_settings
 from service.db import db_session
 from service.sboms import services
@@ -107,7 +107,7 @@ def product(slug: str, product_id: int):
         services.inventory(
             session_db,
             selected,
-            page=request.args.get("page", 1, type=int),
+            page=page_arg(),
             per_page=PER_PAGE,
             filters=filters,
         )

@@ -11,7 +11,7 @@ depth), `purls` (package identity), `model` (the dataclasses).
 
 from .model import Component, ParsedSbom, ParseLimits, SbomError
 from .purls import package_identity
-from .reader import parse_sbom
+from .reader import parse_sbom, read_json
 
 __all__ = [
     "Component",
@@ -20,4 +20,5 @@ __all__ = [
     "SbomError",
     "package_identity",
     "parse_sbom",
+    "read_json",
 ]

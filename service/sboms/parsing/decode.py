@@ -63,6 +63,37 @@ def position_of(content: str | bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
+# A JSON escape of half a surrogate pair without its other half (no character at all).
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def check_characters(payload: Payload, *, json: bool) -> None:
+    """Refuse NUL characters and (in JSON) lone surrogate escapes, naming the place: no
+    name, version or purl can hold them, and databases refuse to store them."""
+    data = payload.utf8()
+    found = [(data.find(b"\x00"), "a NUL character")]
+    if json:
+        found.append((data.find(b"\\u0000"), "a NUL character (\\u0000)"))
+        if b"\\ud" in data or b"\\uD" in data:
+            match = _LONE_SURROGATE.search(data)
+            if match:
+                found.append((match.start(), f"a lone surrogate ({match.group().decode()})"))
+    found = [(offset, what) for offset, what in found if offset >= 0]
+    if not found:
+        return
+    offset, what = min(found)
+    line, column = position_of(data, offset)
+    raise SbomError(
+        "invalid_character",
+        f"The document contains {what} at line {line}, column {column}: SBOM text cannot "
+        "hold it; remove it and upload again",
+        {"line": line, "column": column, "offset": offset},
+    )
+
+
 def decode_payload(data: bytes, limits: ParseLimits) -> Payload:
     """Decompress and detect the encoding of an upload.
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from .assemble import DocumentBuilder
 from .cyclonedx import read_cyclonedx_json
 from .cyclonedx_xml import read_cyclonedx_xml
-from .decode import decode_payload
+from .decode import check_characters, decode_payload
 from .detect import CYCLONEDX, JSON, SPDX2, XML, check_xml_root, json_format, syntax_of
 from .jsondoc import load_json
 from .model import DEFAULT_LIMITS, ParsedSbom, ParseLimits
@@ -40,10 +41,19 @@ def parse_sbom(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSb
             gc.enable()
 
 
+def read_json(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
+    """Read a JSON document that wraps an SBOM (an API envelope) with the reader's size,
+    nesting and character rules; raises SbomError (and nothing else)."""
+    payload = decode_payload(bytes(data), limits)
+    check_characters(payload, json=True)
+    return load_json(payload, limits)
+
+
 def _parse(data: bytes, limits: ParseLimits) -> ParsedSbom:
     payload = decode_payload(data, limits)
     builder = DocumentBuilder(limits)
     syntax = syntax_of(payload)
+    check_characters(payload, json=syntax == JSON)
     if syntax == JSON:
         kind, document, prefix = json_format(load_json(payload, limits))
         if kind == CYCLONEDX:
