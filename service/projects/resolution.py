@@ -15,7 +15,10 @@ with its source and time:
    people who can publish, funding links and release dates come from; within the TTL
    the cache answers and nothing is sent, after it the request is conditional;
 4. only when no repository is known yet: deps.dev, then ecosyste.ms (batched, 100 a
-   request);
+   request) for a link; a package whose registry failed for now waits for its backoff
+   instead; a linked package is still asked of ecosyste.ms in the same batches, for its
+   dependents, downloads, advisories and people (a gem's owners are nowhere else in one
+   request), but its link there never counts;
 5. the repository itself through the GitHub API (archived, pushed_at, owner type,
    FUNDING.yml, funding.json, top contributors), once per project, cached the same way.
 
@@ -193,6 +196,7 @@ class Resolver:
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._ecosystems_queue: list[_Work] = []
+        self._signals_queue: list[_Work] = []  # linked packages: ecosyste.ms for signals only
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
         # Per package and source: requests sent, answered 304, served by the cache.
         self._asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -400,15 +404,28 @@ class Resolver:
         if len(self._ecosystems_queue) >= ECOSYSTEMS_BATCH:
             self._submit_ecosystems()
 
-    def _submit_ecosystems(self) -> None:
-        batch, self._ecosystems_queue = (
-            self._ecosystems_queue[:ECOSYSTEMS_BATCH],
-            self._ecosystems_queue[ECOSYSTEMS_BATCH:],
-        )
+    def _submit_ecosystems(self, kind: str = "ecosystems") -> None:
+        waiting = self._ecosystems_queue if kind == "ecosystems" else self._signals_queue
+        batch = waiting[:ECOSYSTEMS_BATCH]
+        del waiting[:ECOSYSTEMS_BATCH]
         if not batch:
             return
         provider = self.providers["ecosystems"]
-        self._submit(("ecosystems", batch), _safe_batch, provider, [i.key for i in batch])
+        self._submit((kind, batch), _safe_batch, provider, [i.key for i in batch])
+
+    def _ask_signals(self, item: _Work) -> None:
+        """ecosyste.ms for a linked package's dependents, downloads, advisories and people
+        (RubyGems names its owners nowhere else in the gem's document): batched, and its
+        link never counts here."""
+        provider = self.providers.get("ecosystems")
+        if provider is None or "ecosystems" in item.asked or not provider.supports(item.key):
+            return
+        entry = self._cache_rows.get(("ecosystems", item.key))
+        if cache.plan(entry, self.now, retry_now=self.retry_now).action is not Action.fetch:
+            return
+        self._signals_queue.append(item)
+        if len(self._signals_queue) >= ECOSYSTEMS_BATCH:
+            self._submit_ecosystems("signals")
 
     def _finish(self, item: _Work) -> None:
         if item.done:
@@ -421,6 +438,7 @@ class Resolver:
             if item.changed or previous is None or previous.status != "resolved":
                 self._touched_projects.add(repo.key)
             self._ask_repository(repo)
+            self._ask_signals(item)
         for linked, _notes in item.company_links.values():
             if linked is not None:
                 self._touched_projects.add(linked.key)
@@ -450,9 +468,10 @@ class Resolver:
         """Handle answers as they arrive (on this thread) until nothing is left to ask."""
         while True:
             if not self._pending:
-                if not self._ecosystems_queue:
+                if not self._ecosystems_queue and not self._signals_queue:
                     return
                 self._submit_ecosystems()
+                self._submit_ecosystems("signals")
                 continue
             future = self._completed.get()
             kind, payload = self._pending.pop(future)
@@ -463,6 +482,20 @@ class Resolver:
             elif kind == "ecosystems":
                 for item in payload:
                     self._on_package_result(item, "ecosystems", "ecosystems", result[item.key])
+            elif kind == "signals":
+                for item in payload:
+                    answer = result[item.key]
+                    self._remember(
+                        cache.apply_result(
+                            self._cache_rows.get(("ecosystems", item.key)),
+                            answer,
+                            self.now,
+                            self.ttl,
+                        )
+                    )
+                    repo = item.best_link()[0]
+                    if repo is not None and answer.metadata is not None and not answer.not_modified:
+                        self._touched_projects.add(repo.key)
             else:
                 repo, key = payload
                 entry = cache.apply_result(

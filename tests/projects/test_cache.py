@@ -51,14 +51,28 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     report = resolve_all(app, session, NOW + timedelta(days=8))
     assert report.resolved == 4
     # One conditional request per package and repository, each answered 304.
-    assert registries.counts() == {"pypi": 1, "npm": 1, "crates": 1, "maven": 1, "github": 4}
-    assert registries.app.statuses() == {304: 8}
+    # ecosyste.ms: one batch for the signals of all four packages.
+    assert registries.counts() == {
+        "pypi": 1,
+        "npm": 1,
+        "crates": 1,
+        "maven": 1,
+        "ecosystems": 1,
+        "github": 4,
+    }
+    # ecosyste.ms' batch lookup is a POST: answered whole, the others 304.
+    assert registries.app.statuses() == {304: 8, 200: 1}
     assert all(
         "if-none-match" in headers or "if-modified-since" in headers
-        for headers in registries.app.request_headers
+        for (source, _method, _path), headers in zip(
+            registries.app.requests, registries.app.request_headers, strict=True
+        )
+        if source != "ecosystems"
     )
     entry = session.exec(
-        select(MetadataCacheEntry).where(MetadataCacheEntry.key == "pkg:pypi/requests")
+        select(MetadataCacheEntry).where(
+            MetadataCacheEntry.key == "pkg:pypi/requests", MetadataCacheEntry.source == "pypi"
+        )
     ).one()
     session.refresh(entry)
     assert entry.expires_at == NOW + timedelta(days=15)
@@ -67,7 +81,7 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     with app.app_context():
         usage = services.usage(session, NOW.date())
     assert usage["pypi"] == 2 and usage["github"] == first["github"] + 4
-    assert len(session.exec(select(OutboundUsage)).all()) == 10  # per source and day
+    assert len(session.exec(select(OutboundUsage)).all()) == 12  # per source and day
 
 
 def test_one_row_per_package_and_source_shared_by_every_company(
@@ -76,13 +90,14 @@ def test_one_row_per_package_and_source_shared_by_every_company(
     first, second = make_company(session), make_company(session)
     store_sbom(session, first, PACKAGES[:1])
     drain(app)
-    # The repository: itself, .github/FUNDING.yml, funding.json, contributors.
-    assert registries.counts() == {"pypi": 1, "github": 4}
+    # The repository: itself, .github/FUNDING.yml, funding.json, contributors; ecosyste.ms
+    # for the package's signals.
+    assert registries.counts() == {"pypi": 1, "ecosystems": 1, "github": 4}
     registries.app.reset_counts()
     store_sbom(session, second, PACKAGES[:1], product="other")
     drain(app)
     assert registries.counts() == {}
-    assert len(session.exec(select(MetadataCacheEntry)).all()) == 2  # pypi + github
+    assert len(session.exec(select(MetadataCacheEntry)).all()) == 3  # pypi, ecosyste.ms, github
 
 
 def test_plan_and_apply_rules():

@@ -74,14 +74,14 @@ def test_metadata_stats_export_and_import(app, session, providers, tmp_path):
 
     target = tmp_path / "cache.jsonl"
     exported = run(app, "metadata", "export", str(target))
-    assert "Exported 2 cache entries" in exported.output
-    assert target.read_text().count("\n") == 2
+    assert "Exported 3 cache entries" in exported.output  # pypi, ecosyste.ms, GitHub
+    assert target.read_text().count("\n") == 3
 
     for entry in session.exec(select(MetadataCacheEntry)):
         session.delete(entry)
     session.commit()
     imported = run(app, "metadata", "import", str(target))
-    assert "Imported 2 cache entries" in imported.output
+    assert "Imported 3 cache entries" in imported.output
     entry = session.exec(
         select(MetadataCacheEntry).where(MetadataCacheEntry.source == "pypi")
     ).one()

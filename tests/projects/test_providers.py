@@ -229,13 +229,15 @@ def test_crates_owner_failure_is_a_warning_not_an_error(providers, fake):
     assert result.metadata.repository_url == "https://github.com/example/old-crate"
 
 
-def test_rubygems(providers):
+def test_rubygems_reads_one_document_per_gem(providers, fake):
     meta = fetch_ok(providers["rubygems"], "pkg:gem/rails")
     assert meta.repository_url == "https://github.com/rails/rails"
     assert [(c.kind, c.handle_or_url) for c in meta.funding] == [("github_sponsors", "rails")]
-    assert meta.publishers_count == 2
-    assert {p.role for p in meta.maintainers} == {"owner", "author"}
+    # Who can publish is in owners.json, one more request per gem: ecosyste.ms says it.
+    assert meta.publishers_count is None
+    assert {p.role for p in meta.maintainers} == {"author"}
     assert meta.latest_release_at == datetime(2024, 6, 4, tzinfo=UTC)
+    assert fake.counts() == {"rubygems": 1}
 
 
 def test_maven_scm_connection_when_scm_url_has_unresolved_properties(providers, fake):

@@ -102,6 +102,7 @@ def test_ingest_queues_resolution_and_the_queue_runs_it(app, session, providers,
     }
     assert channels == {
         ("open_collective", "psf", "pypi", None),
+        ("open_collective", "psf", "ecosystems", None),
         ("github_sponsors", "psf", "FUNDING.yml", "psf"),
         ("custom", "https://www.python.org/psf/sponsorship/", "FUNDING.yml", None),
     }
@@ -412,3 +413,19 @@ def test_requests_are_counted_as_they_are_sent_even_when_a_run_dies(
     drain(app)  # the task fails (and is retried later by the queue)
     usage = {row.source: row.requests for row in session.exec(select(OutboundUsage))}
     assert usage == registries.counts() and usage["pypi"] == 1
+
+
+def test_a_gem_is_one_request_and_its_owners_come_from_the_batched_lookup(
+    app, session, outbound, registries
+):
+    only(app, outbound, registries, "rubygems", "ecosystems")
+    company = make_company(session)
+    store_sbom(session, company, [component("pkg:gem/rails@7.1.3")])
+    drain(app)
+    assert registries.counts() == {"rubygems": 1, "ecosystems": 1}
+    project = session.exec(select(Project)).one()
+    people = session.exec(select(Maintainer).where(Maintainer.project_id == project.id)).all()
+    assert {(p.login, p.source) for p in people if p.login} == {
+        ("rafaelfranca", "ecosystems"),
+        ("tenderlove", "ecosystems"),
+    }

@@ -1,7 +1,9 @@
-"""RubyGems.org: ``GET {base}/api/v1/gems/{name}.json`` and ``…/gems/{name}/owners.json``.
+"""RubyGems.org: ``GET {base}/api/v1/gems/{name}.json``, one request per gem.
 
 ``source_code_uri`` / ``homepage_uri`` (top level or in ``metadata``) give the
-repository, ``metadata.funding_uri`` the funding link, owners the publishers.
+repository, ``metadata.funding_uri`` the funding link, ``authors`` the authors. The gem's
+owners (who can publish) are only in a second document per gem (``…/owners.json``), so
+they are not asked here: resolution reads them from ecosyste.ms, a hundred gems a request.
 """
 
 from __future__ import annotations
@@ -40,16 +42,10 @@ class RubyGemsProvider(BaseProvider):
             return self._not_modified(ref, cached, result)
         if not isinstance(data, dict):
             return self._failure(ref.key, "invalid_shape", self._now())
-        warnings: list[str] = []
-        owners = self._get_json_optional(
-            f"{self.base_url}/api/v1/gems/{ref.quoted()}/owners.json", warnings, "owners"
-        )
-        return self._success(ref, self.parse(data, owners, url), result, warnings)
+        return self._success(ref, self.parse(data, url=url), result)
 
-    def parse(
-        self, data: dict[str, Any], owners: Any = None, url: str | None = None
-    ) -> PackageMetadata:
-        """Normalize a gem document and its owners list."""
+    def parse(self, data: dict[str, Any], url: str | None = None) -> PackageMetadata:
+        """Normalize a gem document."""
         meta = as_dict(data.get("metadata"))
         repo = self._repo(
             data.get("source_code_uri"),
@@ -67,15 +63,6 @@ class RubyGemsProvider(BaseProvider):
             if channel is not None
         ]
         people: list[Person] = []
-        if isinstance(owners, list):
-            for owner in owners:
-                owner = as_dict(owner)
-                handle = as_str(owner.get("handle"))
-                email = as_str(owner.get("email"))
-                if handle or email:
-                    people.append(
-                        Person(login=handle, email=email, role="owner", source="rubygems")
-                    )
         authors = as_str(data.get("authors"))
         if authors:
             for author in authors.split(","):
@@ -89,9 +76,6 @@ class RubyGemsProvider(BaseProvider):
             funding=merge_funding(funding),
             latest_version=as_str(data.get("version")),
             latest_release_at=parse_time(data.get("version_created_at")),
-            publishers_count=len([p for p in people if p.role == "owner"])
-            if isinstance(owners, list)
-            else None,
             downloads=as_int(data.get("downloads")),
             downloads_period="total" if as_int(data.get("downloads")) is not None else None,
             raw_source_url=url,
