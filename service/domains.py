@@ -39,6 +39,7 @@ DOMAINS = (
     "service.notifications",
     "service.allocation",
     "service.pledges",
+    "service.overview",
     "service.demo",
 )
 

@@ -81,13 +81,7 @@ def _is_owner() -> bool:
 
 @bp.app_context_processor
 def _allocation_helpers() -> dict:
-    def company_proposal(company):
-        session = db_session()
-        return proposal_for(session, company.id, current_period()) or next(
-            iter(proposals_of(session, company.id, limit=1)), None
-        )
-
-    return {"company_proposal": company_proposal, "format_amount": format_amount}
+    return {"format_amount": format_amount}
 
 
 # Policy ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from service.audit.models import Event
 
@@ -59,13 +59,3 @@ def record(
     )
     session.add(event)
     return event
-
-
-def recent_events(session: Session, company_id: int, limit: int = 50) -> list[Event]:
-    query = (
-        select(Event)
-        .where(Event.company_id == company_id)
-        .order_by(col(Event.id).desc())
-        .limit(limit)
-    )
-    return list(session.exec(query))

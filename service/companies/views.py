@@ -16,7 +16,7 @@ from flask import (
 
 from service.accounts.auth import current_user, login_required
 from service.accounts.services import github_token
-from service.audit.services import Actor, recent_events
+from service.audit.services import Actor
 from service.companies import services
 from service.companies.access import company_view
 from service.companies.forms import (
@@ -43,10 +43,12 @@ def landing():
     if user is None:
         return render_template("core/landing.html")
     companies = services.companies_of(db_session(), user)
+    if not companies:  # a maintainer who belongs to no company: their own projects
+        return redirect(url_for("projects.my_projects"))
     active = session.get("company")
     for company, _role in companies:
         if company.slug == active or len(companies) == 1:
-            return redirect(url_for("companies.home", slug=company.slug))
+            return redirect(url_for("overview.home", slug=company.slug))
     return render_template("core/choose_company.html", companies=companies)
 
 
@@ -92,22 +94,8 @@ def create():
                 )
             ):
                 flash(f"{created[0].name} is ready. You are its owner.", "success")
-                return redirect(url_for("companies.home", slug=created[0].slug))
+                return redirect(url_for("overview.home", slug=created[0].slug))
     return render_template("companies/new.html", form=form)
-
-
-@bp.get("/c/<slug>/")
-@company_view()
-def home(slug: str):
-    session["company"] = slug
-    session_db = db_session()
-    return render_template(
-        "companies/home.html",
-        company=g.company,
-        budget=format_amount(g.company.monthly_budget_minor, g.company.currency),
-        members=services.members(session_db, g.company),
-        events=recent_events(session_db, g.company.id, limit=15),
-    )
 
 
 @bp.route("/c/<slug>/settings", methods=["GET", "POST"])

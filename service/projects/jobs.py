@@ -39,7 +39,18 @@ def resolve_sbom(payload: dict, now: datetime) -> None:
     report = services.run_resolution(
         database, ids, now=now, retry_now=bool(payload.get("retry_now"))
     )
-    log.info("resolved SBOM %s: %s", payload.get("sbom_id"), report.as_dict())
+    if report.packages:
+        log.info(
+            "SBOM %s: looked up %d packages: %d resolved, %d without a known repository, "
+            "%d failed (retried later)",
+            sbom_id,
+            report.packages,
+            report.resolved,
+            report.unresolved,
+            report.errors,
+        )
+    else:
+        log.info("SBOM %s: every package is already looked up; nothing was due", sbom_id)
     queue_recompute_for_sbom(int(payload["sbom_id"]))  # risk: rescore the company now
 
 

@@ -96,14 +96,6 @@ def _show_notifications() -> None:
             flash(message, "info")
 
 
-@bp.app_context_processor
-def _resolution_helpers() -> dict:
-    # Lets other domains' templates (the company home) show resolution progress.
-    return {
-        "company_resolution": lambda company: services.company_progress(db_session(), company.id)
-    }
-
-
 # Company pages --------------------------------------------------------------------------------
 
 
@@ -154,7 +146,10 @@ def product_resolution(slug: str, product_id: int):
         return redirect(url_for("projects.product_resolution", slug=slug, product_id=product_id))
     sbom_ids = [sbom.id] if sbom else []
     progress = services.sbom_progress(session_db, sbom) if sbom else None
-    rows, total = services.projects_of_sboms(session_db, g.company.id, sbom_ids, limit=500)
+    page = max(1, request.args.get("page", 1, type=int))
+    rows, total = services.projects_of_sboms(
+        session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
     problems = services.packages_of_sboms(
         session_db,
         g.company.id,
@@ -169,6 +164,8 @@ def product_resolution(slug: str, product_id: int):
         progress=progress,
         rows=rows,
         total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
         problems=problems,
         can_queue=can_queue,
         confirm=ConfirmForm(),

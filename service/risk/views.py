@@ -34,12 +34,6 @@ def _actor() -> Actor:
     return Actor(user_id=current_user().id)
 
 
-@bp.app_context_processor
-def _risk_helpers() -> dict:
-    # Lets the company home show the current exposure.
-    return {"company_exposure": lambda company: services.latest_exposure(db_session(), company.id)}
-
-
 @bp.get("/c/<slug>/dependencies")
 @company_view()
 def dependencies(slug: str):

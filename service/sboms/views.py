@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from urllib.parse import unquote
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -44,11 +44,17 @@ def _actor() -> Actor:
     return Actor(user_id=current_user().id)
 
 
-@bp.app_context_processor
-def _product_helpers() -> dict[str, Any]:
-    # Lets the company home show a products summary without the companies domain
-    # having to know about SBOMs.
-    return {"company_products": lambda company: services.products_of(db_session(), company)}
+@bp.app_template_filter("decoded")
+def decoded(purl: str | None) -> str:
+    """A purl as people read it: percent-escapes decoded (pkg:npm/@types/node@20.1.0)."""
+    return unquote(purl) if purl else ""
+
+
+@bp.app_template_filter("package_name")
+def package_name(package_key: str) -> str:
+    """A package's name with its namespace, from its key: @types/node, org.slf4j/slf4j-api."""
+    _type, _, rest = decoded(package_key).removeprefix("pkg:").partition("/")
+    return rest or package_key
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -275,4 +275,4 @@ def test_in_app_notices_are_shown_once_on_the_next_page(client, app, session, sc
     html = client.get(f"/c/{scenario.company.slug}/").get_data(as_text=True)
     assert "is ready for review" in html
     html = client.get(f"/c/{scenario.company.slug}/").get_data(as_text=True)
-    assert "is ready for review" not in html.split("<h2>")[0]
+    assert "is ready for review" not in html.split('<h2 id="attention">')[0]

@@ -282,7 +282,7 @@ def test_home_and_navigation_show_the_proposal(client, scenario, proposal):
     login(client, scenario.viewer)
     html = client.get(f"/c/{scenario.company.slug}/").get_data(as_text=True)
     assert f'href="/c/{scenario.company.slug}/proposals"' in html  # the company nav
-    assert "This month&#39;s proposal" in html or "This month's proposal" in html
+    assert f"To pay · {proposal.period}" in html and f"Review {proposal.period}" in html
 
 
 def test_forms_carry_csrf(client, app, scenario, proposal):

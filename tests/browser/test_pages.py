@@ -4,7 +4,9 @@ of each is kept under the test run's artifacts folder (see `artifacts` in confte
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -28,6 +30,7 @@ def first_href(page, server: str, path: str, pattern: str) -> str:
 PAGES = {
     "owner": [
         ("home", C + "/"),
+        ("activity", C + "/activity"),
         ("products", C + "/products"),
         ("product", (C + "/products", r"/products/\d+$")),
         ("upload", C + "/products/upload"),
@@ -41,6 +44,8 @@ PAGES = {
         ("proposals", C + "/proposals"),
         ("review", (C + "/proposals", r"/proposals/\d{4}-\d{2}")),
         ("policy", C + "/policy"),
+        ("registries", C + "/registries"),
+        ("pledges", C + "/pledges"),
         ("settings", C + "/settings"),
         ("members", C + "/members"),
         ("tokens", C + "/tokens"),
@@ -52,6 +57,7 @@ PAGES = {
         ("review", (C + "/proposals", r"/proposals/\d{4}-\d{2}")),
         ("dependencies", C + "/dependencies"),
         ("members", C + "/members"),
+        ("pledges", C + "/pledges"),
     ],
     "maintainer": [
         ("my-projects", "/me/projects"),
@@ -60,6 +66,9 @@ PAGES = {
     ],
     "anonymous": [("landing", "/"), ("login", "/login")],
 }
+# The README's screenshots: `TRIBUTARY_README_SCREENSHOTS=docs/screenshots pytest -m browser
+# tests/browser/test_pages.py` takes them again (the top of the page at 1,280 px).
+README_SHOTS = {("owner", "home"), ("reviewer", "review"), ("maintainer", "my-projects")}
 CASES = [(role, name, target) for role, pages in PAGES.items() for name, target in pages]
 
 
@@ -105,6 +114,9 @@ def test_page_fits_loads_cleanly_and_is_accessible(
             response = page.goto(demo_server + path)
             assert response is not None and response.status == 200, f"{path}: {response}"
             page.screenshot(path=str(artifacts / f"{role}-{name}-{width_name}.png"), full_page=True)
+            readme = os.environ.get("TRIBUTARY_README_SCREENSHOTS")
+            if readme and (role, name) in README_SHOTS and width_name == "desktop":
+                page.screenshot(path=str(Path(readme) / f"{name}.png"))
             scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             assert scroll[0] <= scroll[1], f"{path} at {width}px scrolls sideways: {scroll}"
             results = axe.run(page)

@@ -178,8 +178,8 @@ def test_company_home_and_nav_show_risk(client, acme):
     _, _, viewer, _ = acme
     login(client, viewer)
     html = text(client.get("/c/acme/"))
-    assert "Exposure <strong>286.5</strong> across 3 projects" in html
-    assert 'href="/c/acme/risk"' in html and 'href="/c/acme/dependencies"' in html
+    assert '<a href="/c/acme/risk">286.5</a>' in html and "3 projects on" in html  # exposure tile
+    assert 'href="/c/acme/risk"' in html
 
 
 def test_members_of_one_company_get_404_on_anothers_risk(client, session, acme):

@@ -128,7 +128,7 @@ def test_product_page_history_uuid_and_inventory(client, app, session, people):
     listing = text(client.get("/c/acme/products"))
     assert "web-shop" in listing and ">60<" in listing.replace(" ", "")
     home = text(client.get("/c/acme/"))
-    assert "Products" in home and "60 components" in home
+    assert "Products" in home and "60 packages" in home
 
 
 def test_other_tenants_products_answer_404(client, app, session, people):
