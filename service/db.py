@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app, g
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO_ROOT / "migrations"
@@ -82,30 +81,40 @@ class Database:
         finally:
             session.close()
 
-    # Migrations -------------------------------------------------------------------------
+    # Migrations (Alembic is imported only here: most processes never migrate) ----------
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         return config
 
     def upgrade(self, revision: str = "head") -> None:
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = self.alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
     def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         with self.engine.begin() as connection:
             config = self.alembic_config()
             config.attributes["connection"] = connection
             command.downgrade(config, revision)
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 

@@ -7,10 +7,11 @@ Each domain registers itself; nothing else lists its parts:
   only when it runs (``service.core.cli``);
 - ``init_app(app)`` in its ``__init__``, where it has pages: its blueprints;
 - its tables in its ``models`` module and its background work (``@task``, ``@periodic``)
-  in its ``jobs`` module, found by those names, so migrations and the job registry load
-  them without an app.
+  in its ``jobs`` module, found by those names: the app and migrations load every
+  ``models``, the job registry every ``jobs`` when it runs or lists work
+  (``service.jobs.registry.load_job_modules``), so no other process pays for them.
 
-The app factory calls `init_app`, which does all of that for every domain.
+The app factory calls `init_app`, which registers every domain with the app.
 """
 
 from __future__ import annotations
@@ -73,13 +74,12 @@ def commands() -> dict[str, Entry]:
 
 
 def init_app(app: Flask) -> None:
-    """Register every domain's tables, jobs, blueprints and commands with the app."""
-    from service.core.cli import load_command
+    """Register every domain's tables, blueprints and commands with the app."""
+    from service.core.cli import LazyGroup
 
     import_models()
-    import_modules("jobs")
     for package in _packages():
         if hasattr(package, "init_app"):
             package.init_app(app)
-        for name, (target, _help) in getattr(package, "COMMANDS", {}).items():
-            app.cli.add_command(load_command(target), name)
+    # `flask --app service …` finds the same commands, loaded as lazily as `tributary`'s.
+    app.cli = LazyGroup(name=app.name, lazy=commands())

@@ -5,17 +5,16 @@ event and leave the commit to the caller, so an upload lands whole or not at all
 work that must commit per item, the GitHub import, lives in `github_import`.)
 
 `ingest` parses before it writes anything: an unreadable document raises SbomError with
-the session untouched. Components are written with bulk Core inserts (no ORM object per
-component) and packages with an insert-or-ignore on their unique key, so a 100,000
-component document stays within seconds and a few hundred MB.
+the session untouched. Packages and components are bulk rows written through each
+database's fast path (`storage`: COPY on PostgreSQL, executemany on SQLite; no ORM object
+per component), so a 100,000 component document stays within seconds and a few hundred MB.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -26,15 +25,12 @@ from sqlmodel import Session, col, select
 
 from service.audit.services import Actor, record
 from service.companies.models import Company
-from service.db import insert_for
+from service.core.collector import collector_paused
 from service.sboms.diff import compute_diff, versions_by_package
 from service.sboms.models import (
-    IDENTITY_LENGTH,
     KEY_LENGTH,
     NAME_LENGTH,
-    PURL_LENGTH,
     SOURCES,
-    VERSION_LENGTH,
     BomToken,
     Package,
     Product,
@@ -42,11 +38,9 @@ from service.sboms.models import (
     SbomComponent,
 )
 from service.sboms.parsing import Component, ParsedSbom, ParseLimits, SbomError, parse_sbom
+from service.sboms.storage import component_rows, identity_of, store_components, store_packages
 
 PRODUCT_NAME_LENGTH = 200
-# Rows per bulk statement: large enough to amortize round trips, small enough to keep
-# memory flat and stay well inside every driver's parameter limits.
-CHUNK = 5000
 # Warnings kept in a stored summary; `warning_count` always has the full number.
 STORED_WARNINGS = 100
 
@@ -132,6 +126,9 @@ def _get_or_create_product(session: Session, actor: Actor, company: Company, nam
 # Ingest ----------------------------------------------------------------------------------
 
 
+# One pause of the collector for the whole upload, not only its parse: storing it walks
+# the same millions of objects (see service.core.collector).
+@collector_paused()
 def ingest(
     session: Session,
     actor: Actor,
@@ -166,8 +163,8 @@ def ingest(
     product = _get_or_create_product(session, actor, company, name)
     previous = latest_sbom(session, product)
     components = parsed.components
-    package_ids = upsert_packages(session, _packages_of(components))
-    current = versions_by_package((_identity(c), c.version) for c in components)
+    package_ids = store_packages(session, _packages_of(components))
+    current = versions_by_package((identity_of(c), c.version) for c in components)
     previous_versions = _package_versions(session, previous.id) if previous else None
     diff = compute_diff(
         previous_versions, current, previous_sbom_id=previous.id if previous else None
@@ -199,7 +196,7 @@ def ingest(
         if existing is None:
             raise
         return IngestResult(existing, product, False, existing.summary, existing.diff)
-    _insert_components(session, sbom.id, components, package_ids)
+    store_components(session, component_rows(sbom.id, components, package_ids))
     # Resolution (projects domain) runs in the background, queued in this transaction.
     from service.projects.services import queue_resolution
 
@@ -242,13 +239,6 @@ def _sbom_by_digest(session: Session, product: Product, digest: str) -> Sbom | N
     ).first()
 
 
-def _identity(component: Component) -> str:
-    key = component.package_key
-    if key is not None and len(key) <= KEY_LENGTH:
-        return key
-    return component.identity[:IDENTITY_LENGTH]
-
-
 def _packages_of(components: Iterable[Component]) -> dict[str, tuple[str, str]]:
     """key -> (ecosystem, name) for every component whose purl gave a storable key."""
     packages: dict[str, tuple[str, str]] = {}
@@ -258,150 +248,9 @@ def _packages_of(components: Iterable[Component]) -> dict[str, tuple[str, str]]:
             continue
         kind, _, path = key.partition("/")
         ecosystem = component.ecosystem or kind.removeprefix("pkg:")
-        packages[key] = (ecosystem[:40], unquote(path)[:NAME_LENGTH])
+        name = unquote(path) if "%" in path else path
+        packages[key] = (ecosystem[:40], name[:NAME_LENGTH])
     return packages
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _select_chunk(session: Session) -> int:
-    """How many values one `IN (...)` may carry on this connection."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return CHUNK
-    raw = connection.connection.dbapi_connection
-    getlimit = getattr(raw, "getlimit", None)
-    if getlimit is None:  # Python < 3.11: assume the historic default of 999
-        return 900
-    import sqlite3
-
-    return max(100, min(CHUNK, getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 10))
-
-
-def upsert_packages(session: Session, packages: dict[str, tuple[str, str]]) -> dict[str, int]:
-    """Insert the packages not yet known (any company may have added them) -> key: id.
-
-    Insert-or-ignore on the unique key, so concurrent uploads of the same new package
-    both succeed; the ids are read back afterwards.
-    """
-    if not packages:
-        return {}
-    # Most packages of a real upload already exist: look first, insert only the rest.
-    ids = _package_ids(session, list(packages))
-    missing = [key for key in packages if key not in ids]
-    if not missing:
-        return ids
-    dialect = session.connection().dialect.name
-    for chunk in _chunks(missing, CHUNK):
-        if dialect == "postgresql":
-            _insert_packages_postgresql(session, chunk, packages)
-        else:
-            rows = [{"key": k, "ecosystem": packages[k][0], "name": packages[k][1]} for k in chunk]
-            session.exec(_insert_or_ignore(session), params=rows)
-    ids.update(_package_ids(session, missing))
-    return ids
-
-
-def _package_ids(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # One array parameter instead of thousands of bound values in an IN list.
-        for chunk in _chunks(keys, CHUNK):
-            # A join, not `key = ANY(array)`: on a table without fresh statistics the
-            # planner may scan it once per array element.
-            found = connection.exec_driver_sql(
-                "SELECT p.key, p.id FROM packages AS p "
-                "JOIN unnest(%s::varchar[]) AS wanted(key) ON p.key = wanted.key",
-                (list(chunk),),
-            )
-            ids.update(dict(found.all()))
-        return ids
-    for chunk in _chunks(keys, _select_chunk(session)):
-        found = session.exec(select(Package.key, Package.id).where(col(Package.key).in_(chunk)))
-        ids.update(dict(found.all()))
-    return ids
-
-
-def _insert_or_ignore(session: Session):
-    return insert_for(session)(Package.__table__).on_conflict_do_nothing(index_elements=["key"])
-
-
-def _insert_packages_postgresql(
-    session: Session, keys: Sequence[str], packages: dict[str, tuple[str, str]]
-) -> None:
-    # One statement per chunk with three array parameters: an executemany of the same
-    # insert costs a server round of work per row (about 4 s per 50,000 packages).
-    session.connection().exec_driver_sql(
-        "INSERT INTO packages (key, ecosystem, name) "
-        "SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[]) "
-        "ON CONFLICT (key) DO NOTHING",
-        (list(keys), [packages[k][0] for k in keys], [packages[k][1] for k in keys]),
-    )
-
-
-COMPONENT_COLUMNS = ("sbom_id", "package_id", "name", "version", "purl", "depth", "identity")
-
-
-def _component_rows(
-    sbom_id: int, components: Sequence[Component], package_ids: dict[str, int]
-) -> Iterator[tuple[Any, ...]]:
-    """(COMPONENT_COLUMNS..., hints) per component, values clipped to their columns."""
-    for component in components:
-        key = component.package_key
-        package_id = package_ids.get(key) if key else None
-        yield (
-            sbom_id,
-            package_id,
-            clip(component.name, NAME_LENGTH),
-            clip(component.version, VERSION_LENGTH),
-            clip(component.purls[0], PURL_LENGTH) if component.purls else None,
-            component.depth,
-            None if package_id else _identity(component),
-            [list(hint) for hint in component.hints],
-        )
-
-
-def _insert_components(
-    session: Session, sbom_id: int, components: Sequence[Component], package_ids: dict[str, int]
-) -> None:
-    rows = _component_rows(sbom_id, components, package_ids)
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        _copy_components_postgresql(session, rows)
-        return
-    # SQLite: a plain executemany of tuples. SQLAlchemy's per-row parameter processing
-    # (insert(SbomComponent.__table__) with dicts) doubles the time of a 100,000-component
-    # upload. The JSON column gets its text.
-    columns = (*COMPONENT_COLUMNS, "hints")
-    statement = (
-        f"INSERT INTO {SbomComponent.__tablename__} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append((*row[:-1], json.dumps(row[-1]) if row[-1] else "[]"))
-        if len(batch) == CHUNK:
-            connection.exec_driver_sql(statement, batch)
-            batch = []
-    if batch:
-        connection.exec_driver_sql(statement, batch)
-
-
-def _copy_components_postgresql(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
-    # COPY is about ten times faster than a batched INSERT on PostgreSQL, and runs on the
-    # session's own connection, inside its transaction.
-    raw = session.connection().connection.dbapi_connection
-    columns = ", ".join((*COMPONENT_COLUMNS, "hints"))
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY sbom_components ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row((*row[:-1], json.dumps(row[-1])))
 
 
 def _package_versions(session: Session, sbom_id: int) -> dict[str, set[str | None]]:

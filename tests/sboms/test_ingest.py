@@ -206,7 +206,7 @@ def test_diff_is_pure_and_capped():
 
 @pytest.mark.postgres
 def test_postgresql_bulk_paths(fresh_postgres_url):
-    """PostgreSQL stores packages with one array insert and components with COPY."""
+    """PostgreSQL copies packages through a staging table and components straight in."""
     from service.companies.models import Company
     from service.db import Database
 
@@ -223,6 +223,8 @@ def test_postgresql_bulk_paths(fresh_postgres_url):
         with database.transaction() as session:
             company = session.exec(select(Company).where(Company.slug == "pg")).one()
             second = ingest(session, ACTOR, company, "svc", V2, source="cli")
+            # A second upload in the same transaction: the staging table is gone already.
+            ingest(session, ACTOR, company, "other", V1, source="cli")
             assert second.diff["removed"] == [{"package": "name:internal", "versions": ["1"]}]
             assert second.diff["changed"][0]["package"] == "pkg:pypi/requests"
             rows = session.exec(
@@ -232,6 +234,73 @@ def test_postgresql_bulk_paths(fresh_postgres_url):
                 ("internal", "name:internal", True),
                 ("requests", None, True),
             ]
-            assert session.exec(select(func.count()).select_from(Package)).one() == 3
+            assert session.exec(select(func.count()).select_from(Package)).one() == 4
     finally:
         database.engine.dispose()
+
+
+def test_uploads_in_one_transaction_share_new_packages(session):
+    """Several uploads before one commit (the demo, imports): each finds the other's rows."""
+    company = make_company(session)
+    first = ingest(session, ACTOR, company, "web", V1, source="cli")
+    second = ingest(session, ACTOR, company, "api", V2, source="cli")
+    session.commit()
+    ids = dict(session.exec(select(Package.key, Package.id)).all())
+    assert len(ids) == 4  # requests and flask are shared
+
+    def stored(result):
+        rows = session.exec(
+            select(SbomComponent.name, SbomComponent.package_id).where(
+                SbomComponent.sbom_id == result.sbom.id
+            )
+        )
+        return sorted(rows)
+
+    assert stored(first) == sorted(
+        [
+            ("flask", ids["pkg:pypi/flask"]),
+            ("requests", ids["pkg:pypi/requests"]),
+            ("urllib3", ids["pkg:pypi/urllib3"]),
+        ]
+    )
+    assert stored(second) == sorted(
+        [
+            ("Flask", ids["pkg:pypi/flask"]),
+            ("click", ids["pkg:pypi/click"]),
+            ("requests", ids["pkg:pypi/requests"]),
+        ]
+    )
+
+
+def test_components_of_one_package_keep_their_document_order(session):
+    """Rows are written grouped by package; within a package the document order stays."""
+    company = make_company(session)
+    data = cyclonedx(
+        ("pkg:npm/b", "1"),
+        ("pkg:npm/a", "1"),
+        ("name:first-without-purl", "1"),
+        ("pkg:npm/b", "2"),
+        ("name:second-without-purl", "1"),
+        ("pkg:npm/b", "3"),
+    )
+    result = store(session, company, "ordered", data)
+    rows = session.exec(
+        select(SbomComponent.name, SbomComponent.version)
+        .where(SbomComponent.sbom_id == result.sbom.id)
+        .order_by(SbomComponent.id)
+    ).all()
+    b = [version for name, version in rows if name == "b"]
+    without = [name for name, _version in rows if name.endswith("without-purl")]
+    assert b == ["1", "2", "3"]
+    assert without == ["first-without-purl", "second-without-purl"]
+
+
+def test_package_names_are_stored_decoded(session):
+    company = make_company(session)
+    store(session, company, "scoped", cyclonedx(("pkg:npm/%40babel/core", "7.0.0")))
+    package = session.exec(select(Package)).one()
+    assert (package.key, package.ecosystem, package.name) == (
+        "pkg:npm/%40babel/core",
+        "npm",
+        "@babel/core",
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
+
+from service.core.collector import collector_paused
 
 from .assemble import DocumentBuilder
 from .cyclonedx import read_cyclonedx_json
@@ -26,19 +27,8 @@ def parse_sbom(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSb
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    # The cyclic garbage collector is paused while a document is read: a large SBOM
-    # becomes millions of acyclic objects (the decoded JSON, components, tuples), and
-    # every few thousand allocations the collector would walk all of them again, which
-    # costs a third of the parse. Reference counting still frees everything, and the
-    # previous state is restored afterwards. (Plain code, not a context manager: this
-    # runs for every upload, and small ones take microseconds.)
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _parse(bytes(data), limits)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_json(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> Any:
