@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,11 +17,12 @@ from werkzeug.exceptions import HTTPException
 from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
-from service.core.crypto import SecretBox
+from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
 from service.db import REPO_ROOT, Database, close_session
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -31,6 +35,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         instance_path=str(settings.instance_path) if settings.instance_path else None,
         instance_relative_config=True,
     )
+    settings = _with_secret_key(app, settings)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -51,6 +56,25 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     _init_domains(app)
     _register_hooks(app, settings)
     return app
+
+
+def _with_secret_key(app: Flask, settings: Settings) -> Settings:
+    """Settings with a secret key nobody else knows: the configured one, else (tests aside)
+    one generated once into the instance folder; tests get a new random one per app."""
+    if settings.secret_key:
+        return settings
+    if settings.env == "test":
+        key = secrets.token_urlsafe(48)
+    else:
+        key, made = instance_secret_key(Path(app.instance_path))
+        where = Path(app.instance_path) / SECRET_KEY_FILE
+        log.warning(
+            "TRIBUTARY_SECRET_KEY is not set: %s the secret key in %s (mode 0600); "
+            "set TRIBUTARY_SECRET_KEY to choose one",
+            "generated" if made else "using",
+            where,
+        )
+    return settings.model_copy(update={"secret_key": key})
 
 
 def _database_url(app: Flask, settings: Settings) -> str:

@@ -10,7 +10,6 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "demo", "test", "production"]
-DEFAULT_SECRET = "dev-insecure-secret-key"
 
 
 class SettingsError(RuntimeError):
@@ -21,7 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRIBUTARY_", extra="ignore")
 
     env: Environment = "development"
-    secret_key: str = DEFAULT_SECRET
+    # Unset: one is generated once into the instance folder (see service.core.crypto).
+    secret_key: str | None = None
     # Read without the prefix too: DATABASE_URL is what every platform sets.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     # Shared fast state (outbound limits and pauses) for every process; unset: per process.
@@ -38,10 +38,16 @@ class Settings(BaseSettings):
     # "http" talks to GitHub; "demo" is the offline twin with seeded users and orgs.
     github_backend: Literal["http", "demo"] = "http"
     demo_signin: bool = False
+    # A session unused this long ends (the user signs in again).
+    session_idle_minutes: int = Field(default=120, ge=1, le=60 * 24 * 14)
 
     contact_url: str = "https://github.com/tributary-dev/tributary"
     http_timeout: float = 10.0
     max_upload_bytes: int = 50 * 1024 * 1024
+    # Per company, so one tenant cannot fill the database: components in one SBOM, and
+    # bytes of SBOMs stored in one (UTC) day.
+    max_components_per_sbom: int = Field(default=200_000, ge=1)
+    max_sbom_bytes_per_day: int = Field(default=500 * 1024 * 1024, ge=1)
     # Fernet key for secrets kept at rest (GitHub tokens); derived from secret_key if unset.
     encryption_key: str | None = None
 
@@ -83,7 +89,7 @@ class Settings(BaseSettings):
             self.demo_signin = True
             self.github_backend = "demo"
         relaxed = self.env in ("development", "demo", "test")
-        if not relaxed and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+        if not relaxed and (not self.secret_key or len(self.secret_key) < 32):
             raise SettingsError(
                 "TRIBUTARY_SECRET_KEY must be set to a random value of at least 32 characters "
                 f"when TRIBUTARY_ENV={self.env} (e.g. python -c 'import secrets; "

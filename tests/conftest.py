@@ -19,8 +19,9 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import Session
 
+from service.accounts.auth import SEEN_KEY, USER_KEY, VERSION_KEY
 from service.app import create_app
-from service.core.clock import FixedClock, SystemClock, set_clock, use_clock
+from service.core.clock import FixedClock, SystemClock, set_clock, use_clock, utcnow
 from service.db import Database
 from tests.fakes.github import FakeGitHub, serve
 
@@ -180,7 +181,9 @@ def session(app) -> Iterator[Session]:
 
 def login(client: FlaskClient, user) -> None:
     with client.session_transaction() as flask_session:
-        flask_session["user_id"] = user.id
+        flask_session[USER_KEY] = user.id
+        flask_session[VERSION_KEY] = user.session_version
+        flask_session[SEEN_KEY] = utcnow().timestamp()
 
 
 def csrf_token(client: FlaskClient, app: Flask) -> str:

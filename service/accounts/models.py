@@ -20,6 +20,9 @@ class User(SQLModel, table=True):
     is_demo: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Part of every session cookie; sign-out raises it, which ends every session issued
+    # before on the server side (a copied cookie stops working).
+    session_version: int = 0
     # Fernet-encrypted OAuth token, kept only for background work the user started
     # (GitHub dependency-graph import); never logged, never put in a cookie.
     github_token_encrypted: str | None = Field(default=None, max_length=1000)

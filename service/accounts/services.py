@@ -55,5 +55,6 @@ def github_token(user: User, secrets: SecretBox) -> str | None:
 def sign_out(session: Session, user: User) -> None:
     # The stored token only served background work for a signed-in person; drop it.
     user.github_token_encrypted = None
+    user.session_version += 1  # every cookie issued before is refused from now on
     session.add(user)
     record(session, Actor(user_id=user.id), "user.signed_out", obj=user)

@@ -13,14 +13,19 @@ from flask import (
     url_for,
 )
 
-from service.accounts.auth import current_user, login_required, safe_next, start_session
+from service.accounts.auth import (
+    current_user,
+    is_local_request,
+    login_required,
+    safe_next,
+    start_session,
+)
 from service.accounts.github import GitHubError
 from service.accounts.oauth import AuthorizationRequest, SignInError
 from service.accounts.services import sign_in, sign_out
 from service.companies.services import companies_of
 from service.core.services import get_github, get_oauth, get_secrets, get_settings
 from service.db import db_session
-from service.settings import is_loopback
 
 bp = Blueprint("accounts", __name__)
 
@@ -29,7 +34,7 @@ bp = Blueprint("accounts", __name__)
 def login():
     settings = get_settings()
     demo_users = []
-    if settings.demo_signin:
+    if settings.demo_signin and is_local_request():
         from service.demo.seed import demo_user_choices
 
         demo_users = demo_user_choices(db_session())
@@ -94,8 +99,8 @@ def github_callback():
 @bp.post("/auth/demo")
 def demo_login():
     settings = get_settings()
-    # Settings refuse demo sign-in off loopback; check the client too, in case of a proxy.
-    if not settings.demo_signin or not is_loopback(request.remote_addr or ""):
+    # Settings refuse demo sign-in off loopback; the request itself must be local too.
+    if not settings.demo_signin or not is_local_request():
         abort(404)
     from service.demo.seed import demo_profile
 

@@ -45,7 +45,7 @@ def save_policy(
     """Validate and store the policy. ``webhook_secret`` None keeps the stored secret;
     ``webhook_url`` None or empty removes the webhook (and its secret). ``seal`` seals
     the secret (the app's SecretBox.seal). Raises ProposalError naming the field."""
-    from service.notifications.delivery import webhook_url_problem
+    from service.notifications.delivery import normalize_webhook_url, webhook_url_problem
 
     require_owner(session, actor, company.id, "the allocation policy")
     try:
@@ -59,7 +59,7 @@ def save_policy(
         "notify_email": row.notify_email,
         "webhook_url": row.webhook_url,
     }
-    url = (webhook_url or "").strip() or None
+    url = normalize_webhook_url(webhook_url or "") or None
     secret_changed = False
     if url is None:
         secret_changed = row.webhook_secret is not None

@@ -15,7 +15,8 @@ Receivers verify the signature over the exact bytes received (before parsing the
 compare with a constant-time function, and may reject old deliveries by the body's
 ``occurred_at`` or a repeated ``delivery`` id. The URL must be https (http only outside
 production) and must not point at a private, loopback or link-local address; the check
-is made on the addresses the name resolves to, just before sending.
+is made on the addresses the name resolves to, just before sending, and the request goes
+to the address checked. Odd spellings of IP addresses are stored as the address.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -85,6 +87,29 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), header or "")
 
 
+def normalize_webhook_url(url: str) -> str:
+    """The URL with its host as written by an IP address parser when it is one in an odd
+    spelling (``127.1``, ``0x7f.0.0.1``, ``2130706433``): checked and stored as the
+    address it is (``127.0.0.1``), so no spelling slips past the private-address check."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return text
+    if not host or ":" in host:
+        return text  # no host, or an IPv6 literal (one spelling only once parsed)
+    try:
+        address = socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return text  # a name, not an address
+    if address == host:
+        return text
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (userinfo + "@" if userinfo else "") + address + (f":{port}" if port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def webhook_url_problem(
     url: str, *, allow_http: bool, allow_hosts: Iterable[str] = ()
 ) -> str | None:
@@ -135,23 +160,38 @@ class WebhookSender:
     def close(self) -> None:
         self._client.close()
 
-    def _check(self, url: str) -> None:
+    def _checked_address(self, url: str) -> str | None:
+        """The address to connect to, after checking every address the name has (None for
+        an allowed host, which is connected to by name)."""
         problem = webhook_url_problem(url, allow_http=self.allow_http, allow_hosts=self.allow_hosts)
         if problem:
             raise DeliveryError(f"webhook URL {problem}")
         host = (urlsplit(url).hostname or "").lower()
         if host in self.allow_hosts:
-            return
+            return None
         try:
             addresses = self._resolver(host)
         except OSError as exc:
             raise DeliveryError(f"webhook host {host} could not be resolved: {exc}") from None
         if not addresses or not all(is_public_address(a) for a in addresses):
             raise DeliveryError(f"webhook host {host} resolves to a private or local address")
+        return addresses[0]
 
     def post(self, url: str, secret: str, event: str, delivery: str, body: bytes) -> int:
-        """Send once; returns the status. Raises DeliveryError unless the answer is 2xx."""
-        self._check(url)
+        """Send once; returns the status. Raises DeliveryError unless the answer is 2xx.
+
+        The connection goes to the address that was checked, never to a second lookup of
+        the name (DNS rebinding); the name stays in ``Host`` and in TLS (SNI and the
+        certificate check)."""
+        address = self._checked_address(url)
+        target, extensions = url, {}
+        if address is not None:
+            parts = urlsplit(url)
+            shown = f"[{address}]" if ":" in address else address
+            target = urlunsplit(
+                parts._replace(netloc=shown + (f":{parts.port}" if parts.port else ""))
+            )
+            extensions = {"sni_hostname": parts.hostname}
         headers = {
             "Content-Type": "application/json",
             EVENT_HEADER: event,
@@ -159,8 +199,12 @@ class WebhookSender:
             TIMESTAMP_HEADER: str(int(self._clock())),
             SIGNATURE_HEADER: sign(secret, body),
         }
+        if address is not None:
+            headers["Host"] = urlsplit(url).netloc
         try:
-            with self._client.stream("POST", url, content=body, headers=headers) as response:
+            with self._client.stream(
+                "POST", target, content=body, headers=headers, extensions=extensions
+            ) as response:
                 # Read a little of the answer at most: receivers owe us nothing but a status.
                 received = 0
                 for chunk in response.iter_bytes():

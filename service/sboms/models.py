@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -62,6 +62,8 @@ class Sbom(SQLModel, table=True):
     uploaded_by_token_id: int | None = Field(default=None, foreign_key="api_tokens.id")
     created_at: datetime = Field(default_factory=utcnow)
     component_count: int = 0
+    # The upload's size as received (counted against the company's daily limit).
+    size_bytes: int = Field(default=0, sa_type=BigInteger)
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from service.audit.services import Actor, record
 from service.companies.models import Company
+from service.core.clock import utcnow
 from service.core.collector import collector_paused
 from service.sboms.diff import compute_diff, versions_by_package
 from service.sboms.models import (
@@ -157,7 +158,9 @@ def ingest(
         if existing is not None:
             return IngestResult(existing, product, False, existing.summary, existing.diff)
 
-    parsed = parse_sbom(data, limits=limits or ParseLimits())
+    limits = limits or ParseLimits()
+    _check_daily_bytes(session, company, len(data), limits.max_bytes_per_day)
+    parsed = parse_sbom(data, limits=limits)
 
     # Nothing above wrote anything; from here on the caller's transaction holds it all.
     product = _get_or_create_product(session, actor, company, name)
@@ -185,6 +188,7 @@ def ingest(
                 uploaded_by_user_id=actor.user_id,
                 uploaded_by_token_id=actor.token_id,
                 component_count=len(components),
+                size_bytes=len(data),
                 summary=summary,
                 diff=diff,
             )
@@ -218,6 +222,26 @@ def ingest(
         changed=diff["changed_count"],
     )
     return IngestResult(sbom, product, True, summary, diff)
+
+
+def _check_daily_bytes(session: Session, company: Company, size: int, limit: int | None) -> None:
+    """Refuse an upload that would take the company past its bytes for today (UTC)."""
+    if limit is None:
+        return
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    stored = session.exec(
+        select(func.coalesce(func.sum(Sbom.size_bytes), 0)).where(
+            Sbom.company_id == company.id, col(Sbom.created_at) >= today
+        )
+    ).one()
+    if stored + size > limit:
+        raise IngestError(
+            "daily_limit",
+            f"This upload ({size} bytes) would take the company past its limit of {limit} "
+            f"bytes of SBOMs a day ({stored} stored today, UTC); try again tomorrow or ask "
+            "the operator to raise TRIBUTARY_MAX_SBOM_BYTES_PER_DAY",
+            {"limit": limit, "stored_today": int(stored), "size": size},
+        )
 
 
 def stored_summary(parsed: ParsedSbom) -> dict[str, Any]:

@@ -37,7 +37,12 @@ PER_PAGE = 50
 
 def upload_limits() -> ParseLimits:
     """Parser limits for uploads: the configured size applies after decompression too."""
-    return ParseLimits(max_bytes=get_settings().max_upload_bytes)
+    settings = get_settings()
+    return ParseLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_components=settings.max_components_per_sbom,
+        max_bytes_per_day=settings.max_sbom_bytes_per_day,
+    )
 
 
 def _actor() -> Actor:

@@ -13,6 +13,8 @@ class ParseLimits:
     max_bytes: int = 50 * 1024 * 1024  # applies to the decompressed size too
     max_nesting: int = 64  # JSON container depth / XML element depth
     max_components: int = 500_000
+    # Bytes of SBOMs one company may store per UTC day (None: no limit); checked by ingest.
+    max_bytes_per_day: int | None = None
 
 
 DEFAULT_LIMITS = ParseLimits()
