@@ -72,6 +72,8 @@ def test_database_free_commands_import_neither_flask_nor_the_database(tmp_path):
     assert imported_heavy("sbom", "inspect", str(sbom), "--json") == []
     assert imported_heavy("risk", "score", "--input", str(signals)) == []
     assert imported_heavy("allocate", "--input", str(split)) == []
+    offline = ("propose", "--sbom", str(sbom), "--budget", "100", "--offline", "--json")
+    assert imported_heavy(*offline) == []
 
 
 def test_commands_that_need_the_app_build_it(app):
