@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Tributary, service/allocation/infrastructure/registries.toml).
     infrastructure_table: Path | None = None
 
+    # Rows of one GitHub Sponsors bulk sponsorship file; longer exports are split.
+    github_sponsors_row_limit: int = Field(default=100, ge=1)
+
     # E-mail about proposals (ready for review, approved); off while smtp_host is unset.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -43,6 +43,7 @@ EXPECTED_TABLES = {
     "pledges",
     "pledge_payments",
     "pledge_settings",
+    "pledge_exports",
 }
 
 

@@ -8,6 +8,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
+COMMANDS = {
+    "export": (
+        "service.pledges.cli:export_command",
+        "Export a month's pledges as a payment platform takes them.",
+    ),
+}
+
 
 def init_app(app: Flask) -> None:
     """The pledge pages and API."""

@@ -106,3 +106,26 @@ class PledgeSettings(SQLModel, table=True):
     company_id: int = Field(foreign_key="companies.id", primary_key=True)
     due_day: int = DEFAULT_DUE_DAY  # pledges are due on this day of the following month
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PledgeExport(SQLModel, table=True):
+    """A payment file made for a company's month: who made it, when, its checksum, what
+    it left out and which pledges it carried."""
+
+    __tablename__ = "pledge_exports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    period: str = Field(max_length=7)
+    kind: str = Field(max_length=30)  # github-sponsors | open-collective | csv | json
+    checksum: str = Field(max_length=64)  # SHA-256 over the files' names and contents
+    files: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # [{name, sha256, rows, content}]: the files exactly as made
+    left_out: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    pledge_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    made_by_id: int | None = Field(default=None, foreign_key="users.id")
+    made_by_label: str | None = Field(default=None, max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -74,7 +74,13 @@ def channels_snapshot(session: Session, project: Project) -> dict[str, Any]:
             "login": user.login,
             "share_bp": shares.get(user.id, 0),
             "channels": [
-                {"kind": c.kind, "value": c.value, "url": c.url, "preferred": c.preferred}
+                {
+                    "kind": c.kind,
+                    "value": c.value,
+                    "url": c.url,
+                    "preferred": c.preferred,
+                    "minimum_minor": c.minimum_minor,
+                }
                 for c in payout_channels(session, user.id)
             ],
         }

@@ -9,7 +9,17 @@ shows the page again with the message next to the field it names.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlmodel import Session
 
 from service.accounts.auth import current_user
@@ -18,9 +28,12 @@ from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
 from service.companies.models import Role
 from service.core.clock import utcnow
+from service.core.services import get_settings
 from service.db import db_session
 from service.money import format_amount
 from service.pledges import services
+from service.pledges.exporting import export_of, exports_of, make_export
+from service.pledges.exports import KINDS as EXPORT_KINDS
 from service.pledges.lifecycle import PLATFORMS, TransitionError, period_of
 from service.pledges.models import PledgeState, Recurrence
 
@@ -80,6 +93,8 @@ def index(slug: str, errors: dict[str, str] | None = None, status: int = 200):
         recurrences=list(Recurrence),
         due_day=services.due_day(session, g.company.id),
         this_period=period_of(utcnow().date()),
+        export_kinds=EXPORT_KINDS,
+        exports=exports_of(session, g.company.id)[:10],
     )
 
 
@@ -189,3 +204,57 @@ def cancel(slug: str, pledge_id: int):
     session.commit()
     flash("Pledge cancelled.", "success")
     return redirect(url_for("pledges.show", slug=slug, pledge_id=pledge_id))
+
+
+# Exports ---------------------------------------------------------------------------------------
+
+
+@bp.post("/c/<slug>/pledges/exports")
+@company_view(Role.reviewer)
+def export(slug: str):
+    _checked()
+    session = db_session()
+    kind = request.form.get("kind", "")
+    if kind not in EXPORT_KINDS:
+        abort(400, description=f"Choose an export: {', '.join(EXPORT_KINDS)}.")
+    try:
+        _made, row = make_export(
+            session,
+            _actor(),
+            company_id=g.company.id,
+            slug=slug,
+            period=request.form.get("period", ""),
+            kind=kind,
+            row_limit=get_settings().github_sponsors_row_limit,
+        )
+    except TransitionError as exc:
+        session.rollback()
+        return index(slug=slug, errors=_errors(exc), status=400)
+    session.commit()
+    return redirect(url_for("pledges.export_page", slug=slug, export_id=row.id))
+
+
+@bp.get("/c/<slug>/pledges/exports/<int:export_id>")
+@company_view()
+def export_page(slug: str, export_id: int):
+    session = db_session()
+    row = export_of(session, g.company.id, export_id)
+    if row is None:
+        abort(404)
+    made_by = services.logins(session, [row.made_by_id]).get(row.made_by_id) or row.made_by_label
+    return _render("pledges/export.html", None, 200, export=row, made_by=made_by)
+
+
+@bp.get("/c/<slug>/pledges/exports/<int:export_id>/files/<name>")
+@company_view()
+def export_file(slug: str, export_id: int, name: str):
+    row = export_of(db_session(), g.company.id, export_id)
+    found = next((f for f in row.files if f["name"] == name), None) if row else None
+    if found is None:
+        abort(404)
+    mimetype = "application/json" if name.endswith(".json") else "text/csv"
+    return Response(
+        found["content"].encode(),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -37,6 +37,7 @@ from service.accounts.models import User
 from service.audit.services import Actor, record
 from service.core.clock import utcnow
 from service.core.http import is_forbidden_host
+from service.money import MoneyError, parse_amount
 from service.notifications import services as notifications
 from service.projects.funding import channel_from_url
 from service.projects.models import (
@@ -633,13 +634,20 @@ def add_payout_channel(
     *,
     github: GitHubAPI,
     preferred: bool = False,
+    minimum: str = "",
 ) -> PayoutChannel:
+    minimum_minor = parse_minimum(minimum)
     normalized, url = normalize_payout(kind, value, github=github)
     existing = payout_channels(session, user.id)
     if any(c.kind == kind and c.value.lower() == normalized.lower() for c in existing):
         raise ClaimError("You have already added this payout channel.", "value")
     channel = PayoutChannel(
-        user_id=user.id, kind=kind, value=normalized, url=url, preferred=not existing
+        user_id=user.id,
+        kind=kind,
+        value=normalized,
+        url=url,
+        preferred=not existing,
+        minimum_minor=minimum_minor,
     )
     session.add(channel)
     session.flush()
@@ -647,6 +655,17 @@ def add_payout_channel(
         _prefer(session, user.id, channel.id)
     record(session, actor, "payout.added", obj=channel, kind=kind, value=normalized)
     return channel
+
+
+def parse_minimum(text: str) -> int | None:
+    """'5' or '5.00' (US dollars) → 500 cents; empty → None; ClaimError otherwise."""
+    if not (text or "").strip():
+        return None
+    try:
+        minor = parse_amount(text, "USD")
+    except MoneyError as exc:
+        raise ClaimError(f"Minimum: {exc}.", "minimum") from None
+    return minor or None
 
 
 def set_preferred(session: Session, actor: Actor, user: User, channel_id: int) -> None:

@@ -16,7 +16,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -211,6 +211,9 @@ class PayoutChannel(SQLModel, table=True):
     value: str = Field(max_length=500)  # a login, a slug, or a URL
     url: str | None = Field(default=None, max_length=URL_LENGTH)
     preferred: bool = False
+    # The smallest payment the maintainer accepts here, in US cents (payment files leave
+    # smaller amounts out and say so); None: no minimum of their own.
+    minimum_minor: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
 
 

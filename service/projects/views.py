@@ -60,6 +60,9 @@ class PayoutForm(FlaskForm):
         "Channel", choices=[SelectChoice(k, label) for k, label in claims.PAYOUT_KINDS.items()]
     )
     value = StringField("Login, slug or URL", validators=[DataRequired(), Length(max=500)])
+    minimum = StringField(
+        "Smallest payment you accept, in USD (optional)", validators=[Length(max=20)]
+    )
 
 
 def _actor() -> Actor:
@@ -398,12 +401,18 @@ def payout():
     if form.validate_on_submit():
         try:
             claims.add_payout_channel(
-                session_db, _actor(), user, form.kind.data, form.value.data, github=get_github()
+                session_db,
+                _actor(),
+                user,
+                form.kind.data,
+                form.value.data,
+                github=get_github(),
+                minimum=form.minimum.data or "",
             )
             session_db.commit()
         except ClaimError as exc:
             session_db.rollback()
-            form.value.errors = [exc.message]
+            (form.minimum if exc.field == "minimum" else form.value).errors = [exc.message]
             status = 400
         else:
             flash("Payout channel added.", "success")

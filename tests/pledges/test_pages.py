@@ -149,3 +149,61 @@ def test_another_companys_pledges_answer_404(client, app, session, found):
         assert post_form(client, app, url, data).status_code == 404, url
     session.expire_all()
     assert (pledge.state, pledge.paid_minor) == ("pledged", 0)
+
+
+def test_exporting_from_the_page_and_downloading_the_file(client, app, session, found):
+    login(client, found.reviewer)
+    base = f"/c/{found.company.slug}/pledges"
+    made = post_form(
+        client, app, base + "/exports", {"kind": "github-sponsors", "period": "2026-12"}
+    )
+    assert made.status_code == 302
+    page = text(client.get(made.headers["Location"]))
+    assert "no GitHub Sponsors channel" in page and "github.com/fw/framework" in page
+    name = f"{found.company.slug}-2026-12-github-sponsors.csv"
+    download = client.get(made.headers["Location"] + "/files/" + name)
+    assert download.data == b"Maintainer username,Sponsorship amount in USD\nleft,100\n"
+    assert download.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    assert "exported" in text(client.get(base))
+    assert client.get(made.headers["Location"] + "/files/other.csv").status_code == 404
+    bad = post_form(client, app, base + "/exports", {"kind": "csv", "period": "2026-13"})
+    assert bad.status_code == 400 and "YYYY-MM" in text(bad)
+    assert (
+        post_form(client, app, base + "/exports", {"kind": "zip", "period": "2026-12"}).status_code
+        == 400
+    )
+    login(client, found.viewer)
+    assert (
+        post_form(client, app, base + "/exports", {"kind": "csv", "period": "2026-12"}).status_code
+        == 403
+    )
+    assert client.get(made.headers["Location"]).status_code == 200  # viewers read
+
+
+def test_another_companys_exports_answer_404(client, app, session, found):
+    login(client, found.reviewer)
+    made = post_form(
+        client,
+        app,
+        f"/c/{found.company.slug}/pledges/exports",
+        {"kind": "csv", "period": "2026-12"},
+    )
+    export_id = made.headers["Location"].rsplit("/", 1)[1]
+    other = acme(session)
+    login(client, other.owner)
+    name = f"{found.company.slug}-2026-12-pledges.csv"
+    for url in (
+        f"/c/{other.company.slug}/pledges/exports/{export_id}",
+        f"/c/{other.company.slug}/pledges/exports/{export_id}/files/{name}",
+        f"/c/{found.company.slug}/pledges/exports/{export_id}",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert (
+        post_form(
+            client,
+            app,
+            f"/c/{found.company.slug}/pledges/exports",
+            {"kind": "csv", "period": "2026-12"},
+        ).status_code
+        == 404
+    )

@@ -86,6 +86,7 @@ def test_an_approval_makes_one_pledge_per_project_for_its_period(session, clock)
                         "value": "fw-dev",
                         "url": "https://github.com/sponsors/fw-dev",
                         "preferred": True,
+                        "minimum_minor": None,
                     }
                 ],
             }

@@ -303,6 +303,16 @@ def test_payout_page(app, client, session, fake_github):
     page = client.get("/me/payout").get_data(as_text=True)
     assert "https://github.com/sponsors/payee" in page and "preferred" in page
     assert session.exec(select(PayoutChannel)).one().user_id == user.id
+    # A minimum of one's own, in US dollars: payment files leave smaller amounts out.
+    wrong = post_form(
+        client, app, "/me/payout", {"kind": "liberapay", "value": "payee", "minimum": "ten"}
+    )
+    assert wrong.status_code == 400 and "Minimum: amount" in wrong.get_data(as_text=True)
+    with_minimum = {"kind": "liberapay", "value": "payee", "minimum": "5"}
+    assert post_form(client, app, "/me/payout", with_minimum).status_code == 302
+    assert "5.00 USD" in client.get("/me/payout").get_data(as_text=True)
+    channel = session.exec(select(PayoutChannel).where(PayoutChannel.kind == "liberapay")).one()
+    assert channel.minimum_minor == 500
 
 
 def test_claim_by_repository_url(app, client, session, fake_github):
