@@ -44,6 +44,9 @@ EXPECTED_TABLES = {
     "pledge_payments",
     "pledge_settings",
     "pledge_exports",
+    "receipt_mappings",
+    "receipt_imports",
+    "receipts",
 }
 
 

@@ -130,15 +130,16 @@ def _csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _maintainer_parts(line: ExportLine) -> dict[str, int]:
-    """{login: minor units} of the claimed maintainers, by their agreed shares."""
-    maintainers = line.channels.get("maintainers", [])
-    if not maintainers or line.amount_minor == 0:
+def maintainer_parts(amount_minor: int, channels: dict[str, Any]) -> dict[str, int]:
+    """{login: minor units} of a pledge's claimed maintainers, by their agreed shares
+    (exact, largest remainder; equal shares when none were recorded)."""
+    maintainers = channels.get("maintainers", [])
+    if not maintainers or amount_minor == 0:
         return {}
     shares = {m["login"]: m.get("share_bp") or 0 for m in maintainers}
     if not any(shares.values()):
-        shares = dict.fromkeys(shares)  # no agreed split recorded: equal shares
-    return split_among_maintainers(line.amount_minor, shares)
+        shares = dict.fromkeys(shares)
+    return split_among_maintainers(amount_minor, shares)
 
 
 def _channel(maintainer: dict[str, Any], kind: str) -> dict[str, Any] | None:
@@ -211,7 +212,7 @@ def _sponsors_parts(line: ExportLine, left_out: list[LeftOut]) -> list[tuple[str
         )
         return []
     parts = []
-    for login, minor in _maintainer_parts(line).items():
+    for login, minor in maintainer_parts(line.amount_minor, line.channels).items():
         channel = _channel(maintainers[login], "github_sponsors")
         if channel is None:
             left_out.append(
@@ -250,7 +251,7 @@ def open_collective(lines: Iterable[ExportLine], *, name: str = "open-collective
             parts[own[0]["handle"].lower()] = line.amount_minor
         else:
             maintainers = {m["login"]: m for m in line.channels.get("maintainers", [])}
-            for login, minor in _maintainer_parts(line).items():
+            for login, minor in maintainer_parts(line.amount_minor, line.channels).items():
                 channel = _channel(maintainers[login], "open_collective")
                 if channel is None:
                     left_out.append(
@@ -307,7 +308,7 @@ def _generic_rows(lines: Iterable[ExportLine]) -> list[dict[str, Any]]:
             kind: [c["handle"] for c in line.channels.get("project", []) if c["kind"] == kind]
             for kind in CHANNEL_KINDS
         }
-        parts = _maintainer_parts(line) or {None: line.amount_minor}
+        parts = maintainer_parts(line.amount_minor, line.channels) or {None: line.amount_minor}
         for login, minor in parts.items():
             mine = maintainers.get(login, {})
             channels = {

@@ -26,7 +26,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -96,6 +96,7 @@ class Payment(SQLModel, table=True):
     platform: str = Field(max_length=40)
     reference: str | None = Field(default=None, max_length=200)
     overpayment: bool = False  # confirmed: it took the pledge above its amount
+    receipt_id: int | None = Field(default=None, foreign_key="receipts.id")  # when imported
     recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -129,3 +130,54 @@ class PledgeExport(SQLModel, table=True):
     made_by_id: int | None = Field(default=None, foreign_key="users.id")
     made_by_label: str | None = Field(default=None, max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReceiptMapping(SQLModel, table=True):
+    """The columns a company last mapped for a preset: proposed again next time."""
+
+    __tablename__ = "receipt_mappings"
+
+    company_id: int = Field(foreign_key="companies.id", primary_key=True)
+    preset: str = Field(max_length=30, primary_key=True)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReceiptImport(SQLModel, table=True):
+    """An uploaded receipts file: ``pending`` until its mapping is confirmed, then
+    ``done`` with the report of every row."""
+
+    __tablename__ = "receipt_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    preset: str = Field(max_length=30)
+    filename: str = Field(max_length=300)
+    encoding: str | None = Field(default=None, max_length=20)  # asked, or None: detected
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    # [{row, status: matched|unmatched|skipped|already_imported, reason, amount, ...}]
+    report: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class Receipt(SQLModel, table=True):
+    """An imported row that became payments; its fingerprint makes a re-import harmless."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("company_id", "fingerprint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id")
+    import_id: int = Field(foreign_key="receipt_imports.id", index=True)
+    row: int
+    fingerprint: str = Field(max_length=64)
+    platform: str = Field(max_length=40)
+    account: str = Field(max_length=200)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    paid_on: date

@@ -299,6 +299,7 @@ def record_payment(
     platform: str,
     reference: str = "",
     confirm_overpayment: bool = False,
+    receipt_id: int | None = None,
     now: datetime | None = None,
 ) -> Payment:
     """Record money received against a pledge and move its state; TransitionError names
@@ -341,6 +342,7 @@ def record_payment(
         platform=platform,
         reference=(reference or "").strip()[:200] or None,
         overpayment=check.overpayment,
+        receipt_id=receipt_id,
         recorded_by_id=actor.user_id,
         created_at=now,
     )

@@ -34,8 +34,17 @@ from service.money import format_amount
 from service.pledges import services
 from service.pledges.exporting import export_of, exports_of, make_export
 from service.pledges.exports import KINDS as EXPORT_KINDS
-from service.pledges.lifecycle import PLATFORMS, TransitionError, period_of
+from service.pledges.importing import (
+    confirm_import,
+    import_of,
+    imports_of,
+    proposed_mapping,
+    start_import,
+)
+from service.pledges.lifecycle import PLATFORMS, TransitionError, parse_period, period_of
 from service.pledges.models import PledgeState, Recurrence
+from service.pledges.receipts import ENCODINGS, FIELDS, PRESETS, ReceiptError
+from service.pledges.reconciliation import reconcile
 
 bp = Blueprint("pledges", __name__)
 
@@ -257,4 +266,111 @@ def export_file(slug: str, export_id: int, name: str):
         found["content"].encode(),
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# Receipts and reconciliation -------------------------------------------------------------------
+
+
+@bp.get("/c/<slug>/pledges/receipts")
+@company_view()
+def receipts_page(slug: str, errors: dict[str, str] | None = None, status: int = 200):
+    return _render(
+        "pledges/receipts.html",
+        errors,
+        status,
+        presets=PRESETS,
+        encodings=ENCODINGS,
+        imports=imports_of(db_session(), g.company.id)[:20],
+    )
+
+
+@bp.post("/c/<slug>/pledges/receipts")
+@company_view(Role.reviewer)
+def upload_receipts(slug: str):
+    _checked()
+    session = db_session()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return receipts_page(slug=slug, errors={"file": "Choose a CSV file."}, status=400)
+    try:
+        started = start_import(
+            session,
+            _actor(),
+            company_id=g.company.id,
+            data=upload.read(),
+            filename=upload.filename,
+            preset=request.form.get("preset", ""),
+            encoding=request.form.get("encoding") or None,
+        )
+    except ReceiptError as exc:
+        session.rollback()
+        return receipts_page(slug=slug, errors={"file": exc.message}, status=400)
+    session.commit()
+    return redirect(url_for("pledges.receipt_import", slug=slug, import_id=started.id))
+
+
+@bp.route("/c/<slug>/pledges/receipts/<int:import_id>", methods=["GET", "POST"])
+@company_view()
+def receipt_import(slug: str, import_id: int):
+    session = db_session()
+    upload = import_of(session, g.company.id, import_id)
+    if upload is None:
+        abort(404)
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if not g.membership.role.at_least(Role.reviewer):
+            abort(403, description="This needs the reviewer role or higher.")
+        _checked()
+        mapping = {name: request.form.get(f"map_{name}", "") for name in FIELDS}
+        try:
+            confirm_import(session, _actor(), upload, mapping)
+        except ReceiptError as exc:
+            session.rollback()
+            problems, status = exc.problems, 400
+        else:
+            session.commit()
+            flash("Receipts imported: every row is listed below with what it paid.", "success")
+            return redirect(url_for("pledges.receipt_import", slug=slug, import_id=import_id))
+    table, mapping = (None, {})
+    if upload.status == "pending":
+        table, mapping = proposed_mapping(session, upload)
+        if request.method == "POST":
+            mapping = {name: request.form.get(f"map_{name}", "") for name in FIELDS}
+    return _render(
+        "pledges/receipt_import.html",
+        None,
+        status,
+        upload=upload,
+        preset=PRESETS[upload.preset],
+        table=table,
+        mapping=mapping,
+        fields=FIELDS,
+        problems=problems,
+    )
+
+
+@bp.get("/c/<slug>/pledges/reconciliation")
+@company_view()
+def reconciliation(slug: str):
+    session = db_session()
+    listing = services.list_pledges(session, g.company.id, services.PledgeFilters())
+    period = request.args.get("period") or (listing.periods[0] if listing.periods else None)
+    error = None
+    if period:
+        try:
+            parse_period(period)
+        except TransitionError as exc:
+            error, period = exc.message, None
+    found = reconcile(session, g.company.id, period, g.company.currency) if period else None
+    return _render(
+        "pledges/reconciliation.html",
+        None,
+        400 if error else 200,
+        periods=listing.periods,
+        period=period,
+        error=error,
+        found=found,
+        platform_labels=PLATFORMS,
     )

@@ -3,6 +3,7 @@ the forms (roles, CSRF, messages naming the field); another company's pledges ar
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 from service.pledges import services
@@ -204,6 +205,100 @@ def test_another_companys_exports_answer_404(client, app, session, found):
             app,
             f"/c/{found.company.slug}/pledges/exports",
             {"kind": "csv", "period": "2026-12"},
+        ).status_code
+        == 404
+    )
+
+
+GITHUB_RECEIPTS = (
+    b"Transaction date,Maintainer username,Processed amount,Transaction ID\n"
+    b"2027-01-05,left,60.00,T1\n"
+    b"2027-01-05,stranger,5.00,T2\n"
+)
+
+
+def upload_receipts(client, app, slug, data=GITHUB_RECEIPTS, preset="github_sponsors"):
+    return post_form(
+        client,
+        app,
+        f"/c/{slug}/pledges/receipts",
+        {"preset": preset, "encoding": "", "file": (io.BytesIO(data), "receipts.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_import_receipts_with_the_mapping_step_then_reconcile(client, app, session, found):
+    slug = found.company.slug
+    login(client, found.reviewer)
+    post_form(
+        client, app, f"/c/{slug}/pledges/exports", {"kind": "github-sponsors", "period": "2026-12"}
+    )
+    uploaded = upload_receipts(client, app, slug)
+    assert uploaded.status_code == 302
+    step = text(client.get(uploaded.headers["Location"]))
+    assert (
+        "Which column holds what" in step
+        and "<option selected>Maintainer username</option>" in step
+    )
+    # Mapping the amount to nothing is refused, naming what is missing.
+    mapping = {
+        "map_date": "Transaction date",
+        "map_account": "Maintainer username",
+        "map_amount": "Processed amount",
+        "map_reference": "Transaction ID",
+    }
+    refused = post_form(client, app, uploaded.headers["Location"], {**mapping, "map_amount": ""})
+    assert refused.status_code == 400 and "Choose the column for: Amount" in text(refused)
+    done = post_form(client, app, uploaded.headers["Location"], mapping)
+    assert done.status_code == 302
+    report = text(client.get(uploaded.headers["Location"]))
+    assert "matched" in report and "no open pledge of 2026-12 or 2027-01 pays stranger" in report
+    reconciliation = text(client.get(f"/c/{slug}/pledges/reconciliation?period=2026-12"))
+    assert "<dd>130.00 USD</dd>" in reconciliation  # planned
+    assert "<dd>100.00 USD</dd>" in reconciliation  # exported (left-pad)
+    assert "<dd>60.00 USD</dd>" in reconciliation  # paid
+    assert "partly paid" in reconciliation
+    assert (
+        "left out of github-sponsors" in reconciliation
+        and "no GitHub Sponsors channel" in reconciliation
+    )
+    assert "stranger" in reconciliation  # the unmatched receipt
+    # The second file of this preset is proposed the remembered mapping; nothing twice.
+    again = upload_receipts(client, app, slug)
+    post_form(client, app, again.headers["Location"], mapping)
+    assert "already imported" in text(client.get(again.headers["Location"]))
+    assert left_pledge(session, found).paid_minor == 6_000
+
+
+def test_receipts_problems_and_roles(client, app, session, found):
+    slug = found.company.slug
+    login(client, found.reviewer)
+    bad = upload_receipts(client, app, slug, data=b"Date,Amount,amount\n1,2,3\n")
+    assert bad.status_code == 400 and "appears twice in the header" in text(bad)
+    login(client, found.viewer)
+    assert upload_receipts(client, app, slug).status_code == 403
+    assert client.get(f"/c/{slug}/pledges/reconciliation?period=2026-13").status_code == 400
+
+
+def test_another_companys_receipts_and_reconciliation_answer_404(client, app, session, found):
+    login(client, found.reviewer)
+    uploaded = upload_receipts(client, app, found.company.slug)
+    import_id = uploaded.headers["Location"].rsplit("/", 1)[1]
+    other = acme(session)
+    login(client, other.owner)
+    for url in (
+        f"/c/{found.company.slug}/pledges/receipts",
+        f"/c/{found.company.slug}/pledges/reconciliation",
+        f"/c/{other.company.slug}/pledges/receipts/{import_id}",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert upload_receipts(client, app, found.company.slug).status_code == 404
+    assert (
+        post_form(
+            client,
+            app,
+            f"/c/{other.company.slug}/pledges/receipts/{import_id}",
+            {"map_date": "Transaction date"},
         ).status_code
         == 404
     )
