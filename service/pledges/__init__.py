@@ -13,6 +13,7 @@ COMMANDS = {
         "service.pledges.cli:export_command",
         "Export a month's pledges as a payment platform takes them.",
     ),
+    "report": ("service.pledges.cli:report_group", "Reports on what a company paid."),
 }
 
 

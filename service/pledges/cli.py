@@ -1,4 +1,8 @@
-"""``tributary export …``: a month's payment files from the command line (app context).
+"""``tributary export …`` and ``tributary report …`` (app context).
+
+``tributary report open-source-pledge --company SLUG --year YYYY --developers N [--rate
+EUR=1.08 …] [--json]`` prints the Open Source Pledge report (Markdown, or JSON) over the
+payments recorded in that year, converted to US dollars at the rates given.
 
 ``tributary export github-sponsors|open-collective|csv|json --company SLUG --period
 YYYY-MM [--out PATH]`` writes the export (one file to PATH or stdout; several files into
@@ -17,11 +21,14 @@ from sqlmodel import select
 from service.audit.services import Actor
 from service.companies.models import Company
 from service.core.cli import with_appcontext
+from service.core.clock import utcnow
 from service.core.services import get_settings
 from service.db import get_db
+from service.pledges import pledge_report
 from service.pledges.exporting import make_export
 from service.pledges.exports import KINDS
 from service.pledges.lifecycle import TransitionError
+from service.pledges.services import paid_items
 
 CLI_ACTOR = Actor.system("cli")
 
@@ -81,3 +88,39 @@ def _write(files, out: Path | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for f in files:
         (out / f.name).write_bytes(f.content)
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports on what a company paid."""
+
+
+@report_group.command("open-source-pledge")
+@click.option("--company", "slug", required=True, help="The company's slug.")
+@click.option("--year", required=True, type=int, help="The calendar year, YYYY.")
+@click.option("--developers", required=True, help="The average number of developers.")
+@click.option("--rate", "rates", multiple=True, help="CUR=RATE: US dollars for one unit.")
+@click.option("--json", "as_json", is_flag=True, help="The JSON report instead of Markdown.")
+@with_appcontext
+def open_source_pledge_command(
+    slug: str, year: int, developers: str, rates: tuple[str, ...], as_json: bool
+) -> None:
+    """Print the company's Open Source Pledge report for a year."""
+    try:
+        with get_db().transaction() as session:
+            company = company_by_slug(session, slug)
+            report = pledge_report.build(
+                year,
+                utcnow().date(),
+                pledge_report.parse_developers(developers),
+                paid_items(session, company.id, year),
+                pledge_report.parse_rates(rates),
+            )
+    except pledge_report.ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    text = (
+        pledge_report.to_json(report)
+        if as_json
+        else pledge_report.to_markdown(report, company.name)
+    )
+    click.echo(text, nl=False)

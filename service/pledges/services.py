@@ -31,6 +31,7 @@ from service.pledges.models import (
     PledgeState,
     Recurrence,
 )
+from service.pledges.pledge_report import PaidItem
 from service.projects.claims import active_claims, current_split, payout_channels
 from service.projects.models import Project
 from service.projects.services import funding_channels
@@ -629,3 +630,19 @@ def logins(session: Session, user_ids: list[int | None]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.exec(select(User.id, User.login).where(col(User.id).in_(ids))).all())
+
+
+def paid_items(session: Session, company_id: int, year: int) -> list[PaidItem]:
+    """The company's payments made in `year`, each with the project it paid."""
+    rows = session.exec(
+        select(Payment, Project.key)
+        .join(Pledge, col(Pledge.id) == Payment.pledge_id)
+        .join(Project, col(Project.id) == Pledge.project_id)
+        .where(
+            Payment.company_id == company_id,
+            col(Payment.paid_on) >= date(year, 1, 1),
+            col(Payment.paid_on) <= date(year, 12, 31),
+        )
+        .order_by(col(Payment.paid_on), col(Payment.id))
+    ).all()
+    return [PaidItem(key, p.amount_minor, p.currency, p.paid_on) for p, key in rows]

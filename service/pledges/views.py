@@ -31,7 +31,7 @@ from service.core.clock import utcnow
 from service.core.services import get_settings
 from service.db import db_session
 from service.money import format_amount
-from service.pledges import services
+from service.pledges import pledge_report, services
 from service.pledges.exporting import export_of, exports_of, make_export
 from service.pledges.exports import KINDS as EXPORT_KINDS
 from service.pledges.importing import (
@@ -373,4 +373,52 @@ def reconciliation(slug: str):
         error=error,
         found=found,
         platform_labels=PLATFORMS,
+    )
+
+
+@bp.get("/c/<slug>/reports/open-source-pledge")
+@company_view()
+def open_source_pledge(slug: str):
+    session = db_session()
+    args = request.args
+    year_text = (args.get("year") or str(utcnow().year - 1)).strip()
+    report = error = None
+    if args.get("developers"):
+        try:
+            if not year_text.isdigit() or len(year_text) != 4:
+                raise pledge_report.ReportError(f"year: {year_text!r} is not a year (YYYY)")
+            year = int(year_text)
+            report = pledge_report.build(
+                year,
+                utcnow().date(),
+                pledge_report.parse_developers(args["developers"]),
+                services.paid_items(session, g.company.id, year),
+                pledge_report.parse_rates(
+                    r for r in args.get("rates", "").replace(",", " ").split()
+                ),
+            )
+        except pledge_report.ReportError as exc:
+            error = str(exc)
+    if report is not None and args.get("format") in ("md", "json"):
+        markdown = args["format"] == "md"
+        body = (
+            pledge_report.to_markdown(report, g.company.name)
+            if markdown
+            else pledge_report.to_json(report)
+        )
+        name = f"{slug}-open-source-pledge-{report.year}.{args['format']}"
+        return Response(
+            body.encode(),
+            mimetype="text/markdown" if markdown else "application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return _render(
+        "pledges/open_source_pledge.html",
+        None,
+        400 if error else 200,
+        year=year_text,
+        args=args,
+        report=report,
+        error=error,
+        markdown=pledge_report.to_markdown(report, g.company.name) if report else None,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+from service.audit.services import Actor
 from service.pledges import services
 from tests.allocation.data import acme
 from tests.conftest import login, post_form
@@ -302,3 +303,27 @@ def test_another_companys_receipts_and_reconciliation_answer_404(client, app, se
         ).status_code
         == 404
     )
+
+
+def test_open_source_pledge_report_page(client, app, session, found):
+    services.record_payment(
+        session,
+        Actor.system("t"),
+        left_pledge(session, found),
+        amount="100.00",
+        currency="USD",
+        paid_on="2027-01-05",
+        platform="github_sponsors",
+    )
+    session.commit()
+    login(client, found.viewer)
+    base = f"/c/{found.company.slug}/reports/open-source-pledge"
+    html = text(client.get(base + "?year=2027&developers=2"))
+    assert "<dd>$100.00</dd>" in html and "<dd>$50.00</dd>" in html and "not yet met" in html
+    md = client.get(base + "?year=2027&developers=2&format=md")
+    assert md.data.startswith(b"# ") and b"$100.00" in md.data
+    assert client.get(base + "?year=2027&developers=2&format=json").json["usdAmountPaid"] == 100
+    assert client.get(base + "?year=20x7&developers=2").status_code == 400
+    other = acme(session)
+    login(client, other.owner)
+    assert client.get(base + "?year=2027&developers=2").status_code == 404
