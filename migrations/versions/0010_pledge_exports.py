@@ -1,5 +1,6 @@
 """pledge exports (who, when, checksum, what was left out); maintainers' own minimum per
-payout channel; receipts imports, their rows and each company's column mappings
+payout channel; receipts imports, their rows and each company's column mappings; a
+company may appear to maintainers as "anonymous company"
 
 Revision ID: 0010
 Revises: 0009
@@ -39,6 +40,10 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("payout_channels", schema=None) as batch_op:
         batch_op.add_column(sa.Column("minimum_minor", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("pledge_settings", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("anonymous", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "receipt_mappings",
         sa.Column("company_id", sa.Integer(), nullable=False),
@@ -106,6 +111,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_receipt_imports_company_id"))
     op.drop_table("receipt_imports")
     op.drop_table("receipt_mappings")
+    with op.batch_alter_table("pledge_settings", schema=None) as batch_op:
+        batch_op.drop_column("anonymous")
     with op.batch_alter_table("payout_channels", schema=None) as batch_op:
         batch_op.drop_column("minimum_minor")
     with op.batch_alter_table("pledge_exports", schema=None) as batch_op:

@@ -1,12 +1,15 @@
 """The demo company: seeded people, a budget, and products whose SBOMs are real.
 
 `load_demo` is what `tributary demo load` runs: it is idempotent, and it resolves, scores
-and proposes from the shipped metadata snapshot, so the demo works with no network.
+and proposes from the shipped metadata snapshot, so the demo works with no network. The
+three months before this one are approved by the demo reviewer, the first two paid and
+the last one partly, and this month's proposal waits for review.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -17,11 +20,13 @@ from service.accounts.services import sign_in
 from service.audit.services import Actor
 from service.companies.models import Company, LinkedOrg, Role
 from service.companies.services import accept_invitations, create_company, invite
-from service.core.clock import utcnow
+from service.core.clock import current_period, utcnow
 from service.db import Database
 from service.demo import DEMO_DATA, DEMO_SNAPSHOT
 from service.demo.github import DEMO_ORG, DEMO_PEOPLE, demo_profiles
 from service.demo.own_sbom import own_dependencies_sbom
+from service.money import format_amount
+from service.pledges.lifecycle import PLATFORMS
 
 DEMO_SLUG = "acme-demo"
 DEMO_ACTOR = Actor.system("demo")
@@ -107,8 +112,53 @@ def load_demo(database: Database) -> Company:
     with database.transaction() as session:
         company = session.get(Company, company.id)
         recompute_company(session, company, actor=DEMO_ACTOR)
+        past_months(session, company)
         generate_proposal(session, DEMO_ACTOR, company, submit=True)
     return company
+
+
+PAST_MONTHS = 3  # approved before this month: the oldest two paid, the last one partly
+
+
+def past_months(session: Session, company: Company) -> None:
+    """Approve the three months before this one (the demo reviewer) and record what was
+    paid for them, so pledges, payments, exports and reports have a history to show."""
+    from service.allocation.generation import generate_proposal
+    from service.allocation.models import Proposal, ProposalState
+    from service.allocation.periods import previous_period
+    from service.allocation.review import approve
+    from service.pledges.services import pledges_of, record_payment
+
+    if session.exec(
+        select(Proposal).where(
+            Proposal.company_id == company.id, Proposal.state == ProposalState.approved.value
+        )
+    ).first():
+        return
+    reviewer = session.exec(select(User).where(User.login == "demo-reviewer")).one()
+    today = utcnow().date()
+    periods = [current_period()]
+    for _ in range(PAST_MONTHS):
+        periods.insert(0, previous_period(periods[0]))
+    for index, period in enumerate(periods[:-1]):
+        proposal = generate_proposal(session, DEMO_ACTOR, company, period)
+        approve(session, Actor(user_id=reviewer.id), proposal, "Demo: an earlier month.")
+        paid_on = min(date.fromisoformat(f"{periods[index + 1]}-10"), today)
+        for number, pledge in enumerate(pledges_of(session, company.id, period)):
+            last = index == len(periods) - 2
+            if last and number % 2:
+                continue  # the last month is partly paid: every other pledge still owed
+            amount = pledge.amount_minor // 2 if last and number == 0 else pledge.amount_minor
+            record_payment(
+                session,
+                Actor(user_id=reviewer.id),
+                pledge,
+                amount=format_amount(amount, pledge.currency),
+                currency=pledge.currency,
+                paid_on=paid_on,
+                platform=_platform(pledge.channels),
+                reference=f"demo {period}",
+            )
 
 
 @dataclass(frozen=True)
@@ -146,3 +196,10 @@ def demo_figures(session: Session, company: Company) -> DemoFigures:
 
 def demo_users(session: Session) -> list[User]:
     return list(session.exec(select(User).where(User.is_demo)))
+
+
+def _platform(channels: dict) -> str:
+    from service.pledges.services import platforms_of
+
+    found = platforms_of(channels)
+    return found[0] if found and found[0] in PLATFORMS else "bank"

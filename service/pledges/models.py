@@ -106,6 +106,8 @@ class PledgeSettings(SQLModel, table=True):
 
     company_id: int = Field(foreign_key="companies.id", primary_key=True)
     due_day: int = DEFAULT_DUE_DAY  # pledges are due on this day of the following month
+    # Maintainers see the company's pledges to them as from "anonymous company".
+    anonymous: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 from service.accounts.models import User
 from service.audit.models import Event
 from service.audit.services import Actor, record
+from service.companies.models import Company
 from service.core.clock import utcnow
 from service.money import MoneyError, normalize_currency, parse_amount
 from service.pledges import lifecycle
 from service.pledges.lifecycle import PLATFORMS, TransitionError
 from service.pledges.models import (
-    DEFAULT_DUE_DAY,
     Payment,
     Pledge,
     PledgeSettings,
@@ -33,7 +33,7 @@ from service.pledges.models import (
 )
 from service.pledges.pledge_report import PaidItem
 from service.projects.claims import active_claims, current_split, payout_channels
-from service.projects.models import Project
+from service.projects.models import Project, ProjectClaim
 from service.projects.services import funding_channels
 
 OPEN = (PledgeState.pledged.value, PledgeState.partially_paid.value, PledgeState.overdue.value)
@@ -43,23 +43,35 @@ OPEN = (PledgeState.pledged.value, PledgeState.partially_paid.value, PledgeState
 
 
 def due_day(session: Session, company_id: int) -> int:
-    found = session.get(PledgeSettings, company_id)
-    return found.due_day if found else DEFAULT_DUE_DAY
+    return settings_of(session, company_id).due_day
 
 
-def set_due_day(session: Session, actor: Actor, company_id: int, text: str | int) -> int:
+def settings_of(session: Session, company_id: int) -> PledgeSettings:
+    return session.get(PledgeSettings, company_id) or PledgeSettings(company_id=company_id)
+
+
+def save_settings(
+    session: Session, actor: Actor, company_id: int, *, due_day: str | int, anonymous: bool
+) -> PledgeSettings:
+    """The company's pledge policy: the due day (1 to 28) and whether maintainers see its name."""
     try:
-        day = int(str(text).strip())
+        day = int(str(due_day).strip())
     except ValueError:
-        raise TransitionError(f"{text!r} is not a day of the month.", "due_day") from None
+        raise TransitionError(f"{due_day!r} is not a day of the month.", "due_day") from None
     if not 1 <= day <= 28:
         raise TransitionError("The due day must be between 1 and 28.", "due_day")
-    found = session.get(PledgeSettings, company_id) or PledgeSettings(company_id=company_id)
-    found.due_day = day
-    found.updated_at = utcnow()
+    found = settings_of(session, company_id)
+    found.due_day, found.anonymous, found.updated_at = day, anonymous, utcnow()
     session.add(found)
-    record(session, actor, "pledges.settings_changed", company_id=company_id, due_day=day)
-    return day
+    record(
+        session,
+        actor,
+        "pledges.settings_changed",
+        company_id=company_id,
+        due_day=day,
+        anonymous=anonymous,
+    )
+    return found
 
 
 # Making pledges --------------------------------------------------------------------------------
@@ -646,3 +658,51 @@ def paid_items(session: Session, company_id: int, year: int) -> list[PaidItem]:
         .order_by(col(Payment.paid_on), col(Payment.id))
     ).all()
     return [PaidItem(key, p.amount_minor, p.currency, p.paid_on) for p, key in rows]
+
+
+@dataclass(frozen=True)
+class IncomingPledge:
+    pledge: Pledge
+    project: str
+    company: str  # the company's name, or "anonymous company" when it chose so
+    share_bp: int | None  # the maintainer's agreed share when pledged; None: not yet claimed
+
+    @property
+    def mine_minor(self) -> int:
+        if self.share_bp is None:
+            return self.pledge.amount_minor
+        return self.pledge.amount_minor * self.share_bp // 10_000
+
+
+def incoming(session: Session, user_id: int) -> list[IncomingPledge]:
+    """The pledges to every project the person claims or claimed, newest month first."""
+    project_ids = session.exec(
+        select(ProjectClaim.project_id).where(ProjectClaim.user_id == user_id).distinct()
+    ).all()
+    if not project_ids:
+        return []
+    rows = session.exec(
+        select(Pledge, Project.key, Company.name, PledgeSettings.anonymous)
+        .join(Project, col(Project.id) == Pledge.project_id)
+        .join(Company, col(Company.id) == Pledge.company_id)
+        .outerjoin(PledgeSettings, col(PledgeSettings.company_id) == Pledge.company_id)
+        .where(
+            col(Pledge.project_id).in_(list(project_ids)),
+            Pledge.state != PledgeState.cancelled.value,
+        )
+        .order_by(col(Pledge.period).desc(), col(Project.key), col(Pledge.id))
+    ).all()
+    found = []
+    for pledge, key, name, anonymous in rows:
+        mine = next(
+            (m for m in pledge.channels.get("maintainers", []) if m["user_id"] == user_id), None
+        )
+        found.append(
+            IncomingPledge(
+                pledge,
+                key,
+                "anonymous company" if anonymous else name,
+                mine["share_bp"] if mine else None,
+            )
+        )
+    return found

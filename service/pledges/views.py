@@ -22,7 +22,7 @@ from flask import (
 )
 from sqlmodel import Session
 
-from service.accounts.auth import current_user
+from service.accounts.auth import current_user, login_required
 from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
@@ -100,7 +100,7 @@ def index(slug: str, errors: dict[str, str] | None = None, status: int = 200):
         filter_errors=filter_errors,
         states=list(PledgeState),
         recurrences=list(Recurrence),
-        due_day=services.due_day(session, g.company.id),
+        pledge_settings=services.settings_of(session, g.company.id),
         this_period=period_of(utcnow().date()),
         export_kinds=EXPORT_KINDS,
         exports=exports_of(session, g.company.id)[:10],
@@ -139,12 +139,23 @@ def settings(slug: str):
     _checked()
     session = db_session()
     try:
-        day = services.set_due_day(session, _actor(), g.company.id, request.form.get("due_day", ""))
+        saved = services.save_settings(
+            session,
+            _actor(),
+            g.company.id,
+            due_day=request.form.get("due_day", ""),
+            anonymous=request.form.get("anonymous") == "yes",
+        )
     except TransitionError as exc:
         session.rollback()
         return index(slug=slug, errors=_errors(exc), status=400)
     session.commit()
-    flash(f"New pledges are due on day {day} of the following month.", "success")
+    shown = "as anonymous company" if saved.anonymous else "by name"
+    flash(
+        f"New pledges are due on day {saved.due_day} of the following month; maintainers "
+        f"see {g.company.name} {shown}.",
+        "success",
+    )
     return redirect(url_for("pledges.index", slug=slug))
 
 
@@ -422,3 +433,14 @@ def open_source_pledge(slug: str):
         error=error,
         markdown=pledge_report.to_markdown(report, g.company.name) if report else None,
     )
+
+
+@bp.get("/me/pledges")
+@login_required
+def incoming():
+    """What companies pledged and paid to the projects the signed-in person maintains."""
+    rows = services.incoming(db_session(), current_user().id)
+    months: dict[str, list[services.IncomingPledge]] = {}
+    for row in rows:
+        months.setdefault(row.pledge.period, []).append(row)
+    return render_template("pledges/incoming.html", months=months)

@@ -5,6 +5,7 @@ from sqlmodel import select
 
 from service.allocation.models import Proposal
 from service.demo.seed import demo_figures, load_demo
+from service.pledges import services
 from service.projects.models import FundingChannel, PackageResolution, Project
 from service.risk.models import ProjectRisk, RiskSnapshot
 from service.sboms.models import Product, Sbom
@@ -28,10 +29,21 @@ def test_demo_load_is_complete_and_idempotent(app, session):
     assert statuses.get("resolved", 0) >= 0.9 * sum(statuses.values())  # offline, no network
 
     assert session.exec(select(func.count()).select_from(ProjectRisk)).one() > 50
-    proposals = session.exec(select(Proposal).where(Proposal.company_id == company.id)).all()
-    assert [(p.revision, p.state) for p in proposals] == [(1, "in_review")]
-    assert proposals[0].budget_minor == 500_000
-    assert proposals[0].four_eyes is True  # the demo starts with four eyes on
+    proposals = session.exec(
+        select(Proposal).where(Proposal.company_id == company.id).order_by(Proposal.period)
+    ).all()
+    # Three earlier months approved, this month's waiting for review.
+    assert [(p.revision, p.state) for p in proposals] == [(1, "approved")] * 3 + [(1, "in_review")]
+    assert proposals[-1].budget_minor == 500_000
+    assert proposals[-1].four_eyes is True  # the demo starts with four eyes on
+    periods = [p.period for p in proposals]
+    pledges = services.pledges_of(session, company.id)
+    states = {
+        period: sorted({p.state for p in pledges if p.period == period}) for period in periods
+    }
+    assert states[periods[0]] == ["paid"] and states[periods[1]] == ["paid"]
+    assert states[periods[2]] == ["paid", "partially_paid", "pledged"]
+    assert periods[3] not in states or states[periods[3]] == []
 
 
 def test_demo_risk_rests_on_the_repositories_real_activity(app, session):

@@ -327,3 +327,54 @@ def test_open_source_pledge_report_page(client, app, session, found):
     other = acme(session)
     login(client, other.owner)
     assert client.get(base + "?year=2027&developers=2").status_code == 404
+
+
+def test_maintainers_see_what_was_pledged_and_paid_to_them(client, app, session, found):
+    from service.projects.models import PayoutChannel
+
+    session.add(
+        PayoutChannel(user_id=found.maintainer.id, kind="liberapay", value="fw", preferred=True)
+    )
+    session.commit()
+    services.apply_approval(
+        session,
+        Actor.system("t"),
+        company_id=found.company.id,
+        proposal_id=None,
+        period="2027-01",
+        currency="USD",
+        amounts={found.projects["framework"].id: 4_000},
+    )
+    session.commit()
+    january = next(p for p in services.pledges_of(session, found.company.id, "2027-01"))
+    services.record_payment(
+        session,
+        Actor.system("t"),
+        january,
+        amount="15.00",
+        currency="USD",
+        paid_on="2027-01-09",
+        platform="liberapay",
+    )
+    session.commit()
+    login(client, found.maintainer)
+    html = text(client.get("/me/pledges"))
+    assert html.index("<h2>2027-01</h2>") < html.index("<h2>2026-12</h2>")
+    assert found.company.name in html and "github.com/left/pad" not in html
+    assert "40.00 (100.00%)" in html and "15.00" in html and "partially paid" in html
+    assert "to the project" in html  # December was pledged before the share was recorded
+    # The company chooses to appear anonymously.
+    login(client, found.owner)
+    post_form(
+        client,
+        app,
+        f"/c/{found.company.slug}/pledges/settings",
+        {"due_day": "15", "anonymous": "yes"},
+        follow_redirects=True,
+    )
+    login(client, found.maintainer)
+    html = text(client.get("/me/pledges"))
+    assert "anonymous company" in html and found.company.name not in html
+    # Someone who maintains nothing sees nothing.
+    login(client, found.viewer)
+    assert "Nothing pledged to your projects yet" in text(client.get("/me/pledges"))

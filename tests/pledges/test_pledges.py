@@ -113,8 +113,8 @@ def test_approving_a_period_again_updates_unpaid_pledges_and_cancels_dropped_one
 def test_the_due_day_is_the_companys_policy(session, clock):
     found = acme(session)
     with pytest.raises(TransitionError, match="between 1 and 28"):
-        services.set_due_day(session, ACTOR, found.company.id, "31")
-    services.set_due_day(session, ACTOR, found.company.id, "5")
+        services.save_settings(session, ACTOR, found.company.id, due_day="31", anonymous=False)
+    services.save_settings(session, ACTOR, found.company.id, due_day="5", anonymous=False)
     apply(session, found.company, "2026-12", {found.projects["left"].id: 500})
     assert services.pledges_of(session, found.company.id)[0].due_on == date(2027, 1, 5)
 
