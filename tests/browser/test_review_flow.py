@@ -13,7 +13,7 @@ def test_reviewer_adjusts_and_approves_this_months_proposal(page, demo_server, t
     page.locator("main a", has_text=re.compile(r"^\d{4}-\d{2}$")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Proposal for")
 
-    rows = page.locator("table tbody tr")
+    rows = page.locator("table.lines tbody tr")
     first = rows.first
     expect(first).to_contain_text("used by")  # every line says why it gets what it gets
     project = first.locator("td").first.locator("a").first.inner_text()
