@@ -24,8 +24,8 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
         "button", name="Check with GitHub and claim"
     ).click()
     page.goto(demo_server + "/me/payout")
-    page.get_by_label("Channel").select_option("github_sponsors")
-    page.get_by_label("Login, slug or URL").fill("demo-maintainer")
+    page.locator("select[name=kind]").select_option("github_sponsors")
+    page.locator("input[name=value]").fill("demo-maintainer")
     page.get_by_role("button", name="Add").click()
     expect(page.locator("table")).to_contain_text("demo-maintainer")
 
