@@ -2,16 +2,16 @@
 payout channel; receipts imports, their rows and each company's column mappings; a
 company may appear to maintainers as "anonymous company"
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
