@@ -26,8 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory) -> Iterator[str]:

@@ -2,7 +2,10 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser  # CI's clock-shifted runs leave them out
 
 
 def test_demo_owner_manages_a_token(page, demo_server, tmp_path):

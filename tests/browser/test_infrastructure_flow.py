@@ -1,9 +1,12 @@
 """The owner funds the registries too: turn the infrastructure share on, see the steward's
 line with its reason in this month's proposal, and a second reviewer approves it."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser  # CI's clock-shifted runs leave them out
 
 
 def test_owner_turns_the_infrastructure_share_on_and_a_reviewer_approves(page, demo_server):

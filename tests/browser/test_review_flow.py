@@ -2,9 +2,12 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser  # CI's clock-shifted runs leave them out
 
 
 def test_reviewer_adjusts_and_approves_this_months_proposal(page, demo_server, tmp_path):
