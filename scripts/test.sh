@@ -10,4 +10,5 @@ python3 -m venv .venv
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports  # layers and pure cores (pyproject.toml [tool.importlinter])
 .venv/bin/mypy  # the pure cores and core/ (pyproject.toml [tool.mypy])
+if [ "${CI:-}" = "true" ]; then ./scripts/check_wheel.sh; fi  # the installable package
 exec .venv/bin/pytest "$@"

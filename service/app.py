@@ -18,7 +18,7 @@ from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
-from service.db import REPO_ROOT, Database, close_session
+from service.db import PACKAGE_ROOT, Database, close_session, shipped
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -30,8 +30,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask(
         "service",
-        template_folder=str(REPO_ROOT / "templates"),
-        static_folder=str(REPO_ROOT / "service" / "static"),
+        template_folder=str(shipped("templates")),
+        static_folder=str(PACKAGE_ROOT / "static"),
         instance_path=str(settings.instance_path) if settings.instance_path else None,
         instance_relative_config=True,
     )

@@ -16,8 +16,18 @@ from sqlmodel import Session, create_engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO_ROOT / "migrations"
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
+
+
+def shipped(name: str) -> Path:
+    """templates/ or migrations/: inside the installed package (a wheel carries them
+    there, see setup.py), else at the top of the checkout."""
+    inside = PACKAGE_ROOT / name
+    return inside if inside.is_dir() else REPO_ROOT / name
+
+
+MIGRATIONS = shipped("migrations")
 
 
 def make_engine(url: str) -> Engine:

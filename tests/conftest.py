@@ -7,8 +7,10 @@ other's data. TRIBUTARY_TEST_DATABASE_URL runs the suite on PostgreSQL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +44,48 @@ def pytest_report_header(config):
 
 def pytest_configure(config):
     set_clock(SystemClock(CLOCK_SHIFT))
+
+
+def _loopback(address) -> bool:
+    if not isinstance(address, tuple):
+        return True  # a Unix socket's path
+    host = str(address[0]).strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False  # a name: resolving it would already leave the machine
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch) -> Iterator[list[str]]:
+    """Fail any test that connects anywhere but this machine (the outside world, a real
+    mail server): the fakes in tests/fakes listen on loopback. The attempt is refused and
+    reported even when the code under test swallows the error (it degrades gracefully)."""
+    attempts: list[str] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(address) -> OSError:
+        attempts.append(repr(address))
+        return ConnectionRefusedError(f"tests may not connect to {address!r}")
+
+    def connect(self, address):
+        if not _loopback(address):
+            raise refuse(address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not _loopback(address):
+            refuse(address)
+            return 111  # ECONNREFUSED
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield attempts
+    if attempts:
+        pytest.fail(f"the test tried to reach the network: {', '.join(attempts)}")
 
 
 @pytest.fixture
