@@ -296,7 +296,10 @@ class Resolver:
         """Use the cache or ask `source` about the package; continue when answered."""
         provider = self.providers[source]
         entry = self._cache_rows.get((source, item.key))
-        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        # "Again now" lifts the backoff of the packages' own registry, which the person
+        # chose; deps.dev, ecosyste.ms and repositories keep theirs.
+        retry_now = self.retry_now and stage == "registry"
+        decision = cache.plan(entry, self.now, retry_now=retry_now)
         item.asked.append(source)
         if decision.action is Action.fresh:
             self._asked[(source, item.key)]["from_cache"] += 1
@@ -394,7 +397,7 @@ class Resolver:
             self._finish(item)
             return
         entry = self._cache_rows.get(("ecosystems", item.key))
-        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        decision = cache.plan(entry, self.now)
         item.asked.append("ecosystems")
         if decision.action is not Action.fetch:
             failed = entry if decision.action is Action.wait else None
@@ -421,7 +424,7 @@ class Resolver:
         if provider is None or "ecosystems" in item.asked or not provider.supports(item.key):
             return
         entry = self._cache_rows.get(("ecosystems", item.key))
-        if cache.plan(entry, self.now, retry_now=self.retry_now).action is not Action.fetch:
+        if cache.plan(entry, self.now).action is not Action.fetch:
             return
         self._signals_queue.append(item)
         if len(self._signals_queue) >= ECOSYSTEMS_BATCH:
@@ -459,7 +462,7 @@ class Resolver:
                 self._cache_rows.update(cache.load(session, [("github", key)]))
                 session.expunge_all()
         entry = self._cache_rows.get(("github", key))
-        decision = cache.plan(entry, self.now, retry_now=self.retry_now)
+        decision = cache.plan(entry, self.now)
         if decision.action is not Action.fetch:
             return
         self._submit(("repository", (repo, key)), _safe_fetch, provider, key, decision.cached)

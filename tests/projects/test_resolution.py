@@ -429,3 +429,30 @@ def test_a_gem_is_one_request_and_its_owners_come_from_the_batched_lookup(
         ("rafaelfranca", "ecosystems"),
         ("tenderlove", "ecosystems"),
     }
+
+
+def test_again_now_lifts_the_chosen_packages_registry_backoff_and_no_other(
+    app, session, outbound, registries
+):
+    only(app, outbound, registries, "npm", "github")
+    registries.app.add_fault("github", status=502, times=2, match="/repos/left-pad/left-pad")
+    registries.app.add_fault("npm", status=503, times=2, match="babel")
+    company = make_company(session)
+    store_sbom(
+        session,
+        company,
+        [component("pkg:npm/left-pad@1.3.0"), component("pkg:npm/%40babel/core@7.24.7")],
+    )
+    drain(app)
+    assert resolutions(session)["pkg:npm/%40babel/core"][0] == "error"
+    ids = [p.id for p in session.exec(select(Package))]
+    registries.app.reset_counts()
+    with app.app_context():
+        services.run_resolution(
+            app.extensions["tributary.db"], ids, now=NOW + timedelta(minutes=1), retry_now=True
+        )
+    # The failed registry answer is asked again at once and links babel's repository, read
+    # for the first time; left-pad's repository keeps its backoff.
+    assert registries.counts() == {"npm": 1, "github": 4}
+    assert not any("left-pad" in path for _source, _method, path in registries.app.requests)
+    assert resolutions(session)["pkg:npm/%40babel/core"][0] == "resolved"
