@@ -292,6 +292,14 @@ def test_maven_follows_parent_pom_of_the_same_group(providers, fake):
     assert fake.counts() == {"maven": 3}
 
 
+def test_a_parent_pom_is_read_once_for_every_child_that_climbs_to_it(providers, fake):
+    for version in ("2.0.0", "2.0.0"):
+        result = providers["maven"].fetch("pkg:maven/com.example.multi/multi-core", version=version)
+        assert result.metadata.repository_url == "https://github.com/example/multi"
+    poms = [path.rsplit("/", 1)[-1] for _source, _method, path in fake.app.requests]
+    assert poms == ["multi-core-2.0.0.pom", "multi-core-parent-2.0.0.pom", "multi-core-2.0.0.pom"]
+
+
 def test_maven_xml_with_entities_is_refused(providers, fake):
     xxe = (
         b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]>'

@@ -14,6 +14,8 @@ defusedxml (no entity expansion, no external entities).
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -32,6 +34,7 @@ from service.projects.providers.base import (
 
 DEFAULT_BASE_URL = "https://repo1.maven.org/maven2"
 MAX_PARENTS = 3
+PARENT_CACHE_SIZE = 2000
 _PROPERTY_RE = re.compile(r"\$\{([^}]+)\}")
 _SEGMENT_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -50,6 +53,13 @@ class MavenProvider(BaseProvider):
 
     source = "maven"
     types = frozenset({"maven"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A released POM never changes, and many artifacts share one parent: each parent
+        # is read once, however many children (and runs) climb to it.
+        self._parents: OrderedDict[str, Element] = OrderedDict()
+        self._parents_lock = threading.Lock()
 
     def _fetch(self, ref: PackageRef, cached: CachedEntry | None) -> ProviderResult:
         group, artifact = ref.namespace or "", ref.name
@@ -154,6 +164,19 @@ class MavenProvider(BaseProvider):
     def _fetch_pom(self, url: str) -> Element | None:
         return parse_xml(self._get(url, None).body)
 
+    def _parent_pom(self, url: str) -> Element | None:
+        with self._parents_lock:
+            if url in self._parents:
+                self._parents.move_to_end(url)
+                return self._parents[url]
+        pom = self._fetch_pom(url)
+        if pom is not None and not url.endswith("-SNAPSHOT.pom"):
+            with self._parents_lock:
+                self._parents[url] = pom
+                while len(self._parents) > PARENT_CACHE_SIZE:
+                    self._parents.popitem(last=False)
+        return pom
+
     def _walk(
         self, pom: Element, group_id: str, artifact: str, warnings: list[str]
     ) -> tuple[str | None, str | None, list[Person]]:
@@ -180,7 +203,7 @@ class MavenProvider(BaseProvider):
             if not all(_SEGMENT_RE.match(s) for s in (group, parent_artifact, version)):
                 break
             try:
-                parent = self._fetch_pom(self._pom_url(group, parent_artifact, version))
+                parent = self._parent_pom(self._pom_url(group, parent_artifact, version))
             except FetchError as exc:
                 warnings.append(f"parent pom: {exc.reason}")
                 break
