@@ -11,19 +11,10 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-# Tables owned by libraries, created by our migrations but not described by our models.
-LIBRARY_TABLES = {"apscheduler_jobs"}
-
-
-def include_name(name, type_, _parent_names) -> bool:
-    return not (type_ == "table" and name in LIBRARY_TABLES)
-
-
 def run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

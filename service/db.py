@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+<<<<<<< HEAD
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 
@@ -28,6 +32,11 @@ def shipped(name: str) -> Path:
 
 
 MIGRATIONS = shipped("migrations")
+=======
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = REPO_ROOT / "migrations"
+>>>>>>> a5395c3 (Leased task queue and a scheduler that only schedules)
 
 
 def make_engine(url: str) -> Engine:
@@ -52,7 +61,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A writer takes the write lock as it begins, so it waits its turn (busy timeout)
+        # instead of failing "database is locked" when another process wrote after its
+        # first read (a deferred transaction cannot wait for that).
+        writer = connection.get_execution_options().get(WRITER)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+WRITER = "tributary_writer"
 
 
 class Database:
@@ -65,7 +81,7 @@ class Database:
 
     def bind_to(self, connection: Connection) -> None:
         """Run every session inside an outer transaction (tests roll it back afterwards)."""
-        self._sessions = sessionmaker(
+        self._readers = self._writers = sessionmaker(
             bind=connection,
             class_=Session,
             expire_on_commit=False,
@@ -73,15 +89,21 @@ class Database:
         )
 
     def unbind(self) -> None:
-        self._sessions = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        self._readers = sessionmaker(bind=self.engine, class_=Session, expire_on_commit=False)
+        self._writers = sessionmaker(
+            bind=self.engine.execution_options(**{WRITER: True}),
+            class_=Session,
+            expire_on_commit=False,
+        )
 
-    def session(self) -> Session:
-        return self._sessions()
+    def session(self, *, writer: bool = False) -> Session:
+        """A session; a writer's transactions wait for the SQLite write lock as they begin."""
+        return (self._writers if writer else self._readers)()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on error."""
-        session = self.session()
+        """A writer session whose work is committed on success and rolled back on error."""
+        session = self.session(writer=True)
         try:
             yield session
             session.commit()
@@ -163,6 +185,31 @@ def upsert(
         session.exec(statement, params=list(rows[start : start + chunk]))
 
 
+def is_locked(error: BaseException) -> bool:
+    """SQLite's answer when the write lock stayed taken past the busy timeout."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retry_once_when_locked(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a writer (which opens its own transaction) once more if SQLite stayed locked."""
+
+    @functools.wraps(func)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            log.warning("%s: the database stayed locked; trying once more", func.__qualname__)
+            return func(*args, **kwargs)
+
+    return retrying
+
+
 def get_db() -> Database:
     return current_app.extensions["tributary.db"]
 
@@ -170,8 +217,12 @@ def get_db() -> Database:
 def db_session() -> Session:
     """The request's session, opened on first use and closed when the request ends."""
     if "db_session" not in g:
-        g.db_session = get_db().session()
+        writes = has_request_context() and request.method not in SAFE_METHODS
+        g.db_session = get_db().session(writer=writes)
     return g.db_session
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def close_session(exc: BaseException | None = None) -> None:

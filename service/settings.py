@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
 
+    # Background work. A worker renews the lease of the task it runs every third of this
+    # many seconds; a task whose lease ran out (its worker died) is free for any worker.
+    task_lease_seconds: int = Field(default=60, ge=1)
+    # The one scheduler holds its lease this long and renews it on every beat.
+    scheduler_lease_seconds: int = Field(default=30, ge=1)
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.env == "demo" and not self.github_oauth_configured:

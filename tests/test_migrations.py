@@ -21,7 +21,8 @@ EXPECTED_TABLES = {
     "sbom_components",
     "bom_tokens",
     "tasks",
-    "apscheduler_jobs",
+    "scheduler_lease",
+    "periodic_runs",
     "projects",
     "package_resolutions",
     "metadata_cache",
@@ -83,9 +84,6 @@ def test_models_and_migrations_agree(database):
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={
-                "compare_type": False,
-                "include_name": lambda name, type_, _p: name != "apscheduler_jobs",
-            },
+            opts={"compare_type": False},
         )
         assert compare_metadata(context, SQLModel.metadata) == []

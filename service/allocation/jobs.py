@@ -1,14 +1,13 @@
-"""Background work of the allocation domain (run by `tributary scheduler`).
+"""Background work of the allocation domain (queued by `tributary scheduler`, run by workers).
 
-* ``allocation.monthly_proposals`` (1st of the month, 05:00 UTC): for every company with
-  a budget above zero, generate the month's proposal — unless the month already has one,
-  whatever its state — and put it into review, which tells the reviewers and owners.
-  Each company is its own transaction, so a crash after some companies leaves theirs
-  in place and a rerun (or the restarted scheduler's coalesced run) creates only the
-  missing ones. A company that fails is logged and retried through the queue task
-  ``allocation.generate_proposal`` (backoff), without holding up the others.
-* ``allocation.generate_proposal`` — ``{"company_id", "period"}``: the same for one
-  company; idempotent.
+* ``allocation.monthly_proposals`` (1st of the month, 05:00 UTC): queues one
+  ``allocation.generate_proposal`` task per company with a budget above zero, all in one
+  transaction. Whatever a kill interrupts is then a task another worker picks up (after
+  its lease), a company that fails is retried with backoff without holding up the others,
+  and a second run queues nothing new (the tasks' unique keys are company + period).
+* ``allocation.generate_proposal`` — ``{"company_id", "period"}``: generate the period's
+  proposal and put it into review, which tells the reviewers and owners — unless the
+  period already has one, whatever its state. Idempotent.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from service.audit.services import Actor
 from service.companies.models import Company
 from service.core.clock import current_period
 from service.db import get_db
-from service.jobs.queue import enqueue
+from service.jobs.queue import enqueue, pending_keys
 from service.jobs.registry import periodic, task
 
 log = logging.getLogger(__name__)
@@ -38,39 +37,44 @@ def generate_for_company(company_id: int, period: str, now: datetime) -> bool:
         with get_db().transaction() as session:
             company = session.get(Company, company_id)
             if company is None or company.monthly_budget_minor <= 0:
+                log.info("company %s, %s: no budget, no proposal", company_id, period)
                 return False
             if proposals_of_period(session, company_id, period):
+                log.info("company %s, %s: the period has its proposal already", company_id, period)
                 return False
             generate_proposal(session, SCHEDULER, company, period, now, submit=True)
-            return True
     except IntegrityError:
         # Someone else (a "Preview now", a second run) created it at the same moment.
-        log.info("proposal for company %s, %s already created elsewhere", company_id, period)
+        log.info("company %s, %s: proposal created elsewhere meanwhile", company_id, period)
         return False
+    log.info("company %s, %s: proposal created and put into review", company_id, period)
+    return True
 
 
 @periodic("allocation.monthly_proposals", cron={"day": 1, "hour": 5})
 def monthly(now: datetime) -> None:
-    """Generate each company's monthly proposal and put it into review."""
+    """Queue each company's monthly proposal (generated and put into review by a worker)."""
     period = current_period(now)
-    database = get_db()
-    with database.transaction() as session:
-        company_ids = companies_due(session)
-    created = 0
-    for company_id in company_ids:
-        try:
-            created += generate_for_company(company_id, period, now)
-        except Exception:
-            log.exception("proposal for company %s, %s failed; retrying later", company_id, period)
-            with database.transaction() as session:
-                enqueue(
-                    session,
-                    GENERATE_TASK,
-                    {"company_id": company_id, "period": period},
-                    unique_key=f"allocation:{company_id}:{period}",
-                    company_id=company_id,
-                )
-    log.info("monthly proposals for %s: %d created", period, created)
+    with get_db().transaction() as session:
+        keys = {
+            company_id: f"allocation:{company_id}:{period}" for company_id in companies_due(session)
+        }
+        already = pending_keys(session, keys.values())
+        for company_id, key in keys.items():
+            enqueue(
+                session,
+                GENERATE_TASK,
+                {"company_id": company_id, "period": period},
+                unique_key=key,
+                company_id=company_id,
+            )
+    log.info(
+        "monthly proposals for %s: %d compan(ies) due, %d task(s) queued, %d already pending",
+        period,
+        len(keys),
+        len(keys) - len(already),
+        len(already),
+    )
 
 
 @task(GENERATE_TASK)

@@ -1,9 +1,10 @@
-"""`tributary scheduler` and `tributary jobs …`: run and inspect background work."""
+"""`tributary scheduler`, `tributary worker` and `tributary jobs …`: run and inspect
+background work."""
 
 from __future__ import annotations
 
-import logging
-import sys
+import signal
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -12,19 +13,58 @@ from sqlmodel import select
 
 from service.core.cli import with_appcontext
 from service.core.clock import utcnow
+from service.core.logs import configure_logging
+from service.core.services import get_settings
 from service.db import get_db
 from service.jobs.models import Task
 from service.jobs.queue import run_pending
-from service.jobs.registry import PERIODIC, load_job_modules
-from service.jobs.scheduler import next_runs, run_scheduler
+from service.jobs.registry import PERIODIC, TASKS, load_job_modules
+from service.jobs.scheduler import Scheduler, next_runs
+from service.jobs.worker import Worker
+
+
+def _stop_on_signals(stop) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop())
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the scheduler (monthly proposals, nightly refresh, the task queue) until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    sys.exit(run_scheduler(current_app._get_current_object()))
+    """Enqueue periodic work when due (monthly proposals, nightly refresh) until stopped.
+
+    Run one per installation; a second one stands by and takes over if the first stops.
+    """
+    configure_logging()
+    scheduler = Scheduler(current_app._get_current_object())
+    _stop_on_signals(scheduler.stop)
+    scheduler.serve()
+
+
+@click.command("worker")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--kind", "kinds", multiple=True, help="Run only tasks of this kind (repeatable).")
+@click.option(
+    "--grace",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds a stopping worker lets its tasks finish before it releases them.",
+)
+@with_appcontext
+def worker_command(threads: int, kinds: tuple[str, ...], grace: float) -> None:
+    """Run queued tasks until stopped (SIGTERM finishes or releases the current ones)."""
+    configure_logging()
+    load_job_modules()
+    unknown = sorted(set(kinds) - set(TASKS))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown task kind(s) {', '.join(unknown)}; known: {', '.join(sorted(TASKS))}",
+            param_hint="--kind",
+        )
+    worker = Worker(current_app._get_current_object(), threads=threads, kinds=kinds)
+    _stop_on_signals(worker.stop)
+    worker.serve(grace=grace)
 
 
 @click.group("jobs")
@@ -47,7 +87,9 @@ def jobs_list() -> None:
 @with_appcontext
 def jobs_run_pending() -> None:
     """Run every task that is due now, then exit."""
-    ran = run_pending(get_db())
+    configure_logging()
+    lease = timedelta(seconds=get_settings().task_lease_seconds)
+    ran = run_pending(get_db(), lease=lease)
     click.echo(f"Ran {ran} task(s).")
 
 
@@ -56,8 +98,9 @@ def jobs_run_pending() -> None:
 @with_appcontext
 def jobs_run(job_id: str) -> None:
     """Run one periodic job now (it is idempotent, so running it early is safe)."""
+    configure_logging()
     load_job_modules()
     if job_id not in PERIODIC:
         raise click.ClickException(f"No job {job_id!r}; known: {', '.join(sorted(PERIODIC))}.")
     PERIODIC[job_id].func(utcnow())
-    click.echo(f"Ran {job_id}.")
+    click.echo(f"Ran {job_id}; tasks it queued run in `tributary worker` or `jobs run-pending`.")

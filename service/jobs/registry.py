@@ -1,4 +1,4 @@
-"""Domains declare their background work here by decorator; the scheduler runs it.
+"""Domains declare their background work here by decorator; workers run it.
 
 `@task("kind")` marks a function run from the queue: fn(payload, now).
 `@periodic("id", cron={...})` marks a function run on a schedule: fn(now).
