@@ -210,6 +210,26 @@ def retry_once_when_locked(func: Callable[P, R]) -> Callable[P, R]:
     return retrying
 
 
+def commit_request(work: Callable[[Session], R]) -> R:
+    """Do `work` in the request's session and commit it (rolled back if anything fails).
+
+    A writer that found SQLite locked past the busy timeout gets one more try.
+    """
+
+    @retry_once_when_locked
+    def attempt() -> R:
+        session = db_session()
+        try:
+            result = work(session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    return attempt()
+
+
 def get_db() -> Database:
     return current_app.extensions["tributary.db"]
 

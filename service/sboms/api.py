@@ -36,14 +36,16 @@ from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlmodel import Session
 
 from service.api.auth import bearer_token, token_actor, token_required
 from service.audit.services import Actor
 from service.companies.models import ApiToken, Company
 from service.companies.services import authenticate_token
 from service.core.errors import ApiError
-from service.db import db_session
+from service.db import commit_request, db_session
 from service.sboms import services
+from service.sboms.models import BomToken
 from service.sboms.parsing import SbomError, read_json
 from service.sboms.views import upload_limits
 
@@ -98,22 +100,21 @@ def list_sboms(slug: str, product: str):
 @token_required("sbom:write")
 def upload_sbom(slug: str, product: str):
     data, filename = _uploaded_document()
-    session = db_session()
     try:
-        result = services.ingest(
-            session,
-            token_actor(),
-            g.company,
-            product,
-            data,
-            source="api",
-            filename=filename,
-            project_version=_field("version"),
-            limits=upload_limits(),
+        result = commit_request(
+            lambda session: services.ingest(
+                session,
+                token_actor(),
+                g.company,
+                product,
+                data,
+                source="api",
+                filename=filename,
+                project_version=_field("version"),
+                limits=upload_limits(),
+            )
         )
-        session.commit()
     except SbomError as exc:
-        session.rollback()
         raise _sbom_error(exc) from None
     body = {
         **services.sbom_json(result.sbom),
@@ -243,10 +244,10 @@ def _dt_ingest(
     data: bytes,
     filename: str | None,
 ):
-    session = db_session()
-    company = session.get(Company, token.company_id)
+    company = db_session().get(Company, token.company_id)
     name = _dt_product_name(company, project, project_name, auto_create)
-    try:
+
+    def store(session: Session) -> BomToken:
         result = services.ingest(
             session,
             Actor(token_id=token.id),
@@ -258,10 +259,11 @@ def _dt_ingest(
             project_version=project_version,
             limits=upload_limits(),
         )
-        bom_token = services.bom_token_for(session, company, result.sbom)
-        session.commit()
+        return services.bom_token_for(session, company, result.sbom)
+
+    try:
+        bom_token = commit_request(store)
     except SbomError as exc:
-        session.rollback()
         if exc.code == "too_large":
             raise _sbom_error(exc) from None
         return _invalid_bom(exc)

@@ -8,6 +8,7 @@ owner's GitHub token, so it needs the owner role (as linking the organisation do
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -24,13 +25,14 @@ from service.companies.models import Role
 from service.companies.services import linked_orgs
 from service.core.errors import page_arg, size_text
 from service.core.services import get_github, get_secrets, get_settings
-from service.db import db_session
+from service.db import commit_request, db_session
 from service.sboms import services
 from service.sboms.forms import GitHubImportForm, UploadForm
 from service.sboms.github_import import GitHubImportError, import_org
 from service.sboms.parsing import ParseLimits, SbomError
 
 bp = Blueprint("sboms", __name__)
+log = logging.getLogger(__name__)
 
 PER_PAGE = 50
 
@@ -152,7 +154,8 @@ def product(slug: str, product_id: int):
 class FileResult:
     filename: str
     result: services.IngestResult | None = None
-    error: SbomError | None = None
+    error: SbomError | None = None  # the file cannot be read
+    failure: bool = False  # readable or not, it could not be stored this time
 
     @property
     def ok(self) -> bool:
@@ -170,7 +173,9 @@ def upload(slug: str):
             form.files.errors = ["Choose at least one SBOM file."]
         for storage in files:
             results.append(_store(storage, form.product.data, form.version.data))
-    status = 400 if (results and not any(r.ok for r in results)) else 200
+    status = 200
+    if results and not any(r.ok for r in results):
+        status = 503 if any(r.failure for r in results) else 400
     return render_template(
         "sboms/upload.html",
         company=g.company,
@@ -182,25 +187,28 @@ def upload(slug: str):
 
 
 def _store(storage: FileStorage, product_name: str, version: str | None) -> FileResult:
-    """Store one uploaded file in its own transaction: a bad file never blocks the others."""
+    """Store one uploaded file in its own transaction: a failing file never hides the others."""
     filename = os.path.basename((storage.filename or "upload").replace("\\", "/"))[:255]
-    session_db = db_session()
+    data = storage.read()
     try:
-        result = services.ingest(
-            session_db,
-            _actor(),
-            g.company,
-            product_name,
-            storage.read(),
-            source="web",
-            filename=filename,
-            project_version=(version or "").strip() or None,
-            limits=upload_limits(),
+        result = commit_request(
+            lambda session: services.ingest(
+                session,
+                _actor(),
+                g.company,
+                product_name,
+                data,
+                source="web",
+                filename=filename,
+                project_version=(version or "").strip() or None,
+                limits=upload_limits(),
+            )
         )
-        session_db.commit()
     except SbomError as exc:
-        session_db.rollback()
         return FileResult(filename, error=exc)
+    except Exception:  # the database went away or stayed locked: this file only
+        log.exception("upload of %r for company %s failed", filename, g.company.id)
+        return FileResult(filename, failure=True)
     return FileResult(filename, result=result)
 
 

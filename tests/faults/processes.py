@@ -66,6 +66,14 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 90.0) -> Any:
 
 
 if __name__ == "__main__":
+    from datetime import timedelta
+
     from service.cli import cli
+    from service.core.clock import SystemClock, set_clock
+
+    # The same clock as the test that started us (CI shifts it by years).
+    set_clock(
+        SystemClock(timedelta(days=int(os.environ.get("TRIBUTARY_TEST_CLOCK_SHIFT_DAYS", "0"))))
+    )
 
     cli.main(args=sys.argv[1:], prog_name="tributary")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
 from service.db import Database
@@ -15,18 +14,6 @@ from service.jobs.queue import enqueue
 from tests.faults.processes import GATE_TASK, start, wait_for
 
 LEASE = {"TRIBUTARY_TASK_LEASE_SECONDS": "1"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request, tmp_path) -> Database:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/faults.db"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    database = Database(url)
-    database.upgrade()
-    yield database
-    database.engine.dispose()
 
 
 class Gate:
