@@ -19,17 +19,18 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
-def monthly_job(monkeypatch):
+def monthly_job():
+    """The registry holds one monthly test job only (the real ones are put back after)."""
+    registry.load_job_modules()
+    real = dict(registry.PERIODIC)
     ran: list[datetime] = []
-    monkeypatch.setattr(registry, "PERIODIC", {})
-    monkeypatch.setitem(
-        registry.PERIODIC,
-        "test.monthly",
-        registry.PeriodicJob("test.monthly", ran.append, {"day": 1, "hour": 5}, "Test job"),
+    registry.PERIODIC.clear()
+    registry.PERIODIC["test.monthly"] = registry.PeriodicJob(
+        "test.monthly", ran.append, {"day": 1, "hour": 5}, "Test job"
     )
-    monkeypatch.setattr("service.jobs.scheduler.PERIODIC", registry.PERIODIC)
-    monkeypatch.setattr("service.jobs.scheduler.load_job_modules", lambda: None)
-    return ran
+    yield ran
+    registry.PERIODIC.clear()
+    registry.PERIODIC.update(real)
 
 
 def queued(session) -> list[tuple[str, dict]]:
