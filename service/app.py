@@ -18,6 +18,7 @@ from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
+from service.core.logs import configure_logging, init_request_ids
 from service.db import PACKAGE_ROOT, Database, close_session, shipped
 from service.settings import Settings, load_settings
 
@@ -48,6 +49,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         TESTING=settings.env == "test",
     )
     app.extensions["tributary.settings"] = settings
+    if settings.env != "test":  # tests read log records through pytest's own handler
+        configure_logging("web")
+    init_request_ids(app)
 
     app.extensions["tributary.db"] = Database(_database_url(app, settings))
     app.teardown_appcontext(close_session)

@@ -31,11 +31,11 @@ def _stop_on_signals(stop) -> None:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Enqueue periodic work when due (monthly proposals, nightly refresh) until stopped.
+    """Queue periodic work when it comes due (one schedules; others stand by).
 
     Run one per installation; a second one stands by and takes over if the first stops.
     """
-    configure_logging()
+    configure_logging("scheduler")
     scheduler = Scheduler(current_app._get_current_object())
     _stop_on_signals(scheduler.stop)
     scheduler.serve()
@@ -54,7 +54,7 @@ def scheduler_command() -> None:
 @with_appcontext
 def worker_command(threads: int, kinds: tuple[str, ...], grace: float) -> None:
     """Run queued tasks until stopped (SIGTERM finishes or releases the current ones)."""
-    configure_logging()
+    configure_logging("worker")
     load_job_modules()
     unknown = sorted(set(kinds) - set(TASKS))
     if unknown:
@@ -87,7 +87,7 @@ def jobs_list() -> None:
 @with_appcontext
 def jobs_run_pending() -> None:
     """Run every task that is due now, then exit."""
-    configure_logging()
+    configure_logging("worker")
     lease = timedelta(seconds=get_settings().task_lease_seconds)
     ran = run_pending(get_db(), lease=lease)
     click.echo(f"Ran {ran} task(s).")
@@ -98,7 +98,7 @@ def jobs_run_pending() -> None:
 @with_appcontext
 def jobs_run(job_id: str) -> None:
     """Run one periodic job now (it is idempotent, so running it early is safe)."""
-    configure_logging()
+    configure_logging("worker")
     load_job_modules()
     if job_id not in PERIODIC:
         raise click.ClickException(f"No job {job_id!r}; known: {', '.join(sorted(PERIODIC))}.")

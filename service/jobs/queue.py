@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from service.core.clock import utcnow
+from service.core.logs import log_context
 from service.db import Database, retry_once_when_locked
 from service.jobs.models import Task, TaskStatus
 from service.jobs.registry import TASKS, load_job_modules
@@ -282,22 +283,23 @@ def run_one(
     heartbeat.hold(claimed)
     handler = TASKS.get(claimed.kind)
     error = None
-    try:
-        if handler is None:
-            raise LookupError(f"no handler for task kind {claimed.kind!r}")
-        handler(claimed.payload, now or utcnow())
-    except Exception as exc:  # a failing task is recorded and retried, never fatal
-        log.exception("task %s (%s) failed", claimed.id, claimed.kind)
-        error = f"{type(exc).__name__}: {exc}"
-    finally:
-        heartbeat.drop(claimed)
-    if finish(database, claimed, now=now or utcnow(), error=error):
-        log.info(
-            "task %s (%s) %s",
-            claimed.id,
-            claimed.kind,
-            "done" if error is None else f"failed (attempt {claimed.attempts}): {error}",
-        )
+    with log_context(task_id=claimed.id, task_kind=claimed.kind, attempt=claimed.attempts):
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for task kind {claimed.kind!r}")
+            handler(claimed.payload, now or utcnow())
+        except Exception as exc:  # a failing task is recorded and retried, never fatal
+            log.exception("task %s (%s) failed", claimed.id, claimed.kind)
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            heartbeat.drop(claimed)
+        if finish(database, claimed, now=now or utcnow(), error=error):
+            log.info(
+                "task %s (%s) %s",
+                claimed.id,
+                claimed.kind,
+                "done" if error is None else f"failed (attempt {claimed.attempts}): {error}",
+            )
     return claimed
 
 

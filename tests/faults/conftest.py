@@ -3,11 +3,13 @@ PostgreSQL database (required on CI, skipped with the reason elsewhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from service.db import Database
+from tests.faults.processes import start
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -20,3 +22,19 @@ def database(request, tmp_path) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.engine.dispose()
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen]]:
+    """`processes.start`, with every process it started killed when the test ends."""
+    started: list[subprocess.Popen] = []
+
+    def spawn_(*args, **kwargs) -> subprocess.Popen:
+        started.append(start(*args, **kwargs))
+        return started[-1]
+
+    yield spawn_
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)

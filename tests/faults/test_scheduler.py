@@ -19,10 +19,10 @@ from service.db import Database
 from service.jobs.models import PeriodicRun, SchedulerLease, Task, TaskStatus
 from service.jobs.registry import PERIODIC, load_job_modules
 from tests.factories import make_company
-from tests.faults.processes import start, wait_for
+from tests.faults.processes import wait_for
 
 MONTHLY = "allocation.monthly_proposals"
-DAILY = "pledges.daily_due_checks"
+DAILY = "risk.nightly_recompute"
 FAST = {"TRIBUTARY_SCHEDULER_LEASE_SECONDS": "2", "TRIBUTARY_TASK_LEASE_SECONDS": "2"}
 
 
@@ -65,21 +65,22 @@ def pending(database: Database) -> int:
     )
 
 
-def run(database: Database, where: Path, *args: str, **env: str):
-    return start(database.url, where, *args, **FAST, **env)
+@pytest.fixture
+def run(database, tmp_path, spawn):
+    return lambda *args: spawn(database.url, tmp_path, *args, **FAST)
 
 
-def test_killed_mid_monthly_run_then_restarted_every_company_gets_one_proposal(database, tmp_path):
+def test_killed_mid_monthly_run_then_restarted_every_company_gets_one_proposal(database, run):
     companies = missed_monthly_run(database, 20)
-    scheduler = run(database, tmp_path, "scheduler")
+    scheduler = run("scheduler")
     wait_for("the missed run to be queued", lambda: periodic_tasks(database, MONTHLY))
     scheduler.send_signal(signal.SIGKILL)
     scheduler.wait(30)
-    worker = run(database, tmp_path, "worker")
+    worker = run("worker")
     wait_for("a few proposals", lambda: sum(proposals_by_company(database).values()) >= 4)
     worker.send_signal(signal.SIGKILL)  # mid-way through the companies
     worker.wait(30)
-    restarted = [run(database, tmp_path, "scheduler"), run(database, tmp_path, "worker")]
+    restarted = [run("scheduler"), run("worker")]
     try:
         wait_for("every company's proposal", lambda: len(proposals_by_company(database)) == 20)
         wait_for("the queue to drain", lambda: pending(database) == 0)
@@ -103,7 +104,9 @@ def scheduled(log: Path) -> list[str]:
 
 
 @pytest.mark.postgres
-def test_two_schedulers_one_cut_off_from_the_database_one_schedules(fresh_postgres_url, tmp_path):
+def test_two_schedulers_one_cut_off_from_the_database_one_schedules(
+    fresh_postgres_url, tmp_path, spawn
+):
     database = Database(fresh_postgres_url)
     database.upgrade()
     try:
@@ -111,7 +114,7 @@ def test_two_schedulers_one_cut_off_from_the_database_one_schedules(fresh_postgr
         schedulers = {}
         for name in ("first", "second"):
             url = f"{fresh_postgres_url}?application_name=scheduler-{name}"
-            schedulers[name] = start(url, tmp_path / name, "scheduler", **FAST)
+            schedulers[name] = spawn(url, tmp_path / name, "scheduler", **FAST)
         wait_for("the missed run to be queued", lambda: periodic_tasks(database, MONTHLY))
 
         def holder() -> str:
@@ -138,7 +141,7 @@ def test_two_schedulers_one_cut_off_from_the_database_one_schedules(fresh_postgr
             session.add(run_row)
         wait_for(
             "the daily job to be queued",
-            lambda: periodic_tasks(database, "pledges.daily_due_checks"),
+            lambda: periodic_tasks(database, DAILY),
         )
         for process in schedulers.values():
             process.terminate()

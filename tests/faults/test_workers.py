@@ -6,12 +6,13 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from service.db import Database
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import enqueue
-from tests.faults.processes import GATE_TASK, start, wait_for
+from tests.faults.processes import GATE_TASK, wait_for
 
 LEASE = {"TRIBUTARY_TASK_LEASE_SECONDS": "1"}
 
@@ -34,18 +35,19 @@ class Gate:
             return session.exec(select(Task).where(Task.id == self.task_id)).one()
 
 
-def worker(database: Database, where: Path, *args: str):
-    return start(database.url, where, "worker", *args, **LEASE)
+@pytest.fixture
+def worker(database, tmp_path, spawn):
+    return lambda *args: spawn(database.url, tmp_path, "worker", *args, **LEASE)
 
 
-def test_a_killed_workers_task_is_finished_once_by_another(database, tmp_path):
+def test_a_killed_workers_task_is_finished_once_by_another(database, tmp_path, worker):
     gate = Gate(database, tmp_path)
-    first = worker(database, tmp_path)
+    first = worker()
     wait_for("the first worker to start the task", lambda: gate.lines())
     first.send_signal(signal.SIGKILL)
     first.wait(30)
     gate.gate.touch()
-    second = worker(database, tmp_path)
+    second = worker()
     try:
         wait_for("the task to be done", lambda: gate.task().status == TaskStatus.done)
     finally:
@@ -56,9 +58,9 @@ def test_a_killed_workers_task_is_finished_once_by_another(database, tmp_path):
     assert (done.attempts, done.worker, done.last_error) == (2, None, None)
 
 
-def test_sigterm_gives_an_unfinished_task_back_at_once(database, tmp_path):
+def test_sigterm_gives_an_unfinished_task_back_at_once(database, tmp_path, worker):
     gate = Gate(database, tmp_path)
-    stopping = worker(database, tmp_path, "--grace", "0")
+    stopping = worker("--grace", "0")
     wait_for("the worker to start the task", lambda: gate.lines())
     stopping.terminate()
     assert stopping.wait(60) == 0
@@ -67,9 +69,9 @@ def test_sigterm_gives_an_unfinished_task_back_at_once(database, tmp_path):
     assert gate.lines() == [f"start {stopping.pid}"]
 
 
-def test_sigterm_lets_the_task_under_way_finish(database, tmp_path):
+def test_sigterm_lets_the_task_under_way_finish(database, tmp_path, worker):
     gate = Gate(database, tmp_path)
-    stopping = worker(database, tmp_path, "--grace", "60")
+    stopping = worker("--grace", "60")
     wait_for("the worker to start the task", lambda: gate.lines())
     stopping.terminate()
     gate.gate.touch()
