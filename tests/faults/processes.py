@@ -38,8 +38,9 @@ def wait_at_the_gate(payload: dict[str, Any], _now) -> None:
 def start(database_url: str, instance: Path, *args: str, **env: str) -> subprocess.Popen:
     """Start `tributary ARGS` on the database; its output goes to a file in `instance`."""
     instance.mkdir(parents=True, exist_ok=True)
-    with (instance / f"{args[0]}-{time.monotonic_ns()}.log").open("w") as output:
-        return subprocess.Popen(
+    path = instance / f"{args[0]}-{time.monotonic_ns()}.log"
+    with path.open("w") as output:
+        process = subprocess.Popen(
             [sys.executable, "-m", "tests.faults.processes", *args],
             cwd=REPO_ROOT,
             stdout=output,
@@ -52,6 +53,13 @@ def start(database_url: str, instance: Path, *args: str, **env: str) -> subproce
                 **env,
             },
         )
+    process.output = path  # type: ignore[attr-defined]
+    return process
+
+
+def started(process: subprocess.Popen) -> bool:
+    """The process has logged its start (its signal handlers are installed by then)."""
+    return " started" in process.output.read_text()  # type: ignore[attr-defined]
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 90.0) -> Any:

@@ -19,7 +19,7 @@ from service.db import Database
 from service.jobs.models import PeriodicRun, SchedulerLease, Task, TaskStatus
 from service.jobs.registry import PERIODIC, load_job_modules
 from tests.factories import make_company
-from tests.faults.processes import wait_for
+from tests.faults.processes import started, wait_for
 
 MONTHLY = "allocation.monthly_proposals"
 DAILY = "risk.nightly_recompute"
@@ -81,6 +81,7 @@ def test_killed_mid_monthly_run_then_restarted_every_company_gets_one_proposal(d
     worker.send_signal(signal.SIGKILL)  # mid-way through the companies
     worker.wait(30)
     restarted = [run("scheduler"), run("worker")]
+    wait_for("the restarted processes to start", lambda: all(map(started, restarted)))
     try:
         wait_for("every company's proposal", lambda: len(proposals_by_company(database)) == 20)
         wait_for("the queue to drain", lambda: pending(database) == 0)
