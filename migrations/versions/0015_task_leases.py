@@ -1,16 +1,16 @@
 """jobs: leased tasks with database-enforced unique keys; the scheduler's lease and the
 last fire time of each periodic job (APScheduler's job store is no longer used)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
