@@ -19,7 +19,7 @@ from sqlmodel import Session, create_engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
-<<<<<<< HEAD
+log = logging.getLogger(__name__)
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 
@@ -32,11 +32,6 @@ def shipped(name: str) -> Path:
 
 
 MIGRATIONS = shipped("migrations")
-=======
-log = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO_ROOT / "migrations"
->>>>>>> a5395c3 (Leased task queue and a scheduler that only schedules)
 
 
 def make_engine(url: str) -> Engine:
