@@ -24,6 +24,7 @@ from service.allocation.queries import lines_of
 from service.allocation.review import approve
 from service.audit.services import Actor
 from service.money import Money
+from service.pledges.exporting import make_export
 from service.pledges.models import Pledge
 from service.projects.models import FundingChannel, Project
 from tests.allocation.data import acme
@@ -257,6 +258,38 @@ def test_a_steward_line_is_adjusted_and_approved_like_the_others(session, scenar
     session.commit()
     pledge = session.exec(select(Pledge).where(Pledge.project_id == steward.id)).one()
     assert (pledge.amount_minor, pledge.currency) == (5_000, "USD")
+
+
+def test_an_approved_steward_line_is_exported_to_its_platform(session, scenario):
+    proposal = generate(session, scenario)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, now=NOW)
+    session.commit()
+    company = scenario.company
+    sponsors, _ = make_export(
+        session,
+        Actor(user_id=scenario.owner.id),
+        company_id=company.id,
+        slug=company.slug,
+        period="2026-12",
+        kind="github-sponsors",
+        row_limit=1000,
+        now=NOW,
+    )
+    rows = b"".join(f.content for f in sponsors.files).decode().splitlines()
+    # The PSF's GitHub Sponsors account gets the steward's 27.27 USD as whole dollars.
+    assert "python,27" in rows
+    generic, _ = make_export(
+        session,
+        Actor(user_id=scenario.owner.id),
+        company_id=company.id,
+        slug=company.slug,
+        period="2026-12",
+        kind="csv",
+        row_limit=1000,
+        now=NOW,
+    )
+    text = generic.files[0].content.decode()
+    assert "infrastructure/pypi" in text and "https://donate.python.org/" in text
 
 
 def test_the_owner_turns_it_on_and_the_pages_show_it(app, client, session):
