@@ -56,11 +56,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(process: str, level: int = logging.INFO) -> None:
-    """Send every logger's lines to stderr as JSON, naming the process ("web", "worker")."""
+    """Send every logger's lines to stderr as JSON, naming the process ("web", "worker").
+
+    Replaces plain stderr handlers (Python's default, an earlier call's) and keeps any
+    other handler the host process installed, such as a test run's log capture.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(process))
     root = logging.getLogger()
-    root.handlers = [handler]
+    kept = [h for h in root.handlers if type(h) is not logging.StreamHandler]
+    root.handlers = [*kept, handler]
     root.setLevel(level)
 
 
