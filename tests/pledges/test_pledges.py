@@ -127,7 +127,7 @@ def pledged(session, found, amount=10_000):
 def pay(session, pledge, amount, on="2026-12-20", **kw):
     payment = services.record_payment(
         session,
-        Actor(user_id=1),
+        ACTOR,
         pledge,
         amount=amount,
         currency=kw.pop("currency", "USD"),
