@@ -24,7 +24,12 @@ COMMANDS = {
 
 
 def init_app(app: Flask) -> None:
-    """The proposals, review and policy pages."""
+    """The proposals, review and policy pages. An operator's own registry table is read
+    now, so a bad entry stops the start with its line rather than the first proposal."""
+    from service.allocation.infrastructure.stewards import registry_table
     from service.allocation.views import bp
 
     app.register_blueprint(bp)
+    table = app.extensions["tributary.settings"].infrastructure_table
+    if table is not None:
+        registry_table(table)

@@ -40,7 +40,6 @@ from service.allocation.engine import Proposal as EngineProposal
 from service.allocation.errors import ProposalError
 from service.allocation.infrastructure.split import InfrastructurePlan
 from service.allocation.infrastructure.stewards import (
-    is_infrastructure,
     plan_for,
     registry_table,
     steward_project_ids,
@@ -69,6 +68,7 @@ from service.companies.models import Company
 from service.core.clock import current_period, utcnow
 from service.core.services import get_settings
 from service.money import Money
+from service.projects.models import is_infrastructure
 
 # Code of an omitted line whose input the engine could not take.
 INVALID_INPUT = "invalid_input"

@@ -3,9 +3,12 @@
 The Pledge asks a company to pay open source maintainers at least $2,000 per developer
 per year, in cash. The report counts payments recorded (money that left, not pledges),
 converts each currency to US dollars at the rate the company enters, and divides by the
-average number of developers over the year. It comes as Markdown for the public post
-and as JSON with the fields ``year``, ``reportDate``, ``averageNumberOfDevs`` and
-``usdAmountPaid``, plus the payments per recipient.
+average number of developers over the year. The Pledge counts money to maintainers and
+to foundations alike; the report still totals the registry stewards of the
+infrastructure share apart from the maintainers, so a reader sees where the money went.
+It comes as Markdown for the public post and as JSON with the fields ``year``,
+``reportDate``, ``averageNumberOfDevs`` and ``usdAmountPaid``, plus the payments per
+recipient.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class PaidItem:
     amount_minor: int
     currency: str
     paid_on: date
+    infrastructure: bool = False  # a registry steward, not a project's maintainers
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class RecipientTotal:
     usd_cents: int
     payments: int
     by_currency: dict[str, int]  # currency → minor units as paid
+    infrastructure: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,14 @@ class PledgeReport:
     usd_cents: int
     recipients: list[RecipientTotal]
     rates: dict[str, Decimal]
+
+    @property
+    def infrastructure_usd_cents(self) -> int:
+        return sum(t.usd_cents for t in self.recipients if t.infrastructure)
+
+    @property
+    def maintainers_usd_cents(self) -> int:
+        return self.usd_cents - self.infrastructure_usd_cents
 
     @property
     def per_developer_cents(self) -> int:
@@ -112,13 +125,15 @@ def build(
     for item in items:
         if item.paid_on.year != year:
             continue
-        entry = per.setdefault(item.recipient, {"usd": 0, "n": 0, "by": {}})
+        entry = per.setdefault(
+            item.recipient, {"usd": 0, "n": 0, "by": {}, "infra": item.infrastructure}
+        )
         entry["usd"] += to_usd_cents(item.amount_minor, item.currency, rates)
         entry["n"] += 1
         entry["by"][item.currency] = entry["by"].get(item.currency, 0) + item.amount_minor
     recipients = sorted(
         (
-            RecipientTotal(r, e["usd"], e["n"], dict(sorted(e["by"].items())))
+            RecipientTotal(r, e["usd"], e["n"], dict(sorted(e["by"].items())), e["infra"])
             for r, e in per.items()
         ),
         key=lambda t: (-t.usd_cents, t.recipient),
@@ -146,10 +161,13 @@ def to_json(report: PledgeReport) -> str:
         "averageNumberOfDevs": "@developers@",
         "usdAmountPaid": "@paid@",
         "usdAmountPaidPerDev": "@per@",
+        "usdAmountPaidToMaintainers": "@maintainers@",
+        "usdAmountPaidToInfrastructure": "@infrastructure@",
         "conversionRates": {c: str(r) for c, r in report.rates.items()},
         "payments": [
             {
                 "recipient": t.recipient,
+                "kind": "infrastructure" if t.infrastructure else "maintainers",
                 "usdAmountPaid": f"@r{i}@",
                 "payments": t.payments,
                 "paidAsRecorded": {c: format_amount(m, c) for c, m in t.by_currency.items()},
@@ -162,6 +180,8 @@ def to_json(report: PledgeReport) -> str:
         "developers": str(report.developers),
         "paid": _dollars(report.usd_cents),
         "per": _dollars(report.per_developer_cents),
+        "maintainers": _dollars(report.maintainers_usd_cents),
+        "infrastructure": _dollars(report.infrastructure_usd_cents),
         **{f"r{i}": _dollars(t.usd_cents) for i, t in enumerate(report.recipients)},
     }
     for key, number in numbers.items():
@@ -177,16 +197,21 @@ def to_markdown(report: PledgeReport, company: str) -> str:
         f"Report date: {report.report_date.isoformat()}",
         "",
         f"- Average number of developers: {report.developers}",
-        f"- Paid to open source maintainers: ${_dollars(report.usd_cents)}",
+        f"- Paid to open source: ${_dollars(report.usd_cents)}",
+        f"  - to the maintainers of projects: ${_dollars(report.maintainers_usd_cents)}",
+        f"  - to the stewards of package registries: ${_dollars(report.infrastructure_usd_cents)}",
         f"- Per developer: ${_dollars(report.per_developer_cents)} "
         f"({status} the Pledge's $2,000 per developer)",
         "",
-        "| Recipient | Paid (USD) | Payments | As paid |",
-        "|---|---:|---:|---|",
+        "| Recipient | Kind | Paid (USD) | Payments | As paid |",
+        "|---|---|---:|---:|---|",
     ]
     for t in report.recipients:
+        kind = "registry" if t.infrastructure else "project"
         paid = ", ".join(f"{format_amount(m, c)} {c}" for c, m in t.by_currency.items())
-        lines.append(f"| {t.recipient} | {_dollars(t.usd_cents)} | {t.payments} | {paid} |")
+        lines.append(
+            f"| {t.recipient} | {kind} | {_dollars(t.usd_cents)} | {t.payments} | {paid} |"
+        )
     if report.rates:
         rates = ", ".join(f"1 {c} = {r} USD" for c, r in report.rates.items())
         lines += ["", f"Converted at: {rates}."]

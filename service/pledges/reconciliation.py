@@ -1,6 +1,7 @@
 """A month's reconciliation: planned (the pledges approved or made for it) against
 exported (in a payment file) and paid (payments recorded), per project and per platform,
-with each difference explained."""
+with each difference explained; the maintainers' projects and the registry stewards of
+the infrastructure share are totalled apart."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from service.pledges.exporting import exports_of
 from service.pledges.importing import imports_of
 from service.pledges.lifecycle import next_period, period_of
 from service.pledges.models import Payment, Pledge, PledgeState
-from service.projects.models import Project
+from service.projects.models import Project, is_infrastructure
 
 
 @dataclass
@@ -29,6 +30,17 @@ class ProjectLine:
     @property
     def difference(self) -> int:
         return self.planned - self.paid
+
+    @property
+    def infrastructure(self) -> bool:
+        return is_infrastructure(self.project)
+
+
+@dataclass(frozen=True)
+class Totals:
+    planned: int
+    exported: int
+    paid: int
 
 
 @dataclass
@@ -51,6 +63,15 @@ class Reconciliation:
     @property
     def paid(self) -> int:
         return sum(p.paid for p in self.projects)
+
+    def totals(self, *, infrastructure: bool) -> Totals:
+        """The maintainers' projects (False) or the registry stewards (True) alone."""
+        lines = [p for p in self.projects if p.infrastructure == infrastructure]
+        return Totals(
+            sum(p.planned for p in lines),
+            sum(p.exported for p in lines),
+            sum(p.paid for p in lines),
+        )
 
 
 def reconcile(session: Session, company_id: int, period: str, currency: str) -> Reconciliation:

@@ -33,7 +33,7 @@ from service.pledges.models import (
 )
 from service.pledges.pledge_report import PaidItem
 from service.projects.claims import active_claims, current_split, payout_channels
-from service.projects.models import Project, ProjectClaim
+from service.projects.models import Project, ProjectClaim, is_infrastructure
 from service.projects.services import funding_channels
 
 OPEN = (PledgeState.pledged.value, PledgeState.partially_paid.value, PledgeState.overdue.value)
@@ -657,7 +657,10 @@ def paid_items(session: Session, company_id: int, year: int) -> list[PaidItem]:
         )
         .order_by(col(Payment.paid_on), col(Payment.id))
     ).all()
-    return [PaidItem(key, p.amount_minor, p.currency, p.paid_on) for p, key in rows]
+    return [
+        PaidItem(key, p.amount_minor, p.currency, p.paid_on, is_infrastructure(key))
+        for p, key in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,15 @@ class ResolutionStatus(enum.StrEnum):
     error = "error"  # a source failed; retried with backoff
 
 
+# Registry stewards (service.allocation.infrastructure) are recipients stored as projects
+# on this pseudo-host; reports that total them apart from maintainers ask is_infrastructure.
+INFRASTRUCTURE_HOST = "infrastructure"
+
+
+def is_infrastructure(key: str) -> bool:
+    return key.startswith(INFRASTRUCTURE_HOST + "/")
+
+
 class Project(SQLModel, table=True):
     """A source repository: host/owner/name, normalized (see service.projects.urls)."""
 

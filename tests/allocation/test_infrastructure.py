@@ -26,6 +26,8 @@ from service.audit.services import Actor
 from service.money import Money
 from service.pledges.exporting import make_export
 from service.pledges.models import Pledge
+from service.pledges.reconciliation import reconcile
+from service.pledges.services import record_payment
 from service.projects.models import FundingChannel, Project
 from tests.allocation.data import acme
 from tests.allocation.test_proposals import save_policy
@@ -183,6 +185,17 @@ def test_an_id_used_twice_and_broken_toml_are_refused():
         parse_table("[[registry]\n")
 
 
+def test_an_operators_bad_table_stops_the_start_with_its_line(tmp_path):
+    from service import create_app
+    from service.allocation.infrastructure.stewards import registry_table
+
+    table = tmp_path / "registries.toml"
+    table.write_text(ENTRY.replace('kind = "nonprofit"', 'kind = "charity"'))
+    registry_table.cache_clear()
+    with pytest.raises(TableError, match="line 2: kind 'charity'"):
+        create_app({"env": "test", "instance_path": tmp_path, "infrastructure_table": table})
+
+
 # Through the proposal -----------------------------------------------------------------------
 
 
@@ -290,6 +303,31 @@ def test_an_approved_steward_line_is_exported_to_its_platform(session, scenario)
     )
     text = generic.files[0].content.decode()
     assert "infrastructure/pypi" in text and "https://donate.python.org/" in text
+
+
+def test_reconciliation_totals_the_stewards_apart_from_the_maintainers(session, scenario):
+    proposal = generate(session, scenario)
+    approve(session, Actor(user_id=scenario.owner.id), proposal, now=NOW)
+    session.commit()
+    steward = session.exec(select(Project).where(Project.key == "infrastructure/pypi")).one()
+    pledge = session.exec(select(Pledge).where(Pledge.project_id == steward.id)).one()
+    record_payment(
+        session,
+        Actor.system("t"),
+        pledge,
+        amount="27.27",
+        currency="USD",
+        paid_on=NOW.date(),
+        platform="github_sponsors",
+        now=NOW,
+    )
+    session.commit()
+    found = reconcile(session, scenario.company.id, "2026-12", "USD")
+    stewards = found.totals(infrastructure=True)
+    maintainers = found.totals(infrastructure=False)
+    assert (stewards.planned, stewards.paid) == (2_727, 2_727)
+    assert maintainers.planned == proposal.paid_minor - 2_727 and maintainers.paid == 0
+    assert stewards.planned + maintainers.planned == found.planned
 
 
 def test_the_owner_turns_it_on_and_the_pages_show_it(app, client, session):

@@ -48,24 +48,51 @@ def test_json_and_markdown():
     }
     assert body["payments"][1] == {
         "recipient": "github.com/fw/framework",
+        "kind": "maintainers",
         "usdAmountPaid": Decimal("32.40"),
         "payments": 1,
         "paidAsRecorded": {"EUR": "30.00"},
     }
     assert body["conversionRates"] == {"EUR": "1.08", "JPY": "0.0067"}
     markdown = pledge_report.to_markdown(report, "Acme")
-    assert markdown.splitlines()[:8] == [
+    assert markdown.splitlines()[:10] == [
         "# Acme: Open Source Pledge report 2027",
         "",
         "Report date: 2028-01-15",
         "",
         "- Average number of developers: 2.5",
-        "- Paid to open source maintainers: $189.10",
+        "- Paid to open source: $189.10",
+        "  - to the maintainers of projects: $189.10",
+        "  - to the stewards of package registries: $0.00",
         "- Per developer: $75.64 (does not yet meet the Pledge's $2,000 per developer)",
         "",
     ]
-    assert "| github.com/fw/framework | 32.40 | 1 | 30.00 EUR |" in markdown
+    assert "| github.com/fw/framework | project | 32.40 | 1 | 30.00 EUR |" in markdown
     assert markdown.endswith("Converted at: 1 EUR = 1.08 USD, 1 JPY = 0.0067 USD.\n")
+
+
+def test_registry_stewards_count_for_the_pledge_but_are_totalled_apart():
+    steward = PaidItem("infrastructure/pypi", 2_500, "USD", date(2027, 6, 1), True)
+    report = pledge_report.build(2027, date(2028, 1, 15), Decimal(1), [*ITEMS, steward], RATES)
+    assert (report.usd_cents, report.maintainers_usd_cents, report.infrastructure_usd_cents) == (
+        21_410,
+        18_910,
+        2_500,
+    )
+    body = json.loads(pledge_report.to_json(report), parse_float=Decimal)
+    assert (body["usdAmountPaidToMaintainers"], body["usdAmountPaidToInfrastructure"]) == (
+        Decimal("189.10"),
+        Decimal("25.00"),
+    )
+    assert [p["kind"] for p in body["payments"]] == [
+        "maintainers",
+        "maintainers",
+        "infrastructure",
+        "maintainers",
+    ]
+    markdown = pledge_report.to_markdown(report, "Acme")
+    assert "  - to the stewards of package registries: $25.00" in markdown
+    assert "| infrastructure/pypi | registry | 25.00 | 1 | 25.00 USD |" in markdown
 
 
 def test_bad_input_is_named():

@@ -3,8 +3,8 @@
 A steward is stored as a project row of its own (key ``infrastructure/<id>``, host
 ``infrastructure``) with the table's channels as its funding channels: lines, review
 adjustments, pledges and exports then treat it like any payee, and every place that
-must tell the two apart asks :func:`is_infrastructure`. Its repository facts are never
-read (``repo_status`` "unsupported").
+must tell the two apart asks :func:`service.projects.models.is_infrastructure`. Its
+repository facts are never read (``repo_status`` "unsupported").
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from service.allocation.infrastructure.table import RegistryTable, load_table
 from service.allocation.policy import Policy
 from service.core.clock import utcnow
 from service.projects.inventory import latest_sbom_ids
-from service.projects.models import FundingChannel, PackageRequests, Project
+from service.projects.models import (
+    INFRASTRUCTURE_HOST,
+    FundingChannel,
+    PackageRequests,
+    Project,
+)
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 
-HOST = "infrastructure"
 CHANNEL_SOURCE = "registry table"
-
-
-def is_infrastructure(key: str) -> bool:
-    return key.startswith(HOST + "/")
 
 
 @lru_cache(maxsize=4)
@@ -77,7 +77,7 @@ def steward_project_ids(
         if project is None:
             project = Project(
                 key=steward.key,
-                host=HOST,
+                host=INFRASTRUCTURE_HOST,
                 owner=steward.id,
                 name=steward.id,
                 repository_url=steward.channels[0].url,
