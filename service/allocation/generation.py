@@ -94,6 +94,7 @@ def _run_engine(
     policy: Policy,
     adjustments: Iterable[Adjustment],
     plan: InfrastructurePlan | None = None,
+    products_total: int | None = None,
 ) -> EngineProposal:
     """The split: registry stewards first (their part of the budget), then the projects.
 
@@ -128,9 +129,10 @@ def _run_engine(
                 steward_candidates,
                 Money(min(max(plan.payable, overrides), budget.minor), budget.currency),
                 replace(policy, cap=policy.infrastructure_cap),
+                products_total,
             )
             budget = Money(budget.minor - infrastructure.total_lines, budget.currency)
-        projects = allocate(candidates, budget, policy)
+        projects = allocate(candidates, budget, policy, products_total)
     except AllocationError as exc:
         raise ProposalError(exc.message, exc.field) from None
     if refused:
@@ -354,7 +356,7 @@ def generate_proposal(
     )
     known = {item.project_id for item in inputs.projects}
     kept = [a for a in kept if a.project_id in known]
-    result = _run_engine(inputs.projects, budget, policy, kept, plan)
+    result = _run_engine(inputs.projects, budget, policy, kept, plan, inputs.stats["products"])
     label = actor.label or ("user" if actor.user_id else "token")
     proposal = Proposal(
         company_id=company.id,
@@ -416,6 +418,8 @@ def recompute(session: Session, proposal: Proposal) -> EngineProposal:
     policy = Policy.from_dict(proposal.policy, proposal.currency)
     budget = Money(proposal.budget_minor, proposal.currency)
     adjustments = adjustments_of(session, proposal.id)
-    result = _run_engine(inputs, budget, policy, adjustments, _stored_plan(proposal))
+    result = _run_engine(
+        inputs, budget, policy, adjustments, _stored_plan(proposal), proposal.stats.get("products")
+    )
     _store(session, proposal, inputs, result)
     return result

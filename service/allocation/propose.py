@@ -257,7 +257,7 @@ def propose(
     inventory = read_inventory(documents)
     found = resolve(inventory, providers)
     candidates, unresolved = to_candidates(inventory, found)
-    result = allocate(candidates, budget, policy or Policy())
+    result = allocate(candidates, budget, policy or Policy(), len(inventory.products))
     document = proposal_to_json(result)
     document["unresolved"] = unresolved
     return document, result

@@ -437,6 +437,13 @@ def test_reason_names_unknown_depth_and_neutral_risk() -> None:
     )
 
 
+def test_reason_counts_the_products_it_is_told_the_company_has() -> None:
+    # A product none of whose packages has a project still counts among the company's.
+    candidate = Candidate("github.com/o/r", uses=(ProductUse("web", 1),), claimed=True)
+    proposal = allocate([candidate], usd(100_00), NO_CAP, products_total=8)
+    assert proposal.lines[0].reason.startswith("used by 1 of 8 products (web at depth 1)")
+
+
 def test_reason_shortens_long_product_lists() -> None:
     uses = tuple(ProductUse(f"prod{i}", 1) for i in range(8))
     proposal = allocate([Candidate("github.com/o/r", uses=uses, claimed=True)], usd(100), NO_CAP)

@@ -102,6 +102,8 @@ def test_generation_stores_every_candidate_with_its_reason(session, scenario):
     assert left.risk == 80.0 and left.risk_breakdown[0] == ["publishers", 40.0]
     assert left.products == [{"name": "api", "depth": 1}, {"name": "web", "depth": 1}]
     assert "risk 80 → ×1.30" in left.reason
+    # "worker" has no project yet; the reasons count it as the proposal's inputs do.
+    assert left.reason.startswith("used by 2 of 3 products")
     assert (proposal.paid_minor, proposal.held_minor, proposal.remainder_minor) == (
         87_500,
         12_500,
@@ -241,7 +243,9 @@ def test_removing_an_adjustment_recomputes(session, scenario):
     active = session.exec(select(Adjustment).where(Adjustment.proposal_id == proposal.id)).one()
     remove_adjustment(session, Actor(user_id=scenario.owner.id), proposal, active.id)
     session.commit()
-    assert by_key(session, proposal)["github.com/left/pad"].amount_minor == 65_000
+    left = by_key(session, proposal)["github.com/left/pad"]
+    assert left.amount_minor == 65_000
+    assert left.reason.startswith("used by 2 of 3 products")  # recomputed from stored inputs
     session.refresh(proposal)
     assert proposal.last_edited_by_id == scenario.owner.id
 

@@ -31,14 +31,24 @@ from service.money import Money, MoneyError, format_amount, normalize_currency
 
 
 def allocate(
-    candidates: Iterable[Candidate], budget: Money, policy: Policy | None = None
+    candidates: Iterable[Candidate],
+    budget: Money,
+    policy: Policy | None = None,
+    products_total: int | None = None,
 ) -> Proposal:
-    """Split ``budget`` over ``candidates`` under ``policy`` (DESIGN "Allocation")."""
+    """Split ``budget`` over ``candidates`` under ``policy`` (DESIGN "Allocation").
+
+    ``products_total`` is how many products the company has, for the reasons' "used by 2
+    of 8 products": the same count the proposal shows as its input. Without it, the
+    products the candidates name (a product none of whose packages has a project yet
+    is then not counted).
+    """
     policy = policy or Policy()
     currency, total = checked_budget(budget)
     ordered = by_unique_key(candidates)
     step = policy.granularity
-    products_total = len({use.product for c in ordered for use in c.uses})
+    if products_total is None:
+        products_total = len({use.product for c in ordered for use in c.uses})
     context = Context(currency, total, step, policy, products_total)
     members, omitted = take_part(ordered, policy)
     weigh(members, policy)
