@@ -99,7 +99,7 @@ def test_unreadable_sbom_answers_400_with_the_parsers_error(client, session, acm
     assert response.status_code == 400
     error = response.json["error"]
     assert error["code"] == "invalid_json"
-    assert error["message"].startswith("Invalid JSON at line 2, column 28")
+    assert error["message"].startswith("The JSON document ends early, at line 2, column 28")
     assert error["details"]["line"] == 2
     assert count(session, Product) == 0 and count(session, Sbom) == 0
 

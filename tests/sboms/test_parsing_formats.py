@@ -245,14 +245,15 @@ def test_spdx_tag_value_without_version_is_refused() -> None:
 def test_spdx3_quirks() -> None:
     parsed = parse_sbom(fixture("spdx3-quirks.json"))
     components = by_ref(parsed)
-    app, lib, dep = (components[f"https://example.com/{n}"] for n in ("app", "lib", "dep"))
+    lib, dep = (components[f"https://example.com/{n}"] for n in ("lib", "dep"))
     assert parsed.root_refs == ["https://example.com/app"]  # via the software_Sbom
+    # The root package is the product, as CycloneDX's metadata.component: not counted.
+    assert (parsed.root_name, len(parsed.components)) == ("app", 2)
     assert parsed.tools == ["hand-tool"]
-    assert app.purls == ("pkg:npm/app@1.0",)  # external identifier held as its own element
     assert lib.cpe == "cpe:2.3:a:example:lib:2.0:*:*:*:*:*:*:*"
     assert lib.hashes == (("sha256", "cafe"),)
     assert lib.hints == (("vcs", "https://github.com/example/lib"),)
-    assert (app.depth, lib.depth, dep.depth) == (0, 1, 2)  # DEPENDS_ON, hasStaticLink
+    assert (lib.depth, dep.depth) == (1, 2)  # DEPENDS_ON from the root, hasStaticLink
     assert parsed.summary()["dependency_edges"] == 2  # contains is not a dependency
     assert any("'https://example.com/missing' is not a component" in w for w in parsed.warnings)
 
@@ -468,3 +469,105 @@ def test_any_value_in_any_field_gives_a_result_or_sbom_error(
         parse_sbom(encode(document))
     except SbomError as error:
         assert error.code and error.message
+
+
+def test_spdx3_references_are_followed_as_sbom_tool_writes_them() -> None:
+    """Hand-made after Microsoft's sbom-tool: every purl an ExternalIdentifier element of
+    its own (type "purl"), referenced by spdxId; the CreationInfo found by its blank-node
+    @id although it has an spdxId too; relationships point at packages by id."""
+    parsed = parse_sbom(fixture("spdx3-sbom-tool.json"))
+    assert (parsed.spec_version, parsed.created) == ("3.0", "2025-03-01T10:00:00Z")
+    assert parsed.root_name == "webapp"
+    assert sorted(c.purls[0] for c in parsed.components) == [
+        "pkg:nuget/Newtonsoft.Json@13.0.3",
+        "pkg:nuget/Polly@8.2.0",
+        "pkg:nuget/Serilog@3.1.1",
+    ]
+    depths = {c.name: c.depth for c in parsed.components}
+    assert depths == {"Newtonsoft.Json": 1, "Serilog": 1, "Polly": 2}
+    summary = parsed.summary()
+    assert (summary["with_purl"], summary["direct"], summary["dependency_edges"]) == (3, 2, 3)
+    assert not any("no purl" in w for w in parsed.warnings)
+
+
+def test_spdx3_counts_its_root_package_as_cyclonedx_counts_metadata_component() -> None:
+    spdx3 = parse_sbom(fixture("spdx3-sbom-tool.json")).summary()
+    same_project = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {"component": {"type": "application", "name": "webapp", "bom-ref": "r"}},
+        "components": [
+            {"type": "library", "bom-ref": n, "name": n, "purl": f"pkg:nuget/{n}@1"}
+            for n in ("Newtonsoft.Json", "Serilog", "Polly")
+        ],
+        "dependencies": [
+            {"ref": "r", "dependsOn": ["Newtonsoft.Json", "Serilog"]},
+            {"ref": "Serilog", "dependsOn": ["Polly"]},
+        ],
+    }
+    cdx = parse_sbom(json.dumps(same_project).encode()).summary()
+    keys = ("components", "with_purl", "direct", "dependency_edges")
+    assert [spdx3[k] for k in keys] == [cdx[k] for k in keys]
+
+
+def test_cyclonedx_xml_without_metadata_component_roots_at_its_own_application() -> None:
+    document = b"""<?xml version="1.0"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.4" version="1">
+  <components>
+    <component type="application" bom-ref="app"><name>shop</name><version>3</version></component>
+    <component type="library" bom-ref="a"><name>a</name><purl>pkg:maven/x/a@1</purl></component>
+    <component type="library" bom-ref="b"><name>b</name><purl>pkg:maven/x/b@1</purl></component>
+    <component type="library" bom-ref="c"><name>c</name><purl>pkg:maven/x/c@1</purl></component>
+  </components>
+  <dependencies>
+    <dependency ref="app"><dependency ref="a"/><dependency ref="b"/></dependency>
+    <dependency ref="b"><dependency ref="c"/></dependency>
+  </dependencies>
+</bom>"""
+    parsed = parse_sbom(document)
+    assert parsed.root_refs == ["app"] and parsed.root_name == "shop"
+    assert parsed.depth_basis == "root"
+    assert {c.ref: c.depth for c in parsed.components} == {"app": 0, "a": 1, "b": 1, "c": 2}
+    assert parsed.summary()["direct"] == 2  # a and b, not the application itself
+
+
+def test_two_applications_without_metadata_component_keep_the_graph_sources() -> None:
+    document = cyclonedx(
+        components=[
+            {"type": "application", "bom-ref": "one", "name": "one"},
+            {"type": "application", "bom-ref": "two", "name": "two"},
+            {"type": "library", "bom-ref": "lib", "name": "lib"},
+        ],
+        dependencies=[{"ref": "one", "dependsOn": ["lib"]}, {"ref": "two", "dependsOn": ["lib"]}],
+    )
+    parsed = parse_sbom(encode(document))
+    assert parsed.root_refs == [] and parsed.depth_basis == "graph-sources"
+
+
+@pytest.mark.parametrize(
+    ("cut", "place", "inside"),
+    [
+        (
+            b'{"bomFormat": "CycloneDX", "components": [{"name": "a"},',
+            "line 1, column 57",
+            "closed",
+        ),
+        (
+            b'{"bomFormat": "CycloneDX", "components": [{"name": "lef',
+            "line 1, column 56",
+            "string that starts at line 1, column 52",
+        ),
+    ],
+)
+def test_truncated_json_says_where_the_document_ends(cut: bytes, place: str, inside: str) -> None:
+    error = refused(cut)
+    assert error.code == "invalid_json" and error.details["reason"] == "truncated"
+    assert "ends early, at " + place in error.message and inside in error.message
+    assert "Expecting" not in error.message and "Unterminated" not in error.message
+
+
+def test_truncated_xml_says_where_the_document_ends() -> None:
+    whole = fixture("cdx-1.2-quirks.xml")
+    error = refused(whole[: len(whole) // 2])
+    assert error.code == "invalid_xml" and error.details["reason"] == "truncated"
+    assert "ends early, at line" in error.message

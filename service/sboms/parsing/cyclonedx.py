@@ -87,6 +87,9 @@ def read_cyclonedx(
         builder.add_node(root_ref)
         builder.add_root(root_ref)
         _read_nested_nodes(root.get("components"), builder)
+    elif (own := _own_application(builder, collection(doc, "dependencies"))) is not None:
+        builder.add_root(own.ref)
+        root_name = own.name
     return builder.build(
         "cyclonedx",
         spec_version,
@@ -96,6 +99,26 @@ def read_cyclonedx(
         created=created,
         tools=_tools(metadata.get("tools")),
     )
+
+
+def _own_application(builder: DocumentBuilder, dependencies: list) -> Component | None:
+    """Without metadata.component, the application the dependency graph starts from:
+    the one application component that depends on something and that nothing depends
+    on. It stays a component (it is listed), at depth 0, and its dependencies are the
+    direct ones."""
+    depended_on: set[str] = set()
+    sources: set[str] = set()
+    for entry in dependencies:
+        if isinstance(entry, dict) and (targets := as_list(entry.get("dependsOn"))):
+            if ref := text(entry.get("ref")):
+                sources.add(ref)
+            depended_on.update(t for t in targets if isinstance(t, str))
+    found = [
+        c
+        for c in builder.components
+        if c.type == "application" and c.ref in sources and c.ref not in depended_on
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _read_components(components: list, path: str, builder: DocumentBuilder) -> None:

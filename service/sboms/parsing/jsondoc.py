@@ -44,11 +44,7 @@ def _load_standard(payload: Payload, limits: ParseLimits) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SbomError(
-            "invalid_json",
-            f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            {"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
-        ) from None
+        raise _decode_error(text, exc) from None
     except RecursionError:
         raise _too_deep(None, limits) from None
     except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
@@ -60,6 +56,32 @@ def _load_standard(payload: Payload, limits: ParseLimits) -> Any:
             f"Invalid JSON at line {line}, column {column}: a number with more than {limit} digits",
             {"line": line, "column": column, "reason": "number too long"},
         ) from None
+
+
+def _decode_error(text: str, exc: json.JSONDecodeError) -> SbomError:
+    """The parser's complaint, or, when the text stops before the document does, where
+    it ends: the message a cut-off upload deserves."""
+    end = len(text.rstrip())
+    unclosed_string = exc.msg.startswith("Unterminated string")
+    if not unclosed_string and exc.pos < end:
+        return SbomError(
+            "invalid_json",
+            f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            {"line": exc.lineno, "column": exc.colno, "reason": exc.msg},
+        )
+    line, column = position_of(text, end)
+    inside = (
+        f"inside a string that starts at line {exc.lineno}, column {exc.colno}"
+        if unclosed_string
+        else "before its arrays and objects are closed"
+    )
+    return SbomError(
+        "invalid_json",
+        f"The JSON document ends early, at line {line}, column {column} (after {end} "
+        f"characters), "
+        f"{inside}: the upload was cut off; send the whole file",
+        {"line": line, "column": column, "reason": "truncated"},
+    )
 
 
 def check_nesting(document: bytes, limits: ParseLimits) -> None:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from .assemble import DocumentBuilder, as_list, text
+from .graph import DESCRIBES, classify_relationship
 from .model import Component, ParsedSbom, SbomError
 from .spdx2 import add_relationship, package_hints
 
@@ -47,8 +48,11 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
     ]
     by_id: dict[str, dict[str, Any]] = {}
     for _, element, _ in typed:
-        if (ref := _id_of(element)) is not None:
-            by_id.setdefault(ref, element)
+        # An element may carry both ids (sbom-tool gives its CreationInfo a blank-node
+        # @id that everything else points at, and an spdxId): either one finds it.
+        for key in ("spdxId", "@id"):
+            if (ref := text(element.get(key))) is not None:
+                by_id.setdefault(ref, element)
     document = next((e for _, e, t in typed if t == "SpdxDocument"), None)
     # The document's creation info, else the first one declared, else one given inline.
     creation = _resolve(document.get("creationInfo"), by_id) if document else None
@@ -60,10 +64,19 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
     created = text(creation.get("created"))
     builder.check_timestamp(created, "CreationInfo.created", spdx=True)
 
+    containers = {ref for _, e, t in typed if t in _CONTAINERS and (ref := _id_of(e))}
+    roots = _declared_roots(typed, containers)
+    # The package the document is about is the product itself, as CycloneDX's
+    # metadata.component is: an element of the graph, not one of its components. Only
+    # when one package is the root; several root packages are all listed.
+    own = [ref for ref in roots if _local_type(by_id.get(ref, {})) in _PACKAGES]
+    own_ref = own[0] if len(own) == 1 else None
+    root_name = text(by_id[own_ref].get("name")) if own_ref else None
+
     names: dict[str, str | None] = {}
     for index, element, kind in typed:
         ref = _id_of(element)
-        if kind in _PACKAGES:
+        if kind in _PACKAGES and ref != own_ref:
             component = _add_package(element, ref, f"@graph[{index}]", by_id, builder)
             names[component.ref] = component.name
         elif ref is not None:
@@ -72,13 +85,8 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
         if isinstance(imported, dict) and (ref := text(imported.get("externalSpdxId"))):
             builder.add_node(ref)
 
-    containers = {ref for _, e, t in typed if t in _CONTAINERS and (ref := _id_of(e))}
-    for _, element, kind in typed:
-        if kind in _CONTAINERS:
-            for root in as_list(element.get("rootElement")):
-                ref = _ref_of(root)
-                if ref is not None and ref not in containers:
-                    builder.add_root(ref)
+    for ref in roots:
+        builder.add_root(ref)
     for index, element, kind in typed:
         if kind not in _RELATIONSHIPS:
             continue
@@ -97,11 +105,31 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
         "spdx",
         version,
         "json-ld",
-        root_name=described[0] if described else text(document.get("name")),
+        root_name=root_name or (described[0] if described else text(document.get("name"))),
         namespace=_id_of(document),
         created=created,
         tools=[name for _, e, t in typed if t == "Tool" and (name := text(e.get("name")))],
     )
+
+
+def _declared_roots(
+    typed: list[tuple[int, dict[str, Any], str]], containers: set[str]
+) -> list[str]:
+    """What the document and its SBOMs name as their subject: rootElement entries and
+    the targets of their `describes` relationships, in document order."""
+    roots: list[str] = []
+    for _, element, kind in typed:
+        if kind in _CONTAINERS:
+            found = [_ref_of(root) for root in as_list(element.get("rootElement"))]
+        elif kind in _RELATIONSHIPS and _ref_of(element.get("from")) in containers:
+            rtype = text(element.get("relationshipType")) or ""
+            if classify_relationship(rtype)[0] != DESCRIBES:
+                continue
+            found = [_ref_of(target) for target in as_list(element.get("to"))]
+        else:
+            continue
+        roots.extend(r for r in found if r is not None and r not in containers and r not in roots)
+    return roots
 
 
 def _spec_version(creation: dict[str, Any], context: object) -> str:
@@ -141,7 +169,8 @@ def _add_package(
         value = text(identifier.get("identifier"))
         if value is None:
             continue
-        if kind == "packageUrl" and value not in purls:
+        # "packageUrl" in the spec; Microsoft's sbom-tool writes "purl".
+        if kind in ("packageUrl", "purl") and value not in purls:
             purls.append(value)
         elif kind in ("cpe23", "cpe22") and cpe is None:
             cpe = value

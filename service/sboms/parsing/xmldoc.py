@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from .decode import Payload
+from .decode import Payload, position_of
 from .model import ParseLimits, SbomError
 
 
@@ -122,13 +122,7 @@ def _parse_hardened(data: bytes | str, limits: ParseLimits) -> Element:
         parser.feed(data)
         return parser.close()
     except ParseError as exc:
-        line, column = exc.position
-        reason = str(exc).split(": line ")[0]
-        raise SbomError(
-            "invalid_xml",
-            f"Invalid XML at line {line}, column {column + 1}: {reason}",
-            {"line": line, "column": column + 1, "reason": reason},
-        ) from None
+        raise _parse_error(data, exc) from None
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
         expat = parser.parser
         line, column = expat.CurrentLineNumber, expat.CurrentColumnNumber + 1
@@ -143,3 +137,33 @@ def _parse_hardened(data: bytes | str, limits: ParseLimits) -> Element:
             "entities allow expansion and file-disclosure attacks; expected plain XML",
             {"line": line, "column": column},
         ) from None
+
+
+# expat's complaints when the text stops before the document does.
+_ENDS_EARLY = frozenset({"no element found", "unclosed token"})
+
+
+def _parse_error(data: bytes | str, exc: ParseError) -> SbomError:
+    line, column = exc.position
+    reason = str(exc).split(": line ")[0]
+    if reason not in _ENDS_EARLY:
+        return SbomError(
+            "invalid_xml",
+            f"Invalid XML at line {line}, column {column + 1}: {reason}",
+            {"line": line, "column": column + 1, "reason": reason},
+        )
+    end = len(data.rstrip())
+    line, column = position_of(data, end)
+    head = data[:4096] if isinstance(data, str) else data[:4096].decode("utf-8", "replace")
+    if reason == "unclosed token":
+        where = "inside an unfinished tag, comment or text"
+    elif _PROLOG.fullmatch(head.rstrip()):
+        where = "before its root element"
+    else:
+        where = "before its elements are closed"
+    return SbomError(
+        "invalid_xml",
+        f"The XML document ends early, at line {line}, column {column}, {where}: the "
+        "upload was cut off; send the whole file",
+        {"line": line, "column": column, "reason": "truncated"},
+    )
