@@ -18,8 +18,10 @@ from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
+from service.core.errors import DATABASE_ERRORS, database_error
 from service.core.logs import configure_logging, init_request_ids
-from service.db import PACKAGE_ROOT, Database, close_session, shipped
+from service.core.ratelimit import init_rate_limits
+from service.db import PACKAGE_ROOT, Database, PoolSize, close_session, shipped
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -52,8 +54,15 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     if settings.env != "test":  # tests read log records through pytest's own handler
         configure_logging("web")
     init_request_ids(app)
+    init_rate_limits(app, settings)
 
-    app.extensions["tributary.db"] = Database(_database_url(app, settings))
+    pool = PoolSize(
+        settings.db_pool_size,
+        settings.db_max_overflow,
+        settings.db_pool_timeout,
+        settings.db_pool_recycle,
+    )
+    app.extensions["tributary.db"] = Database(_database_url(app, settings), pool)
     app.teardown_appcontext(close_session)
     _init_outside_services(app, settings)
     csrf.init_app(app)
@@ -168,18 +177,32 @@ def _register_hooks(app: Flask, settings: Settings) -> None:
         from service.companies.services import companies_of
         from service.db import db_session
 
+        demo_mode = settings.demo_signin or settings.github_backend == "demo"
+        if g.get("database_unavailable"):
+            # The page of a database outage is drawn without asking the database (the
+            # request's rows are expired by its rollback: reading them would query).
+            return {
+                "current_user": None,
+                "my_companies": [],
+                "active_company": None,
+                "active_role": None,
+                "demo_mode": demo_mode,
+                "settings": settings,
+            }
         user = current_user() if request.endpoint not in (None, "static") else None
         return {
             "current_user": user,
             "my_companies": companies_of(db_session(), user) if user else [],
             "active_company": g.get("company"),
             "active_role": g.membership.role if g.get("membership") else None,
-            "demo_mode": settings.demo_signin or settings.github_backend == "demo",
+            "demo_mode": demo_mode,
             "settings": settings,
         }
 
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(500, _error_page)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_error)
 
 
 def _error_page(error):

@@ -6,13 +6,14 @@ import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
@@ -34,12 +35,33 @@ def shipped(name: str) -> Path:
 MIGRATIONS = shipped("migrations")
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolSize:
+    """A process's PostgreSQL connections: kept open, opened beyond that under load,
+    waited for (seconds) when all are taken, and replaced after `recycle` seconds."""
+
+    size: int = 5
+    overflow: int = 5
+    timeout: float = 10.0
+    recycle: int = 1800
+
+
+def make_engine(url: str, pool: PoolSize | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    pool = pool or PoolSize()
+    # Pre-ping: a connection the server dropped while it sat in the pool (a restart, an
+    # idle timeout) is replaced before a request gets it.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.overflow,
+        pool_timeout=pool.timeout,
+        pool_recycle=pool.recycle,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -69,9 +91,9 @@ WRITER = "tributary_writer"
 class Database:
     """The application's engine and session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: PoolSize | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool)
         self.unbind()
 
     def bind_to(self, connection: Connection) -> None:
@@ -135,13 +157,20 @@ class Database:
             command.downgrade(config, revision)
 
     def head_revision(self) -> str | None:
-        from alembic.script import ScriptDirectory
+        """The code's newest migration (read from the migration files once: they do not
+        change under a running process)."""
+        if not hasattr(self, "_head"):
+            from alembic.script import ScriptDirectory
 
-        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+            self._head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        return self._head
 
-    def current_revision(self) -> str | None:
+    def current_revision(self, connection: Connection | None = None) -> str | None:
+        """The database's migration, read on `connection` (a request's own) or a pooled one."""
         from alembic.runtime.migration import MigrationContext
 
+        if connection is not None:
+            return MigrationContext.configure(connection).get_current_revision()
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
@@ -242,7 +271,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def close_session(exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         if exc is not None:
             session.rollback()
         session.close()
+    except (OperationalError, InterfaceError):  # the connection died: drop it from the pool
+        session.invalidate()

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "demo", "test", "production"]
@@ -90,6 +90,39 @@ class Settings(BaseSettings):
     task_lease_seconds: int = Field(default=60, ge=1)
     # The one scheduler holds its lease this long and renews it on every beat.
     scheduler_lease_seconds: int = Field(default=30, ge=1)
+
+    # Rate limits per client (service/core/ratelimit.py), in the notation
+    # "N per second|minute|hour|day", several joined by ";". Counted in Redis when
+    # REDIS_URL is set, so every web process shares them.
+    rate_limits_enabled: bool = True
+    rate_limit_signin: str = "20 per minute; 200 per day"
+    rate_limit_uploads: str = "60 per minute"
+    rate_limit_api: str = "1200 per minute"
+    # Proxies in front of the web processes that append the client to X-Forwarded-For:
+    # rate limits then count per the address they name, not the last proxy's.
+    forwarded_hops: int = Field(default=0, ge=0, le=5)
+
+    # Database connections of one process (PostgreSQL; SQLite opens them as needed):
+    # kept open, opened beyond that under load, waited for (seconds) before failing, and
+    # replaced after this many seconds (below any server or proxy idle timeout).
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+
+    @field_validator("rate_limit_signin", "rate_limit_uploads", "rate_limit_api")
+    @classmethod
+    def _rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise SettingsError(
+                f"TRIBUTARY_{(info.field_name or '').upper()}={value!r} is not a rate limit; "
+                "write e.g. '60 per minute' or '10 per second; 1000 per day'."
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

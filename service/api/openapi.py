@@ -390,14 +390,62 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+# Any operation may answer these (a rate limit, a database outage): RFC 9457 problem
+# documents that carry the API's own error object too, with Retry-After.
+PROBLEM = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Error"},
+        {
+            "type": "object",
+            "required": ["title", "status", "detail"],
+            "properties": {
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+            },
+        },
+    ]
+}
+OVERLOAD_RESPONSES = {
+    str(status): {
+        "description": description,
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for status, description in (
+        (429, "Too many requests from this client (the rate limit is in the detail)"),
+        (503, "The database cannot be reached right now"),
+    )
+}
+
+
+def _with_overload_answers(paths: dict[str, Any]) -> dict[str, Any]:
+    return {
+        path: {
+            key: {**value, "responses": {**value["responses"], **OVERLOAD_RESPONSES}}
+            if key in _METHODS
+            else value  # a path's own parameters
+            for key, value in item.items()
+        }
+        for path, item in paths.items()
+    }
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "patch"})
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tributary API", "version": __version__},
         "servers": [{"url": "/api/v1"}],
-        "paths": PATHS,
+        "paths": _with_overload_answers(PATHS),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "Problem": PROBLEM},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 # Dependency-Track clients send the same Tributary token in this header.

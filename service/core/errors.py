@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
-from flask import Response, abort, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Response, abort, g, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.http import HTTP_STATUS_CODES
+
+from service.core.ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +23,7 @@ MESSAGES = {
     404: "There is nothing here, or you do not have access to it.",
     405: "That method is not allowed here.",
     413: "The upload is larger than this server accepts.",
+    429: "Too many requests: wait a moment (see Retry-After) and try again.",
     500: "Something went wrong on our side. It has been logged.",
     503: "The service is not ready.",
 }
@@ -26,6 +34,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
 }
@@ -49,31 +58,94 @@ def api_error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def error_response(error: Exception):
+# Answers a generic HTTP client (a CI job's retry logic, a proxy) should understand: on the
+# API they are RFC 9457 problem documents, which also carry the API's own error object.
+PROBLEM_STATUSES = frozenset({429, 503})
+DATABASE_ERRORS = (OperationalError, InterfaceError, PoolTimeout)
+DATABASE_UNAVAILABLE = "The database cannot be reached right now. Try again in a moment."
+DATABASE_RETRY_SECONDS = 5
+
+
+def error_response(error: Exception) -> Response:
     if not isinstance(error, HTTPException):
         error = InternalServerError()
     status = error.code or 500
     if status >= 500:
         # The failed request's transaction may be aborted (PostgreSQL refuses every query
         # after an error until it is rolled back), and the page itself queries.
-        session = g.get("db_session")
-        if session is not None:
-            session.rollback()
+        _roll_back_request()
     description = error.description if error.description else MESSAGES.get(status, "")
     if status == 413:
         description = MESSAGES[413] + f" The limit is {_limit_text()}."
+    if isinstance(error, RateLimitExceeded):
+        description = MESSAGES[429] + f" The limit is {description}."
     if wants_json():
         code = getattr(error, "error_code", CODES.get(status, "error"))
-        details = getattr(error, "details", None)
-        return jsonify(api_error_body(code, description, details)), status
+        body = api_error_body(code, description, getattr(error, "details", None))
+        if status in PROBLEM_STATUSES:
+            problem = {"title": HTTP_STATUS_CODES[status], "status": status, "detail": description}
+            response = Response(
+                json.dumps({**problem, **body}), status, mimetype="application/problem+json"
+            )
+        else:
+            response = make_response(jsonify(body), status)
+    else:
+        response = _error_page(status, description, type(error).description)
+    if isinstance(error, RateLimitExceeded):
+        response.headers["Retry-After"] = str(retry_after())
+    return response
+
+
+def _error_page(status: int, description: str, default: str | None) -> Response:
     # Werkzeug's default descriptions talk to developers; show ours instead.
-    if description == type(error).description:
+    if description == default:
         description = MESSAGES.get(status, description)
     try:
-        return render_template("error.html", status=status, message=description), status
+        return make_response(
+            render_template("error.html", status=status, message=description), status
+        )
     except Exception:  # the page needs the database; the answer must not
         log.exception("error page for %s could not be rendered", status)
         return Response(f"{status}: {description}\n", status, mimetype="text/plain")
+
+
+def is_database_unavailable(error: Exception) -> bool:
+    """Whether the database could not be reached, rather than refused a statement."""
+    if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
+        return True
+    if type(getattr(error, "orig", None)).__module__.startswith("sqlite3"):
+        # SQLite names a missing table an OperationalError too; only these are outages.
+        return any(part in str(error) for part in _SQLITE_OUTAGES)
+    # The PostgreSQL driver's OperationalError and InterfaceError: the server refused or
+    # dropped the connection (restart, failover, a terminated backend).
+    return True
+
+
+_SQLITE_OUTAGES = ("database is locked", "unable to open database file", "disk I/O error")
+
+
+def database_error(error: Exception) -> Response:
+    """A lost, refused or exhausted database connection: 503 and the app's own page (drawn
+    without the database), nothing of the request kept, and a hint when to try again.
+    Any other database error is a bug: 500, logged."""
+    if not is_database_unavailable(error):
+        log.error("unhandled database error", exc_info=error)
+        return error_response(InternalServerError())
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
+    g.database_unavailable = True
+    response = error_response(ServiceUnavailable(description=DATABASE_UNAVAILABLE))
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
+def _roll_back_request() -> None:
+    session = g.get("db_session")
+    if session is None:
+        return
+    try:
+        session.rollback()
+    except DATABASE_ERRORS:  # the connection is gone: its transaction went with it
+        session.invalidate()
 
 
 def refuse_nul_input() -> None:

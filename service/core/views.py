@@ -20,8 +20,10 @@ def healthz():
 def readyz():
     database = get_db()
     try:
-        db_session().exec(text("SELECT 1"))
-        current, head = database.current_revision(), database.head_revision()
+        # On the request's one pooled connection: a probe must not take a second one.
+        connection = db_session().connection()
+        connection.execute(text("SELECT 1"))
+        current, head = database.current_revision(connection), database.head_revision()
     except Exception as exc:  # any driver error means "not ready", with its class named
         return jsonify(status="unavailable", database=f"unreachable ({type(exc).__name__})"), 503
     if current != head:
