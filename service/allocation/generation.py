@@ -14,10 +14,12 @@ record their audit event and leave the commit to the caller.
   snapshot, and its active adjustments: what the reviewers see is what they adjust. A
   fresh "Preview now" reads the inventory, risk, claims and policy again.
 - **Budget**: the company's monthly budget plus the remainder of the approved proposal of
-  the month right before (DESIGN: "carried to next month"). Amounts held for unclaimed
-  projects are reserved by the approved proposal that held them; paying reserves out
-  later (or re-spreading them when a hold expires) needs the payments ledger and is not
-  done here: each month splits that month's money.
+  the month right before (DESIGN: "carried to next month"), plus the reserves released
+  this month. Amounts held for unclaimed projects are reserved by the approved proposals
+  that held them; a reserve is caught up (a ``catch_up`` line of its own, for a project
+  that can now be paid) or re-spread over the month's split (the hold ran out, the
+  project was excluded or is no longer used): service.allocation.engine.reserves.
+  ``stats["released_minor"]`` is the part of the budget that came from reserves.
 - **Bad input** (a depth or a risk the engine cannot take) costs its own line only: the
   project is listed as omitted (``invalid_input``) with the reason, and the budget is
   split over the others.
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from service.allocation.engine import AllocationError, Candidate, Omitted, allocate
 from service.allocation.engine import Proposal as EngineProposal
+from service.allocation.engine.reserves import Release, Reserve, catch_up_reason, release
 from service.allocation.errors import ProposalError
 from service.allocation.infrastructure.split import InfrastructurePlan
 from service.allocation.infrastructure.stewards import (
@@ -67,7 +70,7 @@ from service.audit.services import Actor, record
 from service.companies.models import Company
 from service.core.clock import current_period, utcnow
 from service.core.services import get_settings
-from service.money import Money
+from service.money import Money, format_amount
 from service.projects.models import is_infrastructure
 
 # Code of an omitted line whose input the engine could not take.
@@ -88,6 +91,18 @@ def _adjustments_by_project(adjustments: Iterable[Adjustment]) -> dict[int, list
     return grouped
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The engine's split of the month's money, and what became of the reserves."""
+
+    split: EngineProposal
+    released: Release
+
+    @property
+    def paid(self) -> int:
+        return self.split.total_lines + self.released.caught_up_total
+
+
 def _run_engine(
     inputs: Sequence[ProjectInput],
     budget: Money,
@@ -95,8 +110,10 @@ def _run_engine(
     adjustments: Iterable[Adjustment],
     plan: InfrastructurePlan | None = None,
     products_total: int | None = None,
-) -> EngineProposal:
-    """The split: registry stewards first (their part of the budget), then the projects.
+    reserves: Sequence[Reserve] = (),
+) -> Outcome:
+    """The split: registry stewards first (their part of the budget), then the projects,
+    with the re-spread reserves added to their part.
 
     What the stewards do not take (the part standing for ecosystems whose registry takes
     no contributions, a share under the minimum, rounding) stays with the projects.
@@ -114,6 +131,7 @@ def _run_engine(
             candidates.append(to_candidate(item, grouped.get(item.project_id, ())))
         except AllocationError as exc:
             refused.append(Omitted(item.key, INVALID_INPUT, f"not computed: {exc.message}"))
+    released = release(reserves, {c.key: c for c in candidates}, policy)
     try:
         infrastructure = None
         if plan is not None and plan.payable and stewards:
@@ -132,12 +150,14 @@ def _run_engine(
                 products_total,
             )
             budget = Money(budget.minor - infrastructure.total_lines, budget.currency)
+        budget = Money(budget.minor + released.respread_total, budget.currency)
         projects = allocate(candidates, budget, policy, products_total)
     except AllocationError as exc:
         raise ProposalError(exc.message, exc.field) from None
     if refused:
         projects = replace(projects, omitted=(*projects.omitted, *refused))
-    return projects if infrastructure is None else _joined(projects, infrastructure)
+    split = projects if infrastructure is None else _joined(projects, infrastructure)
+    return Outcome(split, released)
 
 
 def _joined(projects: EngineProposal, infrastructure: EngineProposal) -> EngineProposal:
@@ -187,8 +207,9 @@ def _stored_plan(proposal: Proposal) -> InfrastructurePlan | None:
 
 
 def _line_rows(
-    proposal_id: int, inputs: Sequence[ProjectInput], result: EngineProposal
+    proposal_id: int, inputs: Sequence[ProjectInput], outcome: Outcome, currency: str
 ) -> list[dict[str, Any]]:
+    result = outcome.split
     by_key = {item.key: item for item in inputs}
     rows = []
 
@@ -236,6 +257,20 @@ def _line_rows(
                 "flags": [],
             }
         )
+    for reserve in outcome.released.caught_up:
+        rows.append(
+            base(by_key[reserve.key])
+            | {
+                "kind": LineKind.catch_up.value,
+                "amount_minor": reserve.amount,
+                "share": 0.0,
+                "weight": 0.0,
+                "reason": catch_up_reason(
+                    reserve, f"{format_amount(reserve.amount, currency)} {currency}"
+                ),
+                "flags": ["catch_up"],
+            }
+        )
     for omitted in result.omitted:
         rows.append(
             base(by_key[omitted.project])
@@ -253,13 +288,26 @@ def _line_rows(
 
 
 def _store(
-    session: Session, proposal: Proposal, inputs: Sequence[ProjectInput], result: EngineProposal
+    session: Session,
+    proposal: Proposal,
+    base_budget: Money,
+    inputs: Sequence[ProjectInput],
+    outcome: Outcome,
 ) -> None:
     session.exec(delete(ProposalLine).where(col(ProposalLine.proposal_id) == proposal.id))
-    rows = _line_rows(proposal.id, inputs, result)
+    rows = _line_rows(proposal.id, inputs, outcome, proposal.currency)
     for start in range(0, len(rows), INSERT_CHUNK):
         session.exec(insert(ProposalLine), params=rows[start : start + INSERT_CHUNK])
-    proposal.paid_minor = result.total_lines
+    result, released = outcome.split, outcome.released
+    # The released reserves are part of this month's money: Σ lines + held + remainder
+    # stays equal to the budget.
+    proposal.budget_minor = base_budget.minor + released.released_total
+    proposal.stats = {
+        **(proposal.stats or {}),
+        "released_minor": released.released_total,
+        "release": released.to_dict(),
+    }
+    proposal.paid_minor = outcome.paid
     proposal.held_minor = result.total_held
     proposal.remainder_minor = result.remainder
     proposal.cap_minor = result.cap
@@ -271,7 +319,12 @@ def _store(
 
 
 def _stored_inputs(session: Session, proposal: Proposal) -> list[ProjectInput]:
-    rows = session.exec(select(ProposalLine).where(ProposalLine.proposal_id == proposal.id)).all()
+    rows = session.exec(
+        select(ProposalLine).where(
+            ProposalLine.proposal_id == proposal.id,
+            ProposalLine.kind != LineKind.catch_up.value,  # the project's own row holds its input
+        )
+    ).all()
     return [
         ProjectInput(
             project_id=row.project_id,
@@ -356,7 +409,10 @@ def generate_proposal(
     )
     known = {item.project_id for item in inputs.projects}
     kept = [a for a in kept if a.project_id in known]
-    result = _run_engine(inputs.projects, budget, policy, kept, plan, inputs.stats["products"])
+    reserves = [Reserve.from_dict(r) for r in inputs.stats["reserves"]]
+    outcome = _run_engine(
+        inputs.projects, budget, policy, kept, plan, inputs.stats["products"], reserves
+    )
     label = actor.label or ("user" if actor.user_id else "token")
     proposal = Proposal(
         company_id=company.id,
@@ -375,7 +431,7 @@ def generate_proposal(
     )
     session.add(proposal)
     session.flush()
-    _store(session, proposal, inputs.projects, result)
+    _store(session, proposal, budget, inputs.projects, outcome)
     if current is not None:
         current.state = ProposalState.superseded.value
         session.add(current)
@@ -404,7 +460,9 @@ def generate_proposal(
         paid_minor=proposal.paid_minor,
         held_minor=proposal.held_minor,
         remainder_minor=proposal.remainder_minor,
-        lines=len(result.lines),
+        lines=len(outcome.split.lines),
+        caught_up_minor=outcome.released.caught_up_total,
+        respread_minor=outcome.released.respread_total,
         adjustments_carried=len(kept),
     )
     if submit:
@@ -412,14 +470,17 @@ def generate_proposal(
     return proposal
 
 
-def recompute(session: Session, proposal: Proposal) -> EngineProposal:
-    """Re-run the engine on the proposal's stored inputs, policy, budget and adjustments."""
+def recompute(session: Session, proposal: Proposal) -> Outcome:
+    """Re-run the engine on the proposal's stored inputs, policy, budget, reserves and
+    adjustments (an exclusion can turn a catch-up into a re-spread, and back)."""
     inputs = _stored_inputs(session, proposal)
     policy = Policy.from_dict(proposal.policy, proposal.currency)
-    budget = Money(proposal.budget_minor, proposal.currency)
+    stats = proposal.stats or {}
+    budget = Money(proposal.budget_minor - stats.get("released_minor", 0), proposal.currency)
+    reserves = [Reserve.from_dict(r) for r in stats.get("reserves", [])]
     adjustments = adjustments_of(session, proposal.id)
-    result = _run_engine(
-        inputs, budget, policy, adjustments, _stored_plan(proposal), proposal.stats.get("products")
+    outcome = _run_engine(
+        inputs, budget, policy, adjustments, _stored_plan(proposal), stats.get("products"), reserves
     )
-    _store(session, proposal, inputs, result)
-    return result
+    _store(session, proposal, budget, inputs, outcome)
+    return outcome

@@ -6,12 +6,13 @@
   the configured GitHub host); *claimed* when it has an active maintainer claim or a
   known funding channel; *risk* = the score of its latest risk snapshot for the company
   (None → the engine's neutral 50); *months_held* = how many consecutive approved
-  proposals before this period, newest first, held it for being unclaimed.
+  proposals before this period, newest first, held it for being unclaimed, and the money
+  they held is its *reserve* (``reserves_before``; what becomes of it is
+  service.allocation.engine.reserves).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from service.allocation.engine import Candidate, ProductUse
+from service.allocation.engine.reserves import Reserve
 from service.allocation.models import (
     Adjustment,
     AdjustmentKind,
@@ -144,37 +146,44 @@ def claimed_project_ids(session: Session, project_ids: Sequence[int]) -> set[int
     return claimed
 
 
-def months_held(session: Session, company_id: int, period: str, limit: int) -> dict[int, int]:
-    """{project id: consecutive approved proposals before `period` that held it}."""
+def reserves_before(
+    session: Session, company_id: int, period: str, currency: str
+) -> dict[int, Reserve]:
+    """{project id: its reserve}: the held amounts of the approved proposals before
+    `period`, newest first, for as long as each one held the project in a row (a proposal
+    in another currency ends every run: its money is not this one's)."""
     approved = session.exec(
-        select(Proposal.id)
+        select(Proposal.id, Proposal.period, Proposal.currency)
         .where(
             Proposal.company_id == company_id,
             Proposal.state == ProposalState.approved.value,
             col(Proposal.period) < period,
         )
         .order_by(col(Proposal.period).desc())
-        .limit(max(1, limit))
-    ).all()
-    if not approved:
-        return {}
-    held_in: dict[int, set[int]] = defaultdict(set)
-    for proposal_id, project_id in session.exec(
-        select(ProposalLine.proposal_id, ProposalLine.project_id).where(
-            col(ProposalLine.proposal_id).in_(approved),
-            ProposalLine.kind == LineKind.held.value,
+    )
+    reserves: dict[int, Reserve] = {}
+    running: set[int] | None = None  # projects whose run goes on; None before the first
+    for proposal_id, proposal_period, proposal_currency in approved:
+        if proposal_currency != currency or running == set():
+            break
+        query = select(ProposalLine.project_id, ProposalLine.project_key, ProposalLine.amount_minor)
+        query = query.where(
+            ProposalLine.proposal_id == proposal_id, ProposalLine.kind == LineKind.held.value
         )
-    ).all():
-        held_in[proposal_id].add(project_id)
-    counts: dict[int, int] = {}
-    for project_id in set().union(*held_in.values()) if held_in else set():
-        run = 0
-        for proposal_id in approved:
-            if project_id not in held_in.get(proposal_id, ()):
-                break
-            run += 1
-        counts[project_id] = run
-    return counts
+        if running is not None:
+            query = query.where(col(ProposalLine.project_id).in_(running))
+        held = session.exec(query).all()
+        for project_id, key, amount in held:
+            before = reserves.get(project_id)
+            reserves[project_id] = Reserve(
+                project_id,
+                key,
+                amount + (before.amount if before else 0),
+                1 + (before.months if before else 0),
+                proposal_period,
+            )
+        running = {project_id for project_id, _key, _amount in held}
+    return reserves
 
 
 def _ecosystem(ecosystems: set[str], policy: Policy) -> str | None:
@@ -214,7 +223,7 @@ def gather_inputs(
     github_host = _github_host()
     claimed = claimed_project_ids(session, ids)
     risks = latest_risks(session, company.id)
-    held = months_held(session, company.id, period, policy.hold_months + 1)
+    reserves = reserves_before(session, company.id, period, company.currency)
     projects = []
     for pid in ids:
         use = inventory.projects[pid]
@@ -234,10 +243,11 @@ def gather_inputs(
                 claimed=pid in claimed,
                 first_party=host == github_host and owner.casefold() in orgs,
                 ecosystem=_ecosystem(use.ecosystems, policy),
-                months_held=held.get(pid, 0),
+                months_held=reserves[pid].months if pid in reserves else 0,
             )
         )
     stats = {
+        "reserves": [reserves[pid].to_dict() for pid in sorted(reserves)],
         "products": len(inventory.products),
         "packages": inventory.packages_total,
         "unresolved_packages": inventory.packages_unresolved,

@@ -54,6 +54,7 @@ OPEN_STATES = (ProposalState.draft.value, ProposalState.in_review.value)
 class LineKind(enum.StrEnum):
     line = "line"  # paid this month
     held = "held"  # reserved for an unclaimed project
+    catch_up = "catch_up"  # paid from earlier months' reserve, beside the month's line
     omitted = "omitted"  # gets nothing this month, with the reason
 
 

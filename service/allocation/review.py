@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.allocation.errors import ProposalError, require_open
 from service.allocation.models import (
@@ -94,14 +94,15 @@ def approve(
     proposal.decided_at = now
     proposal.decision_comment = comment[:2000] if comment else None
     session.add(proposal)
-    paid = dict(
-        session.exec(
-            select(ProposalLine.project_id, ProposalLine.amount_minor).where(
-                ProposalLine.proposal_id == proposal.id,
-                ProposalLine.kind == LineKind.line.value,
-            )
-        ).all()
-    )
+    # A project's pledge for the month is its line plus any catch-up of its reserve.
+    paid: dict[int, int] = {}
+    for project_id, amount in session.exec(
+        select(ProposalLine.project_id, ProposalLine.amount_minor).where(
+            ProposalLine.proposal_id == proposal.id,
+            col(ProposalLine.kind).in_([LineKind.line.value, LineKind.catch_up.value]),
+        )
+    ).all():
+        paid[project_id] = paid.get(project_id, 0) + amount
     change = apply_approval(
         session,
         actor,

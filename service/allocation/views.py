@@ -17,6 +17,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from service.accounts.auth import current_user
+from service.allocation import unpaid
 from service.allocation.adjustments import adjust as adjust_proposal
 from service.allocation.adjustments import remove_adjustment as remove_proposal_adjustment
 from service.allocation.errors import ProposalError
@@ -248,6 +249,42 @@ def proposals(slug: str):
     )
 
 
+@bp.get("/c/<slug>/proposals/<period>/not-paid")
+@company_view()
+def not_paid(slug: str, period: str):
+    """Who was not paid this month and why, the reserves, and invitations to send."""
+    proposal = _proposal_or_404(period, request.args.get("revision", type=int))
+    found = unpaid.not_paid(db_session(), proposal)
+    invitations = {
+        entry.project_id: unpaid.invitation(
+            entry,
+            company=g.company.name,
+            currency=proposal.currency,
+            claim_url=_project_url(entry.key),
+        )
+        for entry in [*found.held, *(e for es in found.omitted.values() for e in es)]
+        if entry.invite
+    }
+    return render_template(
+        "allocation/not_paid.html",
+        company=g.company,
+        proposal=proposal,
+        found=found,
+        invitations=invitations,
+        next_steps=unpaid.NEXT_STEPS,
+    )
+
+
+def _project_url(key: str) -> str:
+    """The project's public page, where its maintainers claim it (the configured public
+    address when there is one: an invitation leaves the building)."""
+    host, _, rest = key.partition("/")
+    public_url = get_settings().public_url
+    if public_url:
+        return public_url.rstrip("/") + url_for("projects.project_page", host=host, rest=rest)
+    return url_for("projects.project_page", host=host, rest=rest, _external=True)
+
+
 @bp.post("/c/<slug>/proposals/preview")
 @company_view(Role.reviewer)
 def preview(slug: str):
@@ -312,10 +349,10 @@ def _line_query(args) -> tuple[LineQuery, list[str]]:
     errors: list[str] = []
     query.q = (args.get("q") or "").strip()[:200]
     kind = args.get("kind", "")
-    if kind in ("line", "held"):
+    if kind in ("line", "catch_up", "held"):
         query.kind = kind
     elif kind:
-        errors.append(f"kind: expected line or held, got {kind!r}")
+        errors.append(f"kind: expected line, catch_up or held, got {kind!r}")
     flag = args.get("flag", "")
     if flag in FLAGS:
         query.flag = flag
@@ -374,7 +411,13 @@ def review(slug: str, period: str):
     payable = [line for line in index if line.kind != LineKind.omitted.value]
     omitted = [line for line in index if line.kind == LineKind.omitted.value]
     diff = diff_against_previous(
-        session, proposal, {line.project_key: line.amount_minor for line in payable}
+        session,
+        proposal,
+        {
+            line.project_key: line.amount_minor
+            for line in payable
+            if line.kind != LineKind.catch_up.value  # one-off: not the project's monthly line
+        },
     )
     adjustments = adjustments_of(session, proposal.id)
     active: dict[int, list] = defaultdict(list)
@@ -417,7 +460,7 @@ def review(slug: str, period: str):
         matching=len(matching),
         pages=pages,
         total_payable=len(payable),
-        paid_count=sum(1 for line in payable if line.kind == LineKind.line.value),
+        paid_count=len({line.project_id for line in payable if line.kind != LineKind.held.value}),
         keys={line.project_id: line.project_key for line in index},
         omitted=omitted_shown,
         omitted_total=len(omitted),

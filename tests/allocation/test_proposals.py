@@ -116,6 +116,9 @@ def test_generation_stores_every_candidate_with_its_reason(session, scenario):
         "projects": 4,
         "monthly_budget_minor": 100_000,
         "carried_minor": 0,
+        "reserves": [],  # nothing held before: nothing released
+        "released_minor": 0,
+        "release": {"caught_up": [], "respread": [], "kept": []},
     }
     assert proposal.policy["cap"] == 1
     event = session.exec(select(Event).where(Event.action == "proposal.generated")).one()
