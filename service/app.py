@@ -20,6 +20,7 @@ from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
 from service.core.errors import DATABASE_ERRORS, database_error
 from service.core.logs import configure_logging, init_request_ids
+from service.core.metrics import init_request_metrics, watch_pool
 from service.core.ratelimit import init_rate_limits
 from service.db import PACKAGE_ROOT, Database, PoolSize, close_session, shipped
 from service.settings import Settings, load_settings
@@ -53,6 +54,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.extensions["tributary.settings"] = settings
     if settings.env != "test":  # tests read log records through pytest's own handler
         configure_logging("web")
+    init_request_metrics(app)
     init_request_ids(app)
     init_rate_limits(app, settings)
 
@@ -63,6 +65,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         settings.db_pool_recycle,
     )
     app.extensions["tributary.db"] = Database(_database_url(app, settings), pool)
+    watch_pool(app.extensions["tributary.db"].engine, pool.size + pool.overflow)
     app.teardown_appcontext(close_session)
     _init_outside_services(app, settings)
     csrf.init_app(app)

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # rate limits then count per the address they name, not the last proxy's.
     forwarded_hops: int = Field(default=0, ge=0, le=5)
 
+    # Bearer token a Prometheus scrape of /metrics sends; unset: /metrics answers 404.
+    metrics_token: str | None = None
+
     # Database connections of one process (PostgreSQL; SQLite opens them as needed):
     # kept open, opened beyond that under load, waited for (seconds) before failing, and
     # replaced after this many seconds (below any server or proxy idle timeout).

@@ -49,6 +49,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from prometheus_client import Counter as MetricCounter
 
 from service.core.outbound_limits import LocalLimits, OutboundLimits
 
@@ -134,6 +135,29 @@ class RedirectError(FetchError):
 
 class InvalidJSONError(FetchError):
     """The body was expected to be JSON and was not (``invalid_json``)."""
+
+
+# For /metrics (service.core.metrics adds up every process's).
+OUTBOUND = MetricCounter(
+    "tributary_outbound_requests_total",
+    "Requests to outside sources, by source and answer (an HTTP status or a failure)",
+    ["source", "answer"],
+)
+
+
+def record_outbound(source: str, answer: str) -> None:
+    OUTBOUND.labels(source, answer).inc()
+
+
+def _transport_failure(exc: httpx.TransportError, url: str) -> FetchError:
+    """The failure to report for an exchange that got no answer."""
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportFailure("timeout", str(exc) or "timed out", url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return BlockedAddressError("blocked_scheme", str(exc), url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return TransportFailure("connect_error", str(exc), url=url)
+    return TransportFailure("network_error", str(exc), url=url)
 
 
 class _Retry(Exception):
@@ -641,18 +665,15 @@ class OutboundClient:
             try:
                 request = self._client.build_request(method, url, headers=headers, json=json_body)
                 response = self._client.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                raise _Retry(
-                    TransportFailure("timeout", str(exc) or "timed out", url=url)
-                ) from None
-            except httpx.UnsupportedProtocol as exc:
-                raise BlockedAddressError("blocked_scheme", str(exc), url=url) from None
             except httpx.InvalidURL as exc:
                 raise BlockedAddressError("invalid_url", str(exc), url=url) from None
-            except httpx.ConnectError as exc:
-                raise _Retry(TransportFailure("connect_error", str(exc), url=url)) from None
             except httpx.TransportError as exc:
-                raise _Retry(TransportFailure("network_error", str(exc), url=url)) from None
+                failure = _transport_failure(exc, url)
+                record_outbound(source, failure.reason)
+                if isinstance(failure, BlockedAddressError):
+                    raise failure from None
+                raise _Retry(failure) from None
+            record_outbound(source, str(response.status_code))
             try:
                 return self._handle(response, url, limit, host_key, deadline)
             finally:

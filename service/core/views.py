@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify
+import hmac
+
+from flask import Blueprint, Response, abort, jsonify, request
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as CONTENT_TYPE
 from sqlalchemy import text
 
+from service.core.metrics import exposition
+from service.core.services import get_settings
 from service.db import db_session, get_db
 
 bp = Blueprint("core", __name__)
-_UNGATED = {"core.healthz", "core.readyz", "static"}
+_UNGATED = {"core.healthz", "core.readyz", "core.metrics", "static"}
 
 
 @bp.get("/healthz")
@@ -33,6 +38,24 @@ def readyz():
             "run `tributary db upgrade`",
         ), 503
     return jsonify(status="ok", database="ok", revision=current)
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics, for the scraper holding the token (there is nothing here
+    without one configured)."""
+    expected = get_settings().metrics_token
+    if not expected:
+        abort(404)
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip(), expected):
+        return Response(
+            "Send the metrics token as 'Authorization: Bearer <token>'.\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            mimetype="text/plain",
+        )
+    return Response(exposition(db_session()), mimetype=CONTENT_TYPE)
 
 
 def migrations_gate():
