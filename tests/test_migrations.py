@@ -20,6 +20,7 @@ EXPECTED_TABLES = {
     "packages",
     "sbom_components",
     "bom_tokens",
+    "product_versions",
     "tasks",
     "scheduler_lease",
     "periodic_runs",
@@ -87,3 +88,61 @@ def test_models_and_migrations_agree(database):
             opts={"compare_type": False},
         )
         assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_product_versions_are_recorded_from_the_stored_uploads(tmp_path):
+    """0016 gives each version the stored uploads name its row (the first keeps the
+    product's UUID, times copied as stored) and a product without uploads its unnamed one."""
+    from sqlalchemy import text
+
+    database = Database(f"sqlite:///{tmp_path}/versions.db")
+    try:
+        database.upgrade("0015")
+        at = "2030-01-0{} 10:00:00.000000+00:00"
+        sbom = (
+            "INSERT INTO sboms (id, product_id, company_id, content_sha256, format,"
+            " spec_version, encoding, source, created_at, component_count, summary, diff,"
+            " project_version) VALUES (:id, 1, 1, :sha, 'cyclonedx', '1.5', 'json', 'api',"
+            " :at, 0, '{}', '{}', :version)"
+        )
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO companies (id, slug, name, currency, monthly_budget_minor,"
+                    " created_at) VALUES (1, 'acme', 'Acme', 'USD', 0, :at)"
+                ),
+                {"at": at.format(1)},
+            )
+            for product_id, uuid in ((1, "u-shop"), (2, "u-empty")):
+                connection.execute(
+                    text(
+                        "INSERT INTO products (id, company_id, name, uuid, created_at)"
+                        " VALUES (:id, 1, :uuid, :uuid, :at)"
+                    ),
+                    {"id": product_id, "uuid": uuid, "at": at.format(1)},
+                )
+            for number, version in ((1, "1.0"), (2, None), (3, "1.0"), (4, "2.0")):
+                connection.execute(
+                    text(sbom),
+                    {"id": number, "sha": str(number), "at": at.format(number), "version": version},
+                )
+        database.upgrade()
+        with database.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT product_id, version, uuid, sbom_id, last_bom_import IS NOT NULL"
+                    " FROM product_versions ORDER BY product_id, id"
+                )
+            ).fetchall()
+            tags = connection.execute(text("SELECT tags FROM products")).scalars().all()
+    finally:
+        database.engine.dispose()
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
+        (1, "1.0", 3, 1),
+        (1, "", 2, 1),
+        (1, "2.0", 4, 1),
+        (2, "", None, 0),
+    ]
+    assert rows[0][2] == "u-shop" and rows[3][2] == "u-empty"
+    assert len({r[2] for r in rows}) == 4
+    assert tags == ["[]", "[]"]

@@ -57,6 +57,152 @@ TOKEN_POLL = {
     }
 }
 
+
+def problem_responses(*statuses: int) -> dict[str, Any]:
+    """Refusals of the Dependency-Track endpoints: RFC 9457 problems."""
+    return {
+        str(status): {
+            "description": "Refused",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for status in statuses
+    }
+
+
+def _dt_read(summary: str, schema: dict[str, Any], *, paged: bool = False) -> dict[str, Any]:
+    """A Dependency-Track read endpoint of one project."""
+    headers = (
+        {"X-Total-Count": {"schema": {"type": "integer"}, "description": "Always 0"}}
+        if paged
+        else {}
+    )
+    return {
+        "get": {
+            "summary": summary,
+            "security": [{"dependencyTrackKey": []}],
+            "parameters": [UUID_PARAMETER],
+            "responses": {
+                "200": {
+                    "description": "For every existing project (never 404 for one)",
+                    "headers": headers,
+                    "content": {"application/json": {"schema": schema}},
+                },
+                **problem_responses(400, 401, 403, 404),
+            },
+        }
+    }
+
+
+UUID_PARAMETER = {
+    "name": "uuid",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+DT_PROJECT = {"$ref": "#/components/schemas/DtProject"}
+DT_PROJECT_ANSWER = {
+    "description": "The project (one version of a product)",
+    "content": {"application/json": {"schema": DT_PROJECT}},
+}
+
+DT_PATHS: dict[str, Any] = {
+    "/version": {
+        "servers": [{"url": "/api"}],
+        "get": {
+            "summary": "Dependency-Track compatible: who answers (no key needed)",
+            "responses": {
+                "200": {
+                    "description": "`version` is the Dependency-Track API level answered",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/DtAbout"}}
+                    },
+                }
+            },
+        },
+    },
+    "/project": {
+        "get": {
+            "summary": "Dependency-Track compatible: the company's projects (product versions)",
+            "security": [{"dependencyTrackKey": []}],
+            "parameters": [
+                {"name": name, "in": "query", "schema": schema}
+                for name, schema in (
+                    ("name", {"type": "string"}),
+                    ("excludeInactive", {"type": "boolean"}),
+                    ("onlyRoot", {"type": "boolean"}),
+                    ("pageNumber", {"type": "integer", "default": 1}),
+                    ("pageSize", {"type": "integer", "default": 100, "maximum": 1000}),
+                    ("offset", {"type": "integer"}),
+                    ("limit", {"type": "integer"}),
+                )
+            ],
+            "responses": {
+                "200": {
+                    "description": "One page, by name then version",
+                    "headers": {"X-Total-Count": {"schema": {"type": "integer"}}},
+                    "content": {
+                        "application/json": {"schema": {"type": "array", "items": DT_PROJECT}}
+                    },
+                },
+                **problem_responses(401, 403),
+            },
+        }
+    },
+    "/project/lookup": {
+        "get": {
+            "summary": "Dependency-Track compatible: the project of a name and version",
+            "security": [{"dependencyTrackKey": []}],
+            "parameters": [
+                {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "version", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {"200": DT_PROJECT_ANSWER, **problem_responses(400, 401, 403, 404)},
+        }
+    },
+    "/project/{uuid}": {
+        "get": {
+            "summary": "Dependency-Track compatible: one project",
+            "security": [{"dependencyTrackKey": []}],
+            "parameters": [UUID_PARAMETER],
+            "responses": {"200": DT_PROJECT_ANSWER, **problem_responses(400, 401, 403, 404)},
+        },
+        "patch": {
+            "summary": "Dependency-Track compatible: change active, isLatest, tags or parent",
+            "description": "Other Project fields are not kept by Tributary and are ignored; "
+            "a different name or version is refused (upload under it instead).",
+            "security": [{"dependencyTrackKey": []}],
+            "parameters": [UUID_PARAMETER],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/DtProjectPatch"}}
+                },
+            },
+            "responses": {
+                "200": DT_PROJECT_ANSWER,
+                "304": {"description": "Nothing changed"},
+                **problem_responses(400, 401, 403, 404, 409),
+            },
+        },
+    },
+    "/metrics/project/{uuid}/current": _dt_read(
+        "Dependency-Track compatible: current metrics (no vulnerabilities: not audited)",
+        {"$ref": "#/components/schemas/DtProjectMetrics"},
+    ),
+    "/finding/project/{uuid}": _dt_read(
+        "Dependency-Track compatible: findings (always none: not audited)",
+        {"type": "array", "maxItems": 0},
+        paged=True,
+    ),
+    "/violation/project/{uuid}": _dt_read(
+        "Dependency-Track compatible: policy violations (always none: no policies)",
+        {"type": "array", "maxItems": 0},
+        paged=True,
+    ),
+}
+
 PATHS: dict[str, Any] = {
     "/companies/{slug}": {
         "get": {
@@ -248,6 +394,14 @@ PATHS: dict[str, Any] = {
                                 "projectName": {"type": "string"},
                                 "projectVersion": {"type": "string"},
                                 "autoCreate": {"type": "string", "enum": ["true", "false"]},
+                                "parentUUID": {"type": "string", "format": "uuid"},
+                                "parentName": {"type": "string"},
+                                "parentVersion": {"type": "string"},
+                                "projectTags": {
+                                    "type": "string",
+                                    "description": "Comma-separated tag names",
+                                },
+                                "isLatest": {"type": "string", "enum": ["true", "false"]},
                                 "bom": {
                                     "type": "string",
                                     "format": "binary",
@@ -277,6 +431,7 @@ PATHS: dict[str, Any] = {
     },
     "/bom/token/{uuid}": TOKEN_POLL,
     "/event/token/{uuid}": TOKEN_POLL,
+    **DT_PATHS,
     **RISK_PATHS,
     **PLEDGE_PATHS,
 }
@@ -372,12 +527,101 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["bom"],
         "properties": {
-            "project": {"type": "string", "format": "uuid", "description": "Product UUID"},
+            "project": {"type": "string", "format": "uuid", "description": "Project UUID"},
             "projectName": {"type": "string"},
             "projectVersion": {"type": "string"},
             "autoCreate": {"type": "boolean"},
+            "parentUUID": {"type": "string", "format": "uuid"},
+            "parentName": {"type": "string"},
+            "parentVersion": {"type": "string"},
+            "projectTags": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+            "isLatest": {"type": "boolean"},
             "bom": {"type": "string", "description": "The BOM, base64-encoded"},
         },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem, with Tributary's error object",
+        "properties": {
+            "status": {"type": "integer"},
+            "title": {"type": "string"},
+            "detail": {"type": "string"},
+            "error": ERROR["properties"]["error"],
+        },
+    },
+    "DtAbout": {
+        "type": "object",
+        "properties": {
+            "application": {"type": "string", "const": "Tributary"},
+            "version": {"type": "string", "description": "Dependency-Track API level"},
+            "framework": {"type": "object"},
+        },
+    },
+    "DtProject": {
+        "type": "object",
+        "description": "Dependency-Track's Project: one version of a product. Absent "
+        "values are left out, as Dependency-Track leaves out nulls.",
+        "required": ["uuid", "name", "active", "isLatest", "tags"],
+        "properties": {
+            "uuid": {"type": "string", "format": "uuid"},
+            "name": {"type": "string"},
+            "version": {"type": "string"},
+            "active": {"type": "boolean"},
+            "isLatest": {"type": "boolean"},
+            "tags": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+            "lastBomImport": {"type": "integer", "description": "Epoch milliseconds"},
+            "lastBomImportFormat": {"type": "string"},
+            "parent": {
+                "type": "object",
+                "properties": {
+                    "uuid": {"type": "string", "format": "uuid"},
+                    "name": {"type": "string"},
+                    "version": {"type": "string"},
+                },
+            },
+            "versions": {
+                "type": "array",
+                "description": "In single-project answers",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "uuid": {"type": "string", "format": "uuid"},
+                        "version": {"type": "string"},
+                        "active": {"type": "boolean"},
+                        "isLatest": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    },
+    "DtProjectPatch": {
+        "type": "object",
+        "properties": {
+            "active": {"type": "boolean"},
+            "isLatest": {"type": "boolean"},
+            "tags": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+            "parent": {
+                "type": "object",
+                "required": ["uuid"],
+                "properties": {"uuid": {"type": "string", "format": "uuid"}},
+            },
+        },
+    },
+    "DtProjectMetrics": {
+        "type": "object",
+        "description": "Dependency-Track's ProjectMetrics: every vulnerability and policy "
+        "counter 0, `components` the count of the version's upload, occurrences in epoch "
+        "milliseconds",
+        "additionalProperties": {"type": "number"},
     },
     "BomUploadResponse": {
         "type": "object",

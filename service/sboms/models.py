@@ -37,8 +37,39 @@ class Product(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="companies.id", index=True)
     name: str = Field(max_length=200)
-    # Stable public id: what Dependency-Track clients send as `project`.
+    # Stable public id: what Dependency-Track clients send as `project`. It is also the
+    # UUID of the product's first version (see ProductVersion).
     uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The product this one is part of (Dependency-Track's parent project: the parent
+    # product and the version of it named, "" for none), and the product's labels.
+    parent_id: int | None = Field(default=None, foreign_key="products.id", index=True)
+    parent_version: str = Field(default="", max_length=VERSION_LENGTH)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ProductVersion(SQLModel, table=True):
+    """One version of a product as its uploads name it (`projectVersion`, `?version=`).
+
+    Dependency-Track keeps each name + version as a project of its own; Tributary keeps
+    one product and records its versions here, each with the UUID a Dependency-Track
+    client sees as that project's, its active flag and the time of its last upload.
+    """
+
+    __tablename__ = "product_versions"
+    __table_args__ = (UniqueConstraint("product_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="products.id", index=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    uuid: str = Field(default_factory=new_uuid, max_length=36, unique=True, index=True)
+    # "" for uploads that name no version (unique constraints treat NULLs as distinct).
+    version: str = Field(default="", max_length=VERSION_LENGTH)
+    active: bool = True
+    is_latest: bool = False
+    # The latest upload under this version; the same bytes may serve several versions.
+    sbom_id: int | None = Field(default=None, foreign_key="sboms.id", index=True)
+    last_bom_import: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

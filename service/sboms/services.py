@@ -32,9 +32,11 @@ from service.sboms.models import (
     KEY_LENGTH,
     NAME_LENGTH,
     SOURCES,
+    VERSION_LENGTH,
     BomToken,
     Package,
     Product,
+    ProductVersion,
     Sbom,
     SbomComponent,
 )
@@ -60,6 +62,8 @@ class IngestResult:
     created: bool  # False when the same bytes were already stored for this product
     summary: dict[str, Any]
     diff: dict[str, Any]
+    version: ProductVersion  # the version the upload named, with its new last import
+    new_version: bool  # the upload named a version the product had not seen
 
 
 # Products --------------------------------------------------------------------------------
@@ -156,7 +160,8 @@ def ingest(
     if product is not None:
         existing = _sbom_by_digest(session, product, digest)
         if existing is not None:
-            return IngestResult(existing, product, False, existing.summary, existing.diff)
+            # Nothing new to store, but the upload names its version and is its latest.
+            return _result(session, existing, product, project_version, created=False)
 
     limits = limits or ParseLimits()
     _check_daily_bytes(session, company, len(data), limits.max_bytes_per_day)
@@ -199,7 +204,7 @@ def ingest(
         existing = _sbom_by_digest(session, product, digest)
         if existing is None:
             raise
-        return IngestResult(existing, product, False, existing.summary, existing.diff)
+        return _result(session, existing, product, project_version, created=False)
     store_components(session, component_rows(sbom.id, components, package_ids))
     # Resolution (projects domain) runs in the background, queued in this transaction.
     from service.projects.services import queue_resolution
@@ -221,7 +226,64 @@ def ingest(
         removed=diff["removed_count"],
         changed=diff["changed_count"],
     )
-    return IngestResult(sbom, product, True, summary, diff)
+    return _result(session, sbom, product, project_version, created=True)
+
+
+def _result(
+    session: Session, sbom: Sbom, product: Product, project_version: str | None, *, created: bool
+) -> IngestResult:
+    version, new_version = record_version(session, product, project_version, sbom)
+    return IngestResult(sbom, product, created, sbom.summary, sbom.diff, version, new_version)
+
+
+# Versions --------------------------------------------------------------------------------
+
+
+def version_key(version: str | None) -> str:
+    """A version as stored: "" for none (unique constraints let NULLs repeat)."""
+    return clip((version or "").strip(), VERSION_LENGTH) or ""
+
+
+def find_version(session: Session, product: Product, version: str | None) -> ProductVersion | None:
+    return session.exec(
+        select(ProductVersion).where(
+            ProductVersion.product_id == product.id, ProductVersion.version == version_key(version)
+        )
+    ).first()
+
+
+def record_version(
+    session: Session, product: Product, version: str | None, sbom: Sbom
+) -> tuple[ProductVersion, bool]:
+    """Record that an accepted upload of `sbom` names `version`: the version is created
+    on first use (the product's first takes the product's UUID) and its last import is
+    now, a repeated upload of the same bytes included. Returns (version, created)."""
+    row = find_version(session, product, version)
+    created = row is None
+    if row is None:
+        first = session.exec(
+            select(func.count()).where(ProductVersion.product_id == product.id)
+        ).one()
+        try:
+            with session.begin_nested():  # a concurrent upload may name it first
+                row = ProductVersion(
+                    product_id=product.id,
+                    company_id=product.company_id,
+                    version=version_key(version),
+                    **({"uuid": product.uuid} if first == 0 else {}),
+                )
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = find_version(session, product, version)
+            if row is None:
+                raise
+            created = False
+    row.sbom_id = sbom.id
+    row.last_bom_import = utcnow()
+    session.add(row)
+    session.flush()
+    return row, created
 
 
 def _check_daily_bytes(session: Session, company: Company, size: int, limit: int | None) -> None:
@@ -459,6 +521,31 @@ def inventory(
     return InventoryPage(lines, page, per_page, total, [(e, n) for e, n in ecosystems])
 
 
+def versions_of(session: Session, product: Product) -> list[ProductVersion]:
+    """The versions the product's uploads named, the most recently uploaded first."""
+    return list(
+        session.exec(
+            select(ProductVersion)
+            .where(ProductVersion.product_id == product.id)
+            .order_by(
+                col(ProductVersion.last_bom_import).desc().nulls_last(),
+                col(ProductVersion.id).desc(),
+            )
+        )
+    )
+
+
+def children_of(session: Session, product: Product) -> list[Product]:
+    """The products placed under this one, by name."""
+    return list(
+        session.exec(
+            select(Product)
+            .where(Product.company_id == product.company_id, Product.parent_id == product.id)
+            .order_by(func.lower(Product.name))
+        )
+    )
+
+
 # Dependency-Track tokens -------------------------------------------------------------------
 
 
@@ -485,6 +572,8 @@ def product_json(product: Product) -> dict[str, Any]:
         "name": product.name,
         "uuid": product.uuid,
         "created_at": product.created_at.isoformat(),
+        "tags": list(product.tags),
+        "parent_id": product.parent_id,
     }
 
 

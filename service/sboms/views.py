@@ -29,6 +29,7 @@ from service.db import commit_request, db_session
 from service.sboms import services
 from service.sboms.forms import GitHubImportForm, UploadForm
 from service.sboms.github_import import GitHubImportError, import_org
+from service.sboms.models import Product
 from service.sboms.parsing import ParseLimits, SbomError
 
 bp = Blueprint("sboms", __name__)
@@ -133,11 +134,15 @@ def product(slug: str, product_id: int):
         for k, v in request.args.items()
         if k in ("q", "ecosystem", "direct", "unresolved", "sbom") and v
     }
+    parent = session_db.get(Product, found.parent_id) if found.parent_id else None
     return render_template(
         "sboms/product.html",
         query=query,
         company=company,
         product=found,
+        parent=parent,
+        children=services.children_of(session_db, found),
+        versions=services.versions_of(session_db, found),
         history=history,
         selected=selected,
         latest=history[0] if history else None,

@@ -167,6 +167,10 @@ def test_openapi_lists_the_sbom_paths(client):
     assert "get" in paths["/companies/{slug}/products"]
     assert {"put", "post"} <= set(paths["/bom"])
     assert "/bom/token/{uuid}" in paths and "/event/token/{uuid}" in paths
+    assert {"get", "patch"} <= set(paths["/project/{uuid}"])
+    for path in ("/version", "/project", "/project/lookup", "/metrics/project/{uuid}/current"):
+        assert "get" in paths[path], path
+    assert "/finding/project/{uuid}" in paths and "/violation/project/{uuid}" in paths
 
 
 class TestSizeLimit:

@@ -1,0 +1,715 @@
+"""Dependency-Track's REST API, as far as CI pipelines and their clients use it.
+
+A company points its pipeline at Tributary by changing only the URL and the key
+(`X-Api-Key`: a Tributary token; sbom:write to upload or change, read or sbom:write to
+read). Each answer has Dependency-Track's field names, types, status codes and paging
+header (`X-Total-Count`); every refusal is an RFC 9457 problem (`application/problem+json`)
+with Tributary's `error` object inside.
+
+Dependency-Track keeps each name + version as a project of its own. Tributary keeps one
+product per name and records the versions its uploads name (`ProductVersion`): each
+version is what a client sees as a project, with its own UUID (the product's first
+version has the product's UUID), `active` flag, `isLatest` flag and `lastBomImport`.
+Parent and tags belong to the product, so every version shows them.
+
+Uploads:
+- `PUT /api/v1/bom`: JSON `{"project": uuid}` or `{"projectName", "projectVersion"?,
+  "autoCreate"?}`, plus `"bom"` (base64) and optionally `parentUUID` | `parentName`
+  (+ `parentVersion`), `projectTags` ([{"name"}]), `isLatest`.
+- `POST /api/v1/bom`: multipart with the same fields (`projectTags` comma-separated);
+  `bom` as a file part or a text field.
+- `GET /api/v1/bom/token/{uuid}`, `GET /api/v1/event/token/{uuid}`: `{"processing": false}`
+  (an upload is stored before it is answered).
+Projects: `GET /api/version` (no key), `GET /api/v1/project` (name, excludeInactive,
+onlyRoot, pageNumber/pageSize or offset/limit), `GET /api/v1/project/lookup?name=&version=`,
+`GET /api/v1/project/{uuid}`, `PATCH /api/v1/project/{uuid}` (active, isLatest, tags,
+parent; 304 when nothing changes, as Dependency-Track).
+Build gates: `GET /api/v1/metrics/project/{uuid}/current`, `/api/v1/finding/project/{uuid}`
+and `/api/v1/violation/project/{uuid}` answer for every existing project, with no
+vulnerabilities, findings or policy violations: Tributary does not audit them (the
+metrics carry the component count of the version's upload).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid as uuid_module
+from dataclasses import dataclass, replace
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlmodel import Session, col, func, select
+from werkzeug.exceptions import HTTPException
+
+from service import __version__
+from service.api.auth import bearer_token
+from service.audit.services import Actor, record
+from service.companies.models import ApiToken, Company
+from service.companies.services import authenticate_token
+from service.core.clock import utcnow
+from service.core.errors import ApiError, error_response
+from service.db import commit_request, db_session
+from service.sboms import services
+from service.sboms.models import BomToken, Product, ProductVersion, Sbom
+from service.sboms.parsing import SbomError, read_json
+from service.sboms.views import upload_limits
+
+bp = Blueprint("dtrack_api", __name__, url_prefix="/api/v1")
+
+# The Dependency-Track API level these endpoints answer as: clients read `version` to
+# decide which requests they may make (isLatest and PATCH came with 4.12).
+DT_API_VERSION = "4.12.0"
+WRITE = "sbom:write"
+READ = ("read", WRITE)
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+@bp.errorhandler(HTTPException)
+def _problem(error: HTTPException) -> Response:
+    """Every refusal as a problem document, Tributary's error object inside."""
+    answer, status = error_response(error)
+    tributary = answer.get_json()["error"]
+    return _problem_response(status, HTTPStatus(status).phrase, tributary)
+
+
+def _problem_response(status: int, title: str, error: dict[str, Any]) -> Response:
+    body = {"status": status, "title": title, "detail": error["message"], "error": error}
+    return Response(json.dumps(body), status, mimetype="application/problem+json")
+
+
+def version_info():
+    """`GET /api/version`: who answers, and the Dependency-Track API level it speaks."""
+    return jsonify(
+        application="Tributary",
+        version=DT_API_VERSION,
+        timestamp=None,
+        uuid=None,
+        framework={"name": "Tributary", "version": __version__},
+    )
+
+
+# Keys ----------------------------------------------------------------------------------------
+
+
+def _token(*scopes: str) -> ApiToken:
+    """The API token sent as X-Api-Key (or a bearer token); 401/403 as Dependency-Track."""
+    key = request.headers.get("X-Api-Key") or bearer_token()
+    if not key:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send a Tributary API token with the sbom:write scope in the X-Api-Key header.",
+        )
+    session = db_session()
+    token = authenticate_token(session, key.strip())
+    if token is None:
+        raise ApiError(401, "unauthorized", "The API key is unknown or has been revoked.")
+    if not any(scope in token.scopes for scope in scopes):
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            f"This token lacks the '{scopes[0]}' scope.",
+            {"required_scope": scopes[0]},
+        )
+    session.commit()
+    return token
+
+
+def _company(*scopes: str) -> tuple[ApiToken, Company]:
+    token = _token(*scopes)
+    company = db_session().get(Company, token.company_id)
+    assert company is not None  # a token's company is never deleted
+    return token, company
+
+
+# Projects as Dependency-Track shows them -----------------------------------------------------
+
+
+def epoch_ms(moment: datetime | None) -> int | None:
+    """Dependency-Track's dates: milliseconds since the epoch."""
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def _format_name(sbom: Sbom | None) -> str | None:
+    if sbom is None:
+        return None
+    names = {"cyclonedx": "CycloneDX", "spdx": "SPDX"}
+    return f"{names.get(sbom.format, sbom.format)} {sbom.spec_version}".strip()
+
+
+@dataclass(frozen=True)
+class Project:
+    """One version of a product: a Dependency-Track project."""
+
+    version: ProductVersion
+    product: Product
+
+
+def project_json(
+    session: Session, project: Project, *, with_versions: bool = False
+) -> dict[str, Any]:
+    """A project with the fields of Dependency-Track's Project model; absent values are
+    left out, as Dependency-Track leaves out nulls."""
+    row, product = project.version, project.product
+    sbom = session.get(Sbom, row.sbom_id) if row.sbom_id else None
+    body: dict[str, Any] = {
+        "uuid": row.uuid,
+        "name": product.name,
+        "version": row.version or None,
+        "active": row.active,
+        "isLatest": row.is_latest,
+        "tags": [{"name": tag} for tag in product.tags],
+        "lastBomImport": epoch_ms(row.last_bom_import),
+        "lastBomImportFormat": _format_name(sbom),
+        "parent": _parent_json(session, product),
+    }
+    if with_versions:
+        body["versions"] = [
+            {
+                "uuid": other.uuid,
+                "version": other.version or None,
+                "active": other.active,
+                "isLatest": other.is_latest,
+            }
+            for other in _versions(session, product)
+        ]
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def _parent_json(session: Session, product: Product) -> dict[str, Any] | None:
+    if product.parent_id is None:
+        return None
+    parent = session.get(Product, product.parent_id)
+    if parent is None:
+        return None
+    row = services.find_version(session, parent, product.parent_version) or _newest(session, parent)
+    body = {"uuid": row.uuid if row else parent.uuid, "name": parent.name}
+    if product.parent_version:
+        body["version"] = product.parent_version
+    return body
+
+
+def _versions(session: Session, product: Product) -> list[ProductVersion]:
+    return list(
+        session.exec(
+            select(ProductVersion)
+            .where(ProductVersion.product_id == product.id)
+            .order_by(col(ProductVersion.id))
+        )
+    )
+
+
+def _newest(session: Session, product: Product) -> ProductVersion | None:
+    """The version uploaded last (the first recorded if none was)."""
+    return session.exec(
+        select(ProductVersion)
+        .where(ProductVersion.product_id == product.id)
+        .order_by(col(ProductVersion.last_bom_import).desc().nulls_last(), col(ProductVersion.id))
+        .limit(1)
+    ).first()
+
+
+def _project(session: Session, company: Company, project_uuid: str) -> Project:
+    """The company's project with this UUID, or 404 as Dependency-Track answers it."""
+    wanted = _uuid(project_uuid, "The project UUID")
+    found = session.exec(
+        select(ProductVersion, Product)
+        .join(Product, col(Product.id) == ProductVersion.product_id)
+        .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
+    ).first()
+    if found is None:
+        raise ApiError(404, "project_not_found", "The project could not be found.")
+    return Project(*found)
+
+
+def _uuid(value: str, what: str) -> str:
+    try:
+        return str(uuid_module.UUID(value))
+    except ValueError:
+        raise ApiError(
+            400, "invalid_request", f"{what} must be a UUID, got {value[:60]!r}."
+        ) from None
+
+
+def _page() -> tuple[int, int]:
+    """(offset, limit) from pageNumber/pageSize (1-based, 100 by default) or offset/limit."""
+    args = request.args
+    if "pageNumber" in args or "pageSize" in args or "offset" not in args:
+        size = args.get("pageSize", DEFAULT_PAGE_SIZE, type=int) or DEFAULT_PAGE_SIZE
+        number = max(1, args.get("pageNumber", 1, type=int) or 1)
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        return (number - 1) * size, size
+    limit = max(1, min(args.get("limit", DEFAULT_PAGE_SIZE, type=int) or 1, MAX_PAGE_SIZE))
+    return max(0, args.get("offset", 0, type=int) or 0), limit
+
+
+def _flag(name: str) -> bool:
+    return (request.args.get(name) or "").strip().lower() == "true"
+
+
+@bp.get("/project")
+def list_projects():
+    _, company = _company(*READ)
+    session = db_session()
+    query = (
+        select(ProductVersion, Product)
+        .join(Product, col(Product.id) == ProductVersion.product_id)
+        .where(Product.company_id == company.id)
+    )
+    if name := (request.args.get("name") or "").strip():
+        query = query.where(Product.name == name)
+    if _flag("excludeInactive"):
+        query = query.where(col(ProductVersion.active).is_(True))
+    if _flag("onlyRoot"):
+        query = query.where(col(Product.parent_id).is_(None))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    offset, limit = _page()
+    rows = session.exec(
+        query.order_by(
+            func.lower(Product.name), col(ProductVersion.version), col(ProductVersion.id)
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    response = jsonify([project_json(session, Project(*row)) for row in rows])
+    response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+@bp.get("/project/lookup")
+def lookup_project():
+    _, company = _company(*READ)
+    session = db_session()
+    name = (request.args.get("name") or "").strip()
+    if not name:
+        raise ApiError(400, "invalid_request", "Send the project's name (and version).")
+    product = services.find_product(session, company, name)
+    row = services.find_version(session, product, request.args.get("version")) if product else None
+    if product is None or row is None:
+        raise ApiError(404, "project_not_found", "The project could not be found.")
+    return jsonify(project_json(session, Project(row, product), with_versions=True))
+
+
+@bp.get("/project/<project_uuid>")
+def get_project(project_uuid: str):
+    _, company = _company(*READ)
+    session = db_session()
+    project = _project(session, company, project_uuid)
+    return jsonify(project_json(session, project, with_versions=True))
+
+
+@bp.patch("/project/<project_uuid>")
+def patch_project(project_uuid: str):
+    token, company = _company(WRITE)
+    changes = request.get_json(silent=True)
+    if not isinstance(changes, dict):
+        raise ApiError(400, "invalid_request", "Send the fields to change as a JSON object.")
+
+    def change(session: Session) -> Project | None:
+        project = _project(session, company, project_uuid)
+        changed = _apply_patch(session, company, project, changes)
+        if not changed:
+            return None
+        record(
+            session,
+            Actor(token_id=token.id),
+            "product.version_updated",
+            company_id=company.id,
+            obj=project.product,
+            version=project.version.version,
+            changed=changed,
+        )
+        return project
+
+    project = commit_request(change)
+    if project is None:
+        return Response(status=304)
+    session = db_session()
+    return jsonify(project_json(session, project, with_versions=True))
+
+
+def _apply_patch(
+    session: Session, company: Company, project: Project, changes: dict[str, Any]
+) -> list[str]:
+    """Apply the fields Tributary keeps; return the names of those that changed."""
+    row, product = project.version, project.product
+    for field, current in (("name", product.name), ("version", row.version or None)):
+        if changes.get(field) is not None and changes[field] != current:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"Tributary does not change a project's {field} here; upload under the "
+                f"new {field} instead.",
+                {"field": field},
+            )
+    changed = []
+    for field in ("active", "isLatest"):
+        value = changes.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise ApiError(400, "invalid_request", f"{field} must be true or false.")
+        attribute = "active" if field == "active" else "is_latest"
+        if getattr(row, attribute) != value:
+            if field == "isLatest" and value:
+                _clear_latest(session, product)
+            setattr(row, attribute, value)
+            changed.append(field)
+    tags = changes.get("tags")
+    if tags is not None and (tags or product.tags):
+        wanted = _tag_names(tags)
+        if wanted != product.tags:
+            product.tags = wanted
+            changed.append("tags")
+    parent = changes.get("parent")
+    if parent is not None:
+        if not isinstance(parent, dict) or not parent.get("uuid"):
+            raise ApiError(
+                400, "invalid_request", "parent.uuid must be provided when parent is set"
+            )
+        found = _parent_by_uuid(session, company, str(parent["uuid"]))
+        if _set_parent(session, product, found):
+            changed.append("parent")
+    session.add_all([row, product])
+    return changed
+
+
+def _clear_latest(session: Session, product: Product) -> None:
+    for other in _versions(session, product):
+        if other.is_latest:
+            other.is_latest = False
+            session.add(other)
+
+
+def _tag_names(tags: Any) -> list[str]:
+    """Tag names from Dependency-Track's [{"name": ...}] (plain strings are read too)."""
+    if not isinstance(tags, list):
+        raise ApiError(400, "invalid_request", 'tags must be a list of {"name": ...} objects.')
+    names = []
+    for tag in tags:
+        name = tag.get("name") if isinstance(tag, dict) else tag
+        if not isinstance(name, str) or "\x00" in name:
+            raise ApiError(400, "invalid_request", "Each tag needs a name (text).")
+        name = name.strip().lower()[:255]  # Dependency-Track keeps tags lower case
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+# Parents ---------------------------------------------------------------------------------
+
+
+def _parent_by_uuid(session: Session, company: Company, parent_uuid: str) -> Project:
+    wanted = _uuid(parent_uuid, "The parent UUID")
+    found = session.exec(
+        select(ProductVersion, Product)
+        .join(Product, col(Product.id) == ProductVersion.product_id)
+        .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
+    ).first()
+    if found is None:
+        raise ApiError(404, "parent_not_found", "The parent project could not be found.")
+    return Project(*found)
+
+
+def _parent_by_name(session: Session, company: Company, name: str, version: str | None) -> Project:
+    product = services.find_product(session, company, name)
+    row = None
+    if product is not None:
+        row = services.find_version(session, product, version) if version else None
+        row = row or (None if version else _newest(session, product))
+    if product is None or row is None:
+        raise ApiError(
+            404,
+            "parent_not_found",
+            "The parent project could not be found.",
+            {"parentName": name, "parentVersion": version},
+        )
+    return Project(row, product)
+
+
+def _set_parent(session: Session, product: Product, parent: Project) -> bool:
+    """Put the product under the parent's product; 409 for a loop, as Dependency-Track."""
+    ancestor: Product | None = parent.product
+    while ancestor is not None:
+        if ancestor.id == product.id:
+            raise ApiError(
+                409,
+                "parent_loop",
+                "A project cannot be its own parent, nor sit under one of its children.",
+            )
+        ancestor = session.get(Product, ancestor.parent_id) if ancestor.parent_id else None
+    version = parent.version.version
+    if (product.parent_id, product.parent_version) == (parent.product.id, version):
+        return False
+    product.parent_id, product.parent_version = parent.product.id, version
+    session.add(product)
+    return True
+
+
+# Uploads -----------------------------------------------------------------------------------
+
+
+def _truthy(value: Any) -> bool:
+    # Dependency-Track takes a JSON boolean, and "true" (any case) in multipart forms.
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "\x00" in value:
+        raise ApiError(
+            400, "invalid_request", f"{field} is text without NUL characters.", {"field": field}
+        )
+    return value.strip() or None
+
+
+@dataclass(frozen=True)
+class UploadFields:
+    """What a Dependency-Track client sends beside the BOM."""
+
+    project: str | None
+    project_name: str | None
+    project_version: str | None
+    auto_create: bool
+    parent_uuid: str | None
+    parent_name: str | None
+    parent_version: str | None
+    tags: list[str] | None
+    is_latest: bool
+
+    @classmethod
+    def read(cls, source: Any, tags: list[str] | None) -> UploadFields:
+        return cls(
+            project=_text(source.get("project"), "project"),
+            project_name=_text(source.get("projectName"), "projectName"),
+            project_version=_text(source.get("projectVersion"), "projectVersion"),
+            auto_create=_truthy(source.get("autoCreate")),
+            parent_uuid=_text(source.get("parentUUID"), "parentUUID"),
+            parent_name=_text(source.get("parentName"), "parentName"),
+            parent_version=_text(source.get("parentVersion"), "parentVersion"),
+            tags=tags,
+            is_latest=_truthy(source.get("isLatest")),
+        )
+
+
+def _target(session: Session, company: Company, fields: UploadFields) -> tuple[str, str | None]:
+    """(product name, version) the upload goes to; 404 as Dependency-Track answers."""
+    if fields.project:
+        project = _project(session, company, fields.project)
+        # The UUID names one version; a projectVersion sent with it wins, as the name does.
+        return project.product.name, fields.project_version or project.version.version or None
+    if not fields.project_name:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "Send project (a project UUID shown on the product's Tributary page) or projectName.",
+        )
+    try:
+        name = services.normalize_product_name(fields.project_name)
+    except SbomError as exc:
+        raise ApiError(400, exc.code, exc.message, exc.details) from None
+    if services.find_product(session, company, name) is None and not fields.auto_create:
+        raise ApiError(
+            404,
+            "project_not_found",
+            "The project could not be found. Send autoCreate=true to create it.",
+            {"projectName": name},
+        )
+    return name, fields.project_version
+
+
+def _ingest(
+    token: ApiToken, company: Company, fields: UploadFields, data: bytes, filename: str | None
+):
+    session = db_session()
+    name, version = _target(session, company, fields)
+    # The parent is found before anything is stored: an unknown one refuses the upload.
+    parent = None
+    if fields.parent_uuid:
+        parent = _parent_by_uuid(session, company, fields.parent_uuid)
+    elif fields.parent_name:
+        parent = _parent_by_name(session, company, fields.parent_name, fields.parent_version)
+
+    def store(session: Session) -> BomToken:
+        result = services.ingest(
+            session,
+            Actor(token_id=token.id),
+            company,
+            name,
+            data,
+            source="dependency-track",
+            filename=filename,
+            project_version=version,
+            limits=upload_limits(),
+        )
+        product = result.product
+        if parent is not None:
+            _set_parent(session, product, parent)
+        if fields.tags:
+            product.tags = list(dict.fromkeys(product.tags + fields.tags))
+            session.add(product)
+        if fields.is_latest and not result.version.is_latest:
+            _clear_latest(session, product)
+            result.version.is_latest = True
+            session.add(result.version)
+        return services.bom_token_for(session, company, result.sbom)
+
+    try:
+        bom_token = commit_request(store)
+    except SbomError as exc:
+        if exc.code == "too_large":
+            raise ApiError(413, exc.code, exc.message, exc.details) from None
+        return _invalid_bom(exc)
+    return jsonify(token=bom_token.uuid)
+
+
+def _invalid_bom(exc: SbomError) -> Response:
+    """Dependency-Track's answer for a BOM it cannot accept, with Tributary's error."""
+    return _problem_response(400, "The uploaded BOM is invalid", exc.to_dict())
+
+
+@bp.put("/bom")
+def put_bom():
+    token, company = _company(WRITE)
+    body = request.get_data()
+    # The envelope gets the reader's own nesting and character rules (its size is bounded
+    # by the request limit already).
+    limits = replace(upload_limits(), max_bytes=max(len(body), 1))
+    try:
+        payload = read_json(body, limits=limits)
+    except SbomError as exc:
+        raise ApiError(400, exc.code, f"The request body: {exc.message}", exc.details) from None
+    if not isinstance(payload, dict):
+        raise ApiError(
+            400,
+            "invalid_request",
+            "Send a JSON object: {project | projectName (+ projectVersion, autoCreate), bom}.",
+        )
+    encoded = payload.get("bom")
+    if not isinstance(encoded, str) or not encoded.strip():
+        raise ApiError(400, "invalid_request", "bom is missing: send the BOM base64-encoded.")
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(
+            400, "invalid_base64", "bom is not valid base64: send the BOM base64-encoded."
+        ) from None
+    tags = payload.get("projectTags")
+    fields = UploadFields.read(payload, _tag_names(tags) if tags is not None else None)
+    return _ingest(token, company, fields, data, None)
+
+
+@bp.post("/bom")
+def post_bom():
+    token, company = _company(WRITE)
+    form = request.form
+    part = request.files.get("bom")
+    if part is not None:
+        data, filename = part.read(), part.filename or None
+    elif form.get("bom"):
+        # A text field carries the BOM itself (not base64), as Dependency-Track reads it.
+        data, filename = form["bom"].encode("utf-8"), None
+    else:
+        raise ApiError(
+            400, "invalid_request", "bom is missing: send the BOM as the multipart part 'bom'."
+        )
+    tags = _text(form.get("projectTags"), "projectTags")
+    fields = UploadFields.read(form, _tag_names(tags.split(",")) if tags else None)
+    return _ingest(token, company, fields, data, filename)
+
+
+def _processing(token_uuid: str):
+    _token(*READ)
+    _uuid(token_uuid, "The token")
+    # Uploads are stored before they are answered: no token is ever still processing.
+    # As in Dependency-Track, false does not say whether the token exists.
+    return jsonify(processing=False)
+
+
+@bp.get("/bom/token/<token_uuid>")
+def bom_token(token_uuid: str):
+    return _processing(token_uuid)
+
+
+@bp.get("/event/token/<token_uuid>")
+def event_token(token_uuid: str):
+    return _processing(token_uuid)
+
+
+# Build gates -------------------------------------------------------------------------------
+
+# ProjectMetrics' counters, every one zero: Tributary audits neither vulnerabilities nor
+# policies, so a gate on them has nothing to stop.
+_METRIC_COUNTERS = (
+    "critical",
+    "high",
+    "medium",
+    "low",
+    "unassigned",
+    "kev",
+    "vulnerabilities",
+    "vulnerableComponents",
+    "suppressed",
+    "findingsTotal",
+    "findingsAudited",
+    "findingsUnaudited",
+    "policyViolationsFail",
+    "policyViolationsWarn",
+    "policyViolationsInfo",
+    "policyViolationsTotal",
+    "policyViolationsAudited",
+    "policyViolationsUnaudited",
+    "policyViolationsSecurityTotal",
+    "policyViolationsSecurityAudited",
+    "policyViolationsSecurityUnaudited",
+    "policyViolationsLicenseTotal",
+    "policyViolationsLicenseAudited",
+    "policyViolationsLicenseUnaudited",
+    "policyViolationsOperationalTotal",
+    "policyViolationsOperationalAudited",
+    "policyViolationsOperationalUnaudited",
+)
+
+
+@bp.get("/metrics/project/<project_uuid>/current")
+def current_metrics(project_uuid: str):
+    _, company = _company(*READ)
+    session = db_session()
+    project = _project(session, company, project_uuid)
+    sbom = session.get(Sbom, project.version.sbom_id) if project.version.sbom_id else None
+    now = epoch_ms(utcnow())
+    return jsonify(
+        {
+            **dict.fromkeys(_METRIC_COUNTERS, 0),
+            "components": sbom.component_count if sbom else 0,
+            "inheritedRiskScore": 0.0,
+            "firstOccurrence": now,
+            "lastOccurrence": now,
+        }
+    )
+
+
+def _empty_list(project_uuid: str) -> Response:
+    _, company = _company(*READ)
+    _project(db_session(), company, project_uuid)
+    response = jsonify([])
+    response.headers["X-Total-Count"] = "0"
+    return response
+
+
+@bp.get("/finding/project/<project_uuid>")
+def findings(project_uuid: str):
+    return _empty_list(project_uuid)
+
+
+@bp.get("/violation/project/<project_uuid>")
+def violations(project_uuid: str):
+    return _empty_list(project_uuid)
