@@ -16,10 +16,10 @@ from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
 from service.companies.models import Role
+from service.core.charts import history_chart
 from service.core.clock import utcnow
 from service.db import db_session
 from service.risk import services
-from service.risk.charts import history_chart
 from service.risk.explain import explain
 from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
 from service.risk.gather import SOURCE_LABELS

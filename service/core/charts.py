@@ -1,4 +1,5 @@
-"""Server-side SVG charts of risk over time (pygal), shown inline, no JavaScript.
+"""Server-side SVG charts (pygal), shown inline, no JavaScript: a value over time (risk,
+exposure, coverage) and money by month.
 
 Only numbers, dates and fixed English titles go into a chart — never a project key, a
 package name or anything else that came from outside — so the SVG needs no escaping of
@@ -18,7 +19,7 @@ from datetime import date
 import pygal
 from markupsafe import Markup
 
-__all__ = ["history_chart"]
+__all__ = ["history_chart", "months_chart"]
 
 # Importing pygal appends a legacy import hook for its map plugins (pygal.maps.*, not
 # used here). The hook has no find_spec(), so from then on every lookup of a module that
@@ -83,5 +84,25 @@ def history_chart(
     if len(values) < 2:
         return None
     chart.add(y_title, values, show_dots=not step or len(values) <= 2)
+    return _inline(chart)
+
+
+def months_chart(
+    months: Sequence[str], series: dict[str, Sequence[float]], *, title: str, y_title: str
+) -> Markup | None:
+    """Bars per month ("YYYY-MM" labels), one bar per series side by side, with a legend.
+    Drawn from one month on: a single month of bars still reads as a comparison."""
+    if not months:
+        return None
+    config = _config(title, y_title, show_legend=True, legend_at_bottom=True)
+    config.x_labels_major_count = 12
+    chart = pygal.Bar(config)
+    chart.x_labels = list(months)
+    for name, values in series.items():
+        chart.add(name, list(values))
+    return _inline(chart)
+
+
+def _inline(chart: pygal.graph.graph.Graph) -> Markup:
     svg = _STYLE_ATTRIBUTE.sub("", _EMBEDDED.sub("", chart.render(is_unicode=True)))
-    return Markup(svg)  # trusted: built above from numbers, dates and fixed text only
+    return Markup(svg)  # trusted: built from numbers, dates and fixed text only
