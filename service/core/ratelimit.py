@@ -29,7 +29,7 @@ SIGNIN_ENDPOINTS = frozenset(
     {"accounts.github_login", "accounts.github_callback", "accounts.demo_login"}
 )
 UPLOAD_ENDPOINTS = frozenset(
-    {"sboms.upload", "sboms_api.upload_sbom", "sboms_api.dt_put_bom", "sboms_api.dt_post_bom"}
+    {"sboms.upload", "sboms_api.upload_sbom", "dtrack_api.put_bom", "dtrack_api.post_bom"}
 )
 _WRITES = frozenset({"POST", "PUT"})
 

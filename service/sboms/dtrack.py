@@ -72,9 +72,12 @@ MAX_PAGE_SIZE = 1000
 @bp.errorhandler(HTTPException)
 def _problem(error: HTTPException) -> Response:
     """Every refusal as a problem document, Tributary's error object inside."""
-    answer, status = error_response(error)
-    tributary = answer.get_json()["error"]
-    return _problem_response(status, HTTPStatus(status).phrase, tributary)
+    answer = error_response(error)
+    status = answer.status_code
+    problem = _problem_response(status, HTTPStatus(status).phrase, answer.get_json()["error"])
+    if "Retry-After" in answer.headers:
+        problem.headers["Retry-After"] = answer.headers["Retry-After"]
+    return problem
 
 
 def _problem_response(status: int, title: str, error: dict[str, Any]) -> Response:
