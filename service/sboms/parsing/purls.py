@@ -123,24 +123,37 @@ def split_head(head: str) -> tuple[str, str | None, str]:
 
 @lru_cache(maxsize=65536)
 def _identity_of_head(head: str) -> PurlIdentity:
+    plain = _PLAIN_HEAD.fullmatch(head)
+    if plain is not None:
+        # Unreserved characters only: nothing to decode or encode, no empty segment and
+        # no "/" in the name, so only the type's rules apply (the common case).
+        namespace, _, name = plain[2].rpartition("/")
+        return _identity(plain[1].lower(), namespace or None, name, encoded=False)
     try:
         ptype, raw_namespace, raw_name = split_head(head)
     except (ValueError, UnicodeError) as exc:
         return PurlIdentity(None, None, error=str(exc) or "not a purl")
-    aliased_from = None
-    default_namespace = None
-    if ptype in _ALIASES:
-        aliased_from = ptype
-        ptype, default_namespace = _ALIASES[ptype]
     segments = _decode(raw_namespace).split("/") if raw_namespace else []
     name = _decode(raw_name).strip().strip("/")
-    if ptype in _HAS_NAMESPACE and "/" in name:  # a namespace packed into the name
+    canonical = _ALIASES[ptype][0] if ptype in _ALIASES else ptype
+    if canonical in _HAS_NAMESPACE and "/" in name:  # a namespace packed into the name
         *packed, name = name.split("/")
         segments += packed
         name = name.strip()
     if not name:
         return PurlIdentity(None, None, error="the name is empty")
-    namespace = "/".join(s for s in map(str.strip, segments) if s) or default_namespace
+    namespace = "/".join(s for s in map(str.strip, segments) if s) or None
+    return _identity(ptype, namespace, name, encoded=True)
+
+
+def _identity(ptype: str, namespace: str | None, name: str, *, encoded: bool) -> PurlIdentity:
+    """The identity of a decoded type, namespace and name: aliases, the type's case and
+    name rules, then percent-encoding where the parts need it (`encoded`)."""
+    aliased_from = None
+    if ptype in _ALIASES:
+        aliased_from = ptype
+        ptype, default_namespace = _ALIASES[ptype]
+        namespace = namespace or default_namespace
     if ptype in _FOLD_BOTH:
         name = name.lower()
         namespace = namespace.lower() if namespace else None
@@ -152,9 +165,13 @@ def _identity_of_head(head: str) -> PurlIdentity:
         name = _PUB_NAME.sub("_", name)
     elif ptype == "cpan" and namespace:
         namespace = namespace.upper()
-    parts = [_encode(segment) for segment in namespace.split("/")] if namespace else []
-    parts.append(_encode(name))
-    return PurlIdentity(f"pkg:{ptype}/{'/'.join(parts)}", ptype, None, aliased_from)
+    if encoded:
+        parts = [_encode(segment) for segment in namespace.split("/")] if namespace else []
+        parts.append(_encode(name))
+        path = "/".join(parts)
+    else:
+        path = f"{namespace}/{name}" if namespace else name
+    return PurlIdentity(f"pkg:{ptype}/{path}", ptype, None, aliased_from)
 
 
 def _decode(part: str) -> str:

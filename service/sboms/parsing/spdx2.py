@@ -142,8 +142,7 @@ def _tools(creators: list, builder: DocumentBuilder) -> list[str]:
 
 def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) -> Component:
     # The draft format names every package field differently, starting with the name.
-    legacy = [] if "name" in package else [k for k in _LEGACY_KEYS if k in package]
-    if legacy:
+    if "name" not in package and (legacy := [k for k in _LEGACY_KEYS if k in package]):
         builder.warn(
             "legacy_keys",
             f"{where}: draft SPDX JSON keys ({', '.join(legacy)}) read as their SPDX 2.2 names",
@@ -153,12 +152,12 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
     purls: list[str] = []
     cpe = None
     if references := get("externalRefs"):
-        for ref in as_list(references):
-            if not isinstance(ref, dict):
+        for ref in references if type(references) is list else as_list(references):
+            if type(ref) is not dict:
                 continue
             ref_type = ref.get("referenceType")
             locator = text(ref.get("referenceLocator"))
-            if locator is None or not isinstance(ref_type, str):
+            if locator is None or type(ref_type) is not str:
                 continue
             ref_type = ref_type.lower()
             if ref_type == "purl":
@@ -167,6 +166,13 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
                 cpe = locator
     checksums = get("checksums")
     purpose = text(get("primaryPackagePurpose"))
+    download, homepage, source_info = get("downloadLocation"), get("homepage"), get("sourceInfo")
+    # Most packages give NOASSERTION and nothing else: no hints to look for.
+    hinted = (
+        homepage is not None
+        or source_info is not None
+        or (download is not None and (type(download) is not str or download not in NO_VALUE))
+    )
     component = Component(
         ref=text(get("SPDXID")) or "",
         name=text(get("name")),
@@ -174,9 +180,7 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
         purls=tuple(purls),
         cpe=cpe,
         hashes=tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else (),
-        hints=package_hints(
-            text(get("downloadLocation")), text(get("homepage")), text(get("sourceInfo"))
-        ),
+        hints=package_hints(text(download), text(homepage), text(source_info)) if hinted else (),
         type=purpose.lower() if purpose else None,
     )
     # Tag-value places are lines, which already point at the ExternalRef.
@@ -188,8 +192,10 @@ def _read_relationships(
 ) -> None:
     containers = {document_id}
     path = f"{prefix}relationships"
+    kinds: dict[str, tuple[str, bool]] = {}  # relationship type -> classification
+    add_edge = builder.add_edge
     for index, entry in enumerate(relationships):
-        if not isinstance(entry, dict):
+        if type(entry) is not dict:
             builder.warn(
                 "bad_relationship", f"{path}[{index}]: expected an object, got {kind_of(entry)}"
             )
@@ -198,15 +204,6 @@ def _read_relationships(
         source = text(get("spdxElementId"))
         rtype = text(get("relationshipType"))
         target = text(get("relatedSpdxElement"))
-        if (
-            rtype is not None
-            and classify_relationship(rtype) == _MEANINGLESS
-            and source is not None
-            and target is not None
-            and not source.startswith("DocumentRef-")
-            and not target.startswith("DocumentRef-")
-        ):
-            continue  # CONTAINS, OTHER, COPY_OF...: most of a syft document, nothing to do
         if source is None or rtype is None or target is None:
             builder.warn(
                 "bad_relationship",
@@ -214,7 +211,25 @@ def _read_relationships(
                 "relatedSpdxElement",
             )
             continue
+        kind = _kind(rtype, kinds)
+        if source.startswith("DocumentRef-") or target.startswith("DocumentRef-"):
+            pass  # another document's elements: declared by add_relationship below
+        elif kind == _MEANINGLESS:
+            continue  # CONTAINS, OTHER, COPY_OF...: most of a syft document, nothing to do
+        elif kind == _DEPENDS and source not in NO_VALUE and target not in NO_VALUE:
+            add_edge(source, target, place(path, index, entry))  # the common case, at once
+            continue
         add_relationship(builder, source, rtype, (target,), place(path, index, entry), containers)
+
+
+_DEPENDS = (DEPENDS, True)
+
+
+def _kind(rtype: str, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    kind = known.get(rtype)
+    if kind is None:
+        kind = known[rtype] = classify_relationship(rtype)
+    return kind
 
 
 def add_relationship(
