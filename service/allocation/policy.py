@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -84,13 +85,10 @@ def as_fraction(value: Any, field: str, expected: str = "a number") -> Fraction:
         raise InputError(field, f"expected {expected}, got {describe(value)}")
     if isinstance(value, Fraction):
         return value
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
             raise InputError(field, f"expected {expected}, got {value}")
-        # repr() is the shortest decimal that round-trips: 0.1 -> "0.1" -> 1/10.
-        return Fraction(repr(value))
+        return _exact(value)
     if isinstance(value, Decimal | str):
         try:
             number = Decimal(value.strip()) if isinstance(value, str) else value
@@ -100,6 +98,12 @@ def as_fraction(value: Any, field: str, expected: str = "a number") -> Fraction:
             raise InputError(field, f"expected {expected}, got {describe(value)}")
         return Fraction(number)
     raise InputError(field, f"expected {expected}, got {describe(value)}")
+
+
+@lru_cache(maxsize=4096)  # risks, boosts and weights repeat: thousands of projects, few values
+def _exact(value: int | float) -> Fraction:
+    # repr() is the shortest decimal that round-trips: 0.1 -> "0.1" -> 1/10.
+    return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
 def owner_of(key: str) -> str:

@@ -12,16 +12,18 @@ from service.allocation.policy import Policy
 
 def ineligible(candidate: Candidate, policy: Policy) -> tuple[str, str] | None:
     """(code, reason) when the candidate takes no part this month (steps 1 and 5)."""
-    owner = candidate.owner_name
+    named_owners = policy.first_party_owners or policy.exclude_owners
+    owner = candidate.owner_name if named_owners else ""
     if candidate.first_party:
         return "first_party", "first-party: the company's own project"
-    if owner.casefold() in policy.first_party_owners:
+    # The policy's name sets are usually empty: no case folding for them then.
+    if policy.first_party_owners and owner.casefold() in policy.first_party_owners:
         return "first_party", f"first-party: owned by the company's organisation {owner}"
     if candidate.excluded:
         return "excluded", "excluded by the OSPO"
-    if candidate.key.casefold() in policy.exclude_projects:
+    if policy.exclude_projects and candidate.key.casefold() in policy.exclude_projects:
         return "policy_excluded", "excluded by policy (project)"
-    if owner.casefold() in policy.exclude_owners:
+    if policy.exclude_owners and owner.casefold() in policy.exclude_owners:
         return "policy_excluded", f"excluded by policy (owner {owner})"
     if candidate.ecosystem and candidate.ecosystem.casefold() in policy.exclude_ecosystems:
         return "policy_excluded", f"excluded by policy (ecosystem {candidate.ecosystem})"

@@ -98,7 +98,8 @@ class Candidate:
         set_(self, "uses", uses)
         if self.risk is not None:
             risk = _fraction(self.risk, self.key, "risk")
-            if not 0 <= risk <= 100:
+            # Integer comparisons: Fraction's own are slow, and this runs per candidate.
+            if not 0 <= risk.numerator <= 100 * risk.denominator:
                 raise AllocationError(
                     f"{self.key}: risk must be 0..100, got {describe(self.risk)}",
                     **where,
@@ -106,7 +107,7 @@ class Candidate:
                 )
             set_(self, "risk", risk)
         boost = _fraction(self.boost, self.key, "boost")
-        if boost <= 0:
+        if boost.numerator <= 0:
             raise AllocationError(
                 f"{self.key}: boost must be > 0, got {describe(self.boost)}", **where, field="boost"
             )
@@ -124,7 +125,7 @@ class Candidate:
                 )
         if self.dependence is not None:
             dependence = _fraction(self.dependence, self.key, "dependence")
-            if dependence <= 0:
+            if dependence.numerator <= 0:
                 raise AllocationError(
                     f"{self.key}: dependence must be > 0, got {describe(self.dependence)}",
                     **where,

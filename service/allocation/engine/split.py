@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from service.allocation.engine.eligibility import ineligible
 from service.allocation.engine.model import (
@@ -27,9 +27,13 @@ from service.allocation.engine.reasons import Context, reason
 from service.allocation.engine.solver import Solver, round_shares
 from service.allocation.engine.weights import Member, merged_uses, risk_multiplier, weigh
 from service.allocation.policy import Policy, describe
+from service.core.collector import collector_paused
 from service.money import Money, MoneyError, format_amount, normalize_currency
 
+_ZERO = Fraction(0)  # a member's weight until weigh() sets it
 
+
+@collector_paused()  # tens of thousands of projects: millions of objects, none cyclic
 def allocate(
     candidates: Iterable[Candidate],
     budget: Money,
@@ -133,14 +137,14 @@ def take_part(ordered: list[Candidate], policy: Policy) -> tuple[list[Member], l
         if why is not None:
             omitted.append(Omitted(candidate.key, *why))
             continue
-        boost = Fraction(candidate.boost) * policy.boost_for(candidate.key)
+        boost = cast(Fraction, candidate.boost)  # Candidate made it a Fraction
+        if policy.boosts:
+            boost *= policy.boost_for(candidate.key)
         # Risk scores repeat a lot (integers 0..100): compute each multiplier once.
         if candidate.risk not in multipliers:
             multipliers[candidate.risk] = risk_multiplier(candidate.risk, policy.risk_alpha)
         multiplier = multipliers[candidate.risk]
-        members.append(
-            Member(candidate, merged_uses(candidate.uses), Fraction(0), multiplier, boost)
-        )
+        members.append(Member(candidate, merged_uses(candidate.uses), _ZERO, multiplier, boost))
     return members, omitted
 
 
