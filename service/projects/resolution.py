@@ -40,6 +40,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,6 +194,7 @@ class Resolver:
         self._touched_projects: set[str] = set()  # whose data must be recomputed
         self._refreshed: set[str] = set()
         self._repos_seen: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None  # None: offline, answered in this thread
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._ecosystems_queue: list[_Work] = []
@@ -207,7 +209,10 @@ class Resolver:
         started = time.monotonic()
         ids = list(dict.fromkeys(package_ids))
         self.report.packages = len(ids)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="resolve") as pool:
+        # A snapshot answers from memory: threads would only take turns on the interpreter.
+        local = all(isinstance(p, OfflineProvider) for p in self.providers.values())
+        pool = None if local else ThreadPoolExecutor(self.workers, thread_name_prefix="resolve")
+        with pool or nullcontext():
             self._pool = pool
             for chunk in cache._chunks(ids, 2000):
                 self._start(self._load(chunk))
@@ -319,7 +324,14 @@ class Resolver:
         )
 
     def _submit(self, tag: tuple[str, Any], fn: Callable[..., Any], *args: Any) -> None:
-        future = self._pool.submit(fn, *args)
+        if self._pool is None:  # offline: answered here and now, handled by _drain as ever
+            future: Future = Future()
+            try:
+                future.set_result(fn(*args))
+            except Exception as exc:
+                future.set_exception(exc)
+        else:
+            future = self._pool.submit(fn, *args)
         self._pending[future] = tag
         future.add_done_callback(self._completed.put)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from service.core.http import is_forbidden_host
@@ -155,6 +156,13 @@ def normalize_repo_url(
     """
     if not isinstance(url, str):
         return None
+    extras = frozenset(h.lower() for h in extra_hosts) if extra_hosts else frozenset()
+    return _normalize(url, extras, allow_unknown_hosts)
+
+
+# Thousands of packages share a few hundred repository URLs: each is normalised once.
+@lru_cache(maxsize=65536)
+def _normalize(url: str, extras: frozenset[str], allow_unknown_hosts: bool) -> RepoRef | None:
     text = url.strip()
     if not text or len(text) > 2048 or any(ch.isspace() for ch in text):
         return None
@@ -168,7 +176,6 @@ def normalize_repo_url(
     if is_forbidden_host(host) or not _HOST_RE.match(host):
         return None
 
-    extras = {h.lower() for h in extra_hosts}
     known = host in KNOWN_FORGES or host in extras
     gitlab_like = host in _SUBGROUP_HOSTS or host.startswith("gitlab.")
     if not known and not gitlab_like and not host.startswith("git.") and not allow_unknown_hosts:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import quote
 from xml.etree.ElementTree import Element
@@ -285,10 +286,12 @@ class PackageRef:
         return quote(name if name is not None else self.full_name, safe="")
 
 
+@lru_cache(maxsize=65536)  # one package is looked at by several steps and sources
 def parse_package_key(package_key: str) -> PackageRef:
     """Parse ``pkg:type/namespace/name`` (any version, qualifiers and subpath dropped).
 
-    Raises ``ValueError`` for something that is not a purl.
+    Raises ``ValueError`` for something that is not a purl. Each key is parsed once (the
+    result is immutable and cached).
     """
     purl = PackageURL.from_string(package_key)
     return PackageRef(
