@@ -108,6 +108,8 @@ class PledgeSettings(SQLModel, table=True):
     due_day: int = DEFAULT_DUE_DAY  # pledges are due on this day of the following month
     # Maintainers see the company's pledges to them as from "anonymous company".
     anonymous: bool = False
+    # Published: anyone may read what it pledged and paid, by month and by project.
+    public: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
 
 

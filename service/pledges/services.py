@@ -51,9 +51,16 @@ def settings_of(session: Session, company_id: int) -> PledgeSettings:
 
 
 def save_settings(
-    session: Session, actor: Actor, company_id: int, *, due_day: str | int, anonymous: bool
+    session: Session,
+    actor: Actor,
+    company_id: int,
+    *,
+    due_day: str | int,
+    anonymous: bool,
+    public: bool = False,
 ) -> PledgeSettings:
-    """The company's pledge policy: the due day (1 to 28) and whether maintainers see its name."""
+    """The company's pledge policy: the due day (1 to 28), whether maintainers see its
+    name, and whether its pledges and payments are published."""
     try:
         day = int(str(due_day).strip())
     except ValueError:
@@ -61,7 +68,8 @@ def save_settings(
     if not 1 <= day <= 28:
         raise TransitionError("The due day must be between 1 and 28.", "due_day")
     found = settings_of(session, company_id)
-    found.due_day, found.anonymous, found.updated_at = day, anonymous, utcnow()
+    found.due_day, found.anonymous, found.public = day, anonymous, public
+    found.updated_at = utcnow()
     session.add(found)
     record(
         session,
@@ -70,6 +78,7 @@ def save_settings(
         company_id=company_id,
         due_day=day,
         anonymous=anonymous,
+        public=public,
     )
     return found
 

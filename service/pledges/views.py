@@ -31,7 +31,7 @@ from service.core.clock import utcnow
 from service.core.services import get_settings
 from service.db import db_session
 from service.money import format_amount
-from service.pledges import pledge_report, services
+from service.pledges import pledge_report, services, transparency
 from service.pledges.exporting import export_of, exports_of, make_export
 from service.pledges.exports import KINDS as EXPORT_KINDS
 from service.pledges.importing import (
@@ -45,6 +45,7 @@ from service.pledges.lifecycle import PLATFORMS, TransitionError, parse_period, 
 from service.pledges.models import PledgeState, Recurrence
 from service.pledges.receipts import ENCODINGS, FIELDS, PRESETS, ReceiptError
 from service.pledges.reconciliation import reconcile
+from service.projects.services import only_company_linked, project_by_key
 
 bp = Blueprint("pledges", __name__)
 
@@ -145,15 +146,17 @@ def settings(slug: str):
             g.company.id,
             due_day=request.form.get("due_day", ""),
             anonymous=request.form.get("anonymous") == "yes",
+            public=request.form.get("public") == "yes",
         )
     except TransitionError as exc:
         session.rollback()
         return index(slug=slug, errors=_errors(exc), status=400)
     session.commit()
     shown = "as anonymous company" if saved.anonymous else "by name"
+    published = "published" if saved.public else "not published"
     flash(
         f"New pledges are due on day {saved.due_day} of the following month; maintainers "
-        f"see {g.company.name} {shown}.",
+        f"see {g.company.name} {shown}; its pledges and payments are {published}.",
         "success",
     )
     return redirect(url_for("pledges.index", slug=slug))
@@ -444,3 +447,38 @@ def incoming():
     for row in rows:
         months.setdefault(row.pledge.period, []).append(row)
     return render_template("pledges/incoming.html", months=months)
+
+
+# Public transparency (opt-in per company; no sign-in) ---------------------------------------
+
+
+@bp.get("/transparency")
+def public_index():
+    return render_template(
+        "pledges/public_index.html", companies=transparency.public_companies(db_session())
+    )
+
+
+@bp.get("/transparency/<slug>")
+def public_company(slug: str):
+    session = db_session()
+    company = transparency.public_company(session, slug)
+    if company is None:
+        abort(404)
+    return render_template(
+        "pledges/public_company.html", report=transparency.company_report(session, company)
+    )
+
+
+@bp.get("/transparency/projects/<host>/<path:rest>")
+def public_project(host: str, rest: str):
+    session = db_session()
+    key = f"{host.lower()}/{rest.strip('/')}"
+    project = project_by_key(session, key) or project_by_key(session, key.lower())
+    if project is None or only_company_linked(session, project):
+        abort(404)
+    return render_template(
+        "pledges/public_project.html",
+        project=project,
+        received=transparency.project_received(session, project),
+    )
