@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "sbom_components",
     "bom_tokens",
     "product_versions",
+    "github_imports",
     "tasks",
     "scheduler_lease",
     "periodic_runs",

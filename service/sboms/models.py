@@ -140,3 +140,22 @@ class BomToken(SQLModel, table=True):
     company_id: int = Field(foreign_key="companies.id", index=True)
     sbom_id: int | None = Field(default=None, foreign_key="sboms.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class GitHubImport(SQLModel, table=True):
+    """One import of a linked organisation's dependency graphs, run from the task queue:
+    its state and each repository's outcome as it goes, for the page that follows it."""
+
+    __tablename__ = "github_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    org: str = Field(max_length=100)
+    # Whose GitHub sign-in reads the graphs (the token itself never leaves the user row).
+    requested_by_user_id: int = Field(foreign_key="users.id")
+    status: str = Field(default="queued", max_length=20)  # queued running done failed
+    total: int | None = None  # repositories found, once listed
+    outcomes: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None

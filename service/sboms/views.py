@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,12 +24,12 @@ from service.companies.access import company_view
 from service.companies.models import Role
 from service.companies.services import linked_orgs
 from service.core.errors import page_arg, size_text
-from service.core.services import get_github, get_secrets, get_settings
+from service.core.services import get_secrets, get_settings
 from service.db import commit_request, db_session
 from service.sboms import services
 from service.sboms.forms import GitHubImportForm, UploadForm
-from service.sboms.github_import import GitHubImportError, import_org
-from service.sboms.models import Product
+from service.sboms.github_import import GitHubImportError, count, start_import
+from service.sboms.models import GitHubImport, Product
 from service.sboms.parsing import ParseLimits, SbomError
 
 bp = Blueprint("sboms", __name__)
@@ -226,22 +226,36 @@ def import_github(slug: str):
     session_db = db_session()
     form = GitHubImportForm()
     form.org.choices = [org.org_login for org in linked_orgs(session_db, g.company)]
-    report, error = None, None
     if not form.validate_on_submit():
         error = "Choose one of the company's linked GitHub organisations."
     else:
+        user = current_user()
         try:
-            report = import_org(
-                session_db,
-                _actor(),
-                g.company,
-                form.org.data,
-                github=get_github(),
-                token=github_token(current_user(), get_secrets()),
-                limits=upload_limits(),
+            run = commit_request(
+                lambda session: start_import(
+                    session,
+                    _actor(),
+                    g.company,
+                    form.org.data,
+                    user_id=user.id,
+                    token=github_token(user, get_secrets()),
+                )
             )
         except GitHubImportError as exc:
             error = exc.message
+        else:
+            return redirect(url_for("sboms.github_import", slug=slug, import_id=run.id), code=303)
     return render_template(
-        "sboms/github_import.html", company=g.company, report=report, error=error
-    ), (400 if error else 200)
+        "sboms/github_import.html", company=g.company, run=None, error=error
+    ), 400
+
+
+@bp.get("/c/<slug>/products/import-github/<int:import_id>")
+@company_view(Role.owner)
+def github_import(slug: str, import_id: int):
+    run = db_session().get(GitHubImport, import_id)
+    if run is None or run.company_id != g.company.id:
+        abort(404)
+    return render_template(
+        "sboms/github_import.html", company=g.company, run=run, count=count, error=None
+    )

@@ -9,7 +9,10 @@ from sqlmodel import select
 
 from service.audit.models import Event
 from service.companies.models import LinkedOrg, Role
-from service.sboms.models import Product, Sbom
+from service.jobs.models import Task
+from service.jobs.queue import run_pending
+from service.sboms.github_import import IMPORT_TASK
+from service.sboms.models import GitHubImport, Product, Sbom
 from tests.conftest import login, post_form
 from tests.factories import make_company, make_user
 from tests.sboms.documents import github_spdx
@@ -41,8 +44,23 @@ def setup(app, session, fake_github):
     return company, owner, reviewer, github_token
 
 
-def run_import(client, app, org="acme-gh"):
+def start_import(client, app, org="acme-gh"):
     return post_form(client, app, "/c/acme/products/import-github", {"org": org})
+
+
+def run_import(client, app, org="acme-gh"):
+    """Queue the import as the page does, let a worker run it, read the page it led to."""
+    queued = start_import(client, app, org)
+    if queued.status_code != 303:
+        return queued
+    assert work(app) == 1
+    return client.get(queued.headers["Location"])
+
+
+def work(app) -> int:
+    """What a worker does: run the queued imports (only those: nothing else is faked)."""
+    with app.app_context():
+        return run_pending(app.extensions["tributary.db"], kinds=[IMPORT_TASK])
 
 
 def text(response) -> str:
@@ -82,7 +100,7 @@ def test_import_stores_each_repo_or_says_why_not(client, app, session, fake_gith
 def test_only_owners_with_a_linked_org_and_a_token_can_import(client, app, session, setup):
     company, owner, reviewer, _token = setup
     login(client, reviewer)
-    assert run_import(client, app).status_code == 403
+    assert start_import(client, app).status_code == 403
 
     login(client, owner)
     not_linked = run_import(client, app, org="someone-else")
@@ -111,25 +129,66 @@ def test_github_being_down_fails_the_listing_cleanly(client, app, fake_github, s
     fake_github.api_down = True
     login(client, owner)
     response = run_import(client, app)
-    assert response.status_code == 400
+    assert "the import could not run" in text(response)
     assert "Could not list the repositories of acme-gh: GitHub answered 503" in text(response)
 
 
 def test_the_offline_demo_can_import_its_organisation(session):
     from service.audit.services import Actor
     from service.demo.github import DEMO_ORG, demo_github
-    from service.sboms.github_import import import_org
+    from service.sboms.github_import import run_import as import_run
+    from service.sboms.github_import import start_import as queue_import
 
     with pytest.warns(RuntimeWarning, match="demo data"):
         github = demo_github()
+    owner = make_user(session)
     company = make_company(session)
     session.add(LinkedOrg(company_id=company.id, org_login=DEMO_ORG))
     session.commit()
-    report = import_org(
-        session, Actor.system("demo"), company, DEMO_ORG, github=github, token="demo-owner"
-    )
-    assert {o.product: o.status for o in report.outcomes} == {
+    actor = Actor(user_id=owner.id)
+    run = queue_import(session, actor, company, DEMO_ORG, user_id=owner.id, token="demo-owner")
+    session.commit()
+    import_run(session, run, github=github, token="demo-owner")
+    assert {o["product"]: o["status"] for o in run.outcomes} == {
         "billing-api": "imported",
         "legacy-tools": "failed",
         "storefront": "imported",
     }
+
+
+def test_the_page_follows_a_queued_import_and_a_retry_resumes(client, app, session, setup):
+    _company, owner, _reviewer, _token = setup
+    login(client, owner)
+    queued = start_import(client, app)
+    assert queued.status_code == 303  # the request does not wait for the repositories
+    page = client.get(queued.headers["Location"])
+    assert "queued since" in text(page) and 'http-equiv="refresh"' in text(page)
+    # Asking again while it waits follows the same import, queued once.
+    again = start_import(client, app)
+    assert again.headers["Location"] == queued.headers["Location"]
+    tasks = session.exec(select(Task).where(Task.kind == IMPORT_TASK)).all()
+    assert len(tasks) == 1 and "token" not in str(tasks[0].payload)
+
+    # A worker that died after the first repository: its run records that one only.
+    run = session.exec(select(GitHubImport)).one()
+    run.status, run.total = "running", 4
+    run.outcomes = [
+        {
+            "repo": "acme-gh/legacy",
+            "product": "legacy",
+            "status": "failed",
+            "error": "earlier attempt",
+            "error_code": "github_error",
+        }
+    ]
+    session.add(run)
+    session.commit()
+    running = text(client.get(queued.headers["Location"]))
+    assert "importing, 1 of 4 repositories done so far" in running
+    assert work(app) == 1
+    done = text(client.get(queued.headers["Location"]))
+    assert "acme-gh: 4 repositories, 1 imported" in done and "earlier attempt" in done
+    assert 'http-equiv="refresh"' not in done
+    session.expire_all()
+    assert session.get(GitHubImport, run.id).status == "done"
+    assert client.get("/c/acme/products/import-github/999").status_code == 404
