@@ -27,6 +27,7 @@ from service.demo.github import DEMO_ORG, DEMO_PEOPLE, demo_profiles
 from service.demo.own_sbom import own_dependencies_sbom
 from service.money import format_amount
 from service.pledges.lifecycle import PLATFORMS
+from service.pledges.services import save_settings
 
 DEMO_SLUG = "acme-demo"
 DEMO_ACTOR = Actor.system("demo")
@@ -84,6 +85,8 @@ def seed_demo(session: Session) -> Company:
     session.add(
         LinkedOrg(company_id=company.id, org_login=DEMO_ORG, linked_by_id=users["demo-owner"].id)
     )
+    # The demo publishes its pledges, so the public transparency pages have one to show.
+    save_settings(session, DEMO_ACTOR, company.id, due_day=15, anonymous=False, public=True)
     # Demo users are seeded as signed in once, so the pending invitation becomes membership.
     accept_invitations(session, users["demo-reviewer"])
     session.flush()

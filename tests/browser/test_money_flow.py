@@ -87,6 +87,13 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     expect(ee_first.locator("td").nth(4)).to_have_text("0.00")
     expect(ee_first.locator("td").nth(5)).to_have_text("paid")
 
+    # The dashboard moved with it: the month approved today has a payment now.
+    page.get_by_role("link", name="Home", exact=True).first.click()
+    page.get_by_role("link", name="Dashboard").click()
+    month_row = page.locator("#money ~ div tr", has_text=period).first
+    expect(month_row.locator("td").nth(5)).not_to_have_text("0.00")
+    page.get_by_role("link", name="Pledges", exact=True).first.click()
+
     # The Open Source Pledge report for this year.
     page.get_by_role("link", name="Open Source Pledge report").click()
     page.locator("input[name=year]").fill(str(utcnow().year))
