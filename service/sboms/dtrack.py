@@ -507,8 +507,9 @@ def _target(session: Session, company: Company, fields: UploadFields) -> tuple[s
     """(product name, version) the upload goes to; 404 as Dependency-Track answers."""
     if fields.project:
         project = _project(session, company, fields.project)
-        # The UUID names one version; a projectVersion sent with it wins, as the name does.
-        return project.product.name, fields.project_version or project.version.version or None
+        # The UUID names one version; as in Dependency-Track, a name or version sent with
+        # it is not read.
+        return project.product.name, project.version.version or None
     if not fields.project_name:
         raise ApiError(
             400,

@@ -176,7 +176,7 @@ def test_a_ci_client_looks_up_uploads_polls_reads_back_and_deactivates(
     clock.advance(timedelta(minutes=5))
     client.put(
         "/api/v1/bom",
-        json={"project": newer["uuid"], "bom": b64(BOM)},
+        json={"project": newer["uuid"], "projectVersion": "ignored", "bom": b64(BOM)},
         headers=write,
     )
     polled_again = client.get(f"/api/v1/project/{newer['uuid']}", headers=read).json
