@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from service.core.clock import utcnow
+from tests.browser.conftest import check_page
 
 pytestmark = pytest.mark.browser  # CI's clock-shifted runs leave them out
 
@@ -19,7 +20,7 @@ def sign_in(page, server, login):
     page.get_by_role("button", name=f"Sign in as {login}").click()
 
 
-def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_path):
+def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_path, axe, artifacts):
     # The maintainer claims ee-first and adds a GitHub Sponsors channel.
     sign_in(page, demo_server, "demo-maintainer")
     page.get_by_role("link", name="My projects").click()
@@ -51,6 +52,7 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     page.get_by_role("button", name="Export").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("github sponsors export")
     expect(page.locator("main")).to_contain_text("Left out")
+    check_page(page, axe, artifacts, "reviewer-export")
     with page.expect_download() as download:
         page.locator("a[download]").first.click()
     with open(download.value.path(), encoding="utf-8") as exported:
@@ -71,11 +73,13 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     page.locator("select[name=preset]").select_option("github_sponsors")
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("heading", name="Which column holds what")).to_be_visible()
+    check_page(page, axe, artifacts, "reviewer-receipts-mapping")
     page.get_by_role("button", name="Import").click()
     report = page.locator("table").first
     expect(report).to_contain_text("matched")
     expect(report).to_contain_text("github.com/jonathanong/ee-first")
     expect(report).to_contain_text("no open pledge")
+    check_page(page, axe, artifacts, "reviewer-receipts-imported")
 
     # Reconciliation of the month: paid moved, and the unmatched receipt is explained.
     page.get_by_role("link", name="Reconciliation").click()
@@ -86,6 +90,7 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     ee_first = page.locator("tr", has_text="github.com/jonathanong/ee-first")
     expect(ee_first.locator("td").nth(4)).to_have_text("0.00")
     expect(ee_first.locator("td").nth(5)).to_have_text("paid")
+    check_page(page, axe, artifacts, "reviewer-reconciliation-month")
 
     # The dashboard moved with it: the month approved today has a payment now.
     page.get_by_role("link", name="Home", exact=True).first.click()
@@ -101,7 +106,7 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     page.get_by_role("button", name="Show").click()
     expect(page.locator("pre.report")).to_contain_text("Open Source Pledge report")
     expect(page.locator("pre.report")).to_contain_text("github.com/jonathanong/ee-first")
-    page.screenshot(path=str(tmp_path / "pledge-report.png"), full_page=False)
+    check_page(page, axe, artifacts, "reviewer-pledge-report")
 
     # The maintainer sees what was pledged and paid to them.
     sign_in(page, demo_server, "demo-maintainer")
@@ -109,3 +114,4 @@ def test_from_approval_to_money_received_and_reported(page, demo_server, tmp_pat
     month = page.locator("table", has_text="github.com/jonathanong/ee-first").first
     expect(month).to_contain_text("Acme Demo")
     expect(month).to_contain_text("paid")
+    check_page(page, axe, artifacts, "maintainer-pledged-to-me-paid")
