@@ -130,10 +130,11 @@ DT_PATHS: dict[str, Any] = {
                 {"name": name, "in": "query", "schema": schema}
                 for name, schema in (
                     ("name", {"type": "string"}),
+                    ("searchText", {"type": "string"}),
                     ("excludeInactive", {"type": "boolean"}),
                     ("onlyRoot", {"type": "boolean"}),
                     ("pageNumber", {"type": "integer", "default": 1}),
-                    ("pageSize", {"type": "integer", "default": 100, "maximum": 1000}),
+                    ("pageSize", {"type": "integer", "default": 100, "maximum": 10000}),
                     ("offset", {"type": "integer"}),
                     ("limit", {"type": "integer"}),
                 )

@@ -20,10 +20,11 @@ Uploads:
   `bom` as a file part or a text field.
 - `GET /api/v1/bom/token/{uuid}`, `GET /api/v1/event/token/{uuid}`: `{"processing": false}`
   (an upload is stored before it is answered).
-Projects: `GET /api/version` (no key), `GET /api/v1/project` (name, excludeInactive,
-onlyRoot, pageNumber/pageSize or offset/limit), `GET /api/v1/project/lookup?name=&version=`,
-`GET /api/v1/project/{uuid}`, `PATCH /api/v1/project/{uuid}` (active, isLatest, tags,
-parent; 304 when nothing changes, as Dependency-Track).
+Projects: `GET /api/version` (no key), `GET /api/v1/project` (name, searchText,
+excludeInactive, onlyRoot; page/pageNumber with size/pageSize/limit, or offset),
+`GET /api/v1/project/lookup?name=&version=`, `GET /api/v1/project/{uuid}`,
+`PATCH /api/v1/project/{uuid}` (active, isLatest, tags, parent; 304 when nothing
+changes, as Dependency-Track).
 Build gates: `GET /api/v1/metrics/project/{uuid}/current`, `/api/v1/finding/project/{uuid}`
 and `/api/v1/violation/project/{uuid}` answer for every existing project, with no
 vulnerabilities, findings or policy violations: Tributary does not audit them (the
@@ -66,7 +67,7 @@ DT_API_VERSION = "4.12.0"
 WRITE = "sbom:write"
 READ = ("read", WRITE)
 DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10_000  # a company's versions, all in one answer if a client asks
 
 
 @bp.errorhandler(HTTPException)
@@ -239,16 +240,35 @@ def _uuid(value: str, what: str) -> str:
         ) from None
 
 
+def _param(*names: str) -> str | None:
+    """The first of these query parameters that is given (Dependency-Track takes aliases)."""
+    for name in names:
+        value = (request.args.get(name) or "").strip()
+        if value:
+            return value
+    return None
+
+
+def _number(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        raise ApiError(
+            400, "invalid_request", f"Paging parameters are whole numbers, got {value[:20]!r}."
+        ) from None
+
+
 def _page() -> tuple[int, int]:
-    """(offset, limit) from pageNumber/pageSize (1-based, 100 by default) or offset/limit."""
-    args = request.args
-    if "pageNumber" in args or "pageSize" in args or "offset" not in args:
-        size = args.get("pageSize", DEFAULT_PAGE_SIZE, type=int) or DEFAULT_PAGE_SIZE
-        number = max(1, args.get("pageNumber", 1, type=int) or 1)
-        size = max(1, min(size, MAX_PAGE_SIZE))
-        return (number - 1) * size, size
-    limit = max(1, min(args.get("limit", DEFAULT_PAGE_SIZE, type=int) or 1, MAX_PAGE_SIZE))
-    return max(0, args.get("offset", 0, type=int) or 0), limit
+    """(offset, limit) as Dependency-Track reads them: `offset` (with `limit`), else
+    `page`/`pageNumber` with `size`/`pageSize`/`limit` (both needed), else the first 100."""
+    offset, page = _param("offset"), _param("page", "pageNumber")
+    size = _number(_param("size", "pageSize", "limit"), DEFAULT_PAGE_SIZE)
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    if offset is not None:
+        return max(0, _number(offset, 0)), size
+    if page is not None and _param("size", "pageSize", "limit") is not None:
+        return (max(1, _number(page, 1)) - 1) * size, size
+    return 0, DEFAULT_PAGE_SIZE
 
 
 def _flag(name: str) -> bool:
@@ -266,6 +286,8 @@ def list_projects():
     )
     if name := (request.args.get("name") or "").strip():
         query = query.where(Product.name == name)
+    if text := _param("filter", "searchText"):
+        query = query.where(func.lower(Product.name).contains(text.lower(), autoescape=True))
     if _flag("excludeInactive"):
         query = query.where(col(ProductVersion.active).is_(True))
     if _flag("onlyRoot"):

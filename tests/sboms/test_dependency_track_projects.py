@@ -203,6 +203,16 @@ def test_a_ci_client_looks_up_uploads_polls_reads_back_and_deactivates(
     everything = client.get("/api/v1/project?pageSize=2&pageNumber=2", headers=read)
     assert everything.headers["X-Total-Count"] == "3"
     assert [(p["name"], p["version"]) for p in everything.json] == [("storefront", "1.1")]
+    # The Jenkins plugin pages with limit and page until a page comes back empty.
+    jenkins = [
+        client.get(f"/api/v1/project?limit=2&excludeInactive=true&page={n}", headers=read).json
+        for n in (1, 2)
+    ]
+    assert [[p["version"] for p in page] for page in jenkins] == [["2031", "1.1"], []]
+    offset = client.get("/api/v1/project?offset=1&limit=1", headers=read).json
+    assert [p["version"] for p in offset] == ["1.0"]
+    searched = client.get("/api/v1/project?searchText=FRONT", headers=read).json
+    assert {p["name"] for p in searched} == {"storefront"}
     roots = client.get("/api/v1/project?onlyRoot=true", headers=read)
     assert [p["name"] for p in roots.json] == ["platform"]
 
