@@ -71,7 +71,8 @@ def allocate(
         [m.scaled for m in free], [(m.scaled, m.lo) for m in pinned], units, base_cap, minimum_units
     )
     kept = solver.kept() if free or pinned else 0
-    omitted.extend(_below_minimum(m, minimum_units * step, currency) for m in free[kept:])
+    dropped = _below_minimum(minimum_units * step, currency)  # one reason for them all
+    omitted.extend(Omitted(m.candidate.key, "below_minimum", dropped) for m in free[kept:])
 
     lines: list[Line] = []
     held: list[HeldEntry] = []
@@ -204,13 +205,12 @@ def set_pins(members: list[Member], units: int, minimum_units: int, context: Con
         )
 
 
-def _below_minimum(member: Member, minimum: int, currency: str) -> Omitted:
-    return Omitted(
-        member.candidate.key,
-        "below_minimum",
+def _below_minimum(minimum: int, currency: str) -> str:
+    """Why a project whose share is under the minimum gets nothing."""
+    return (
         f"its share would be under the minimum payout of "
         f"{format_amount(minimum, currency)}: dropped (smallest first) "
-        f"and the budget re-normalized over the rest",
+        f"and the budget re-normalized over the rest"
     )
 
 

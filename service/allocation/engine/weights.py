@@ -33,7 +33,9 @@ def merged_uses(uses: Iterable[ProductUse]) -> list[tuple[str, int | None]]:
         elif use.depth is not None:
             current = best[use.product]
             best[use.product] = use.depth if current is None else min(current, use.depth)
-    return sorted(best.items(), key=lambda item: (item[1] is None, item[1] or 0, item[0]))
+    # Shallowest first, unknown depths last, then by product: sorted as plain tuples.
+    ordered = sorted([(depth is None, depth or 0, product) for product, depth in best.items()])
+    return [(product, None if unknown else depth) for unknown, depth, product in ordered]
 
 
 def project_weight(candidate: Candidate, policy: Policy | None = None) -> Fraction:
