@@ -62,6 +62,18 @@ def count(run: GitHubImport, status: str) -> int:
     return sum(1 for outcome in run.outcomes if outcome.get("status") == status)
 
 
+def recent_imports(session: Session, company: Company, limit: int = 5) -> list[GitHubImport]:
+    """The company's latest imports, newest first (the products page links to them)."""
+    return list(
+        session.exec(
+            select(GitHubImport)
+            .where(GitHubImport.company_id == company.id)
+            .order_by(col(GitHubImport.id).desc())
+            .limit(limit)
+        )
+    )
+
+
 def start_import(
     session: Session, actor: Actor, company: Company, org: str, *, user_id: int, token: str | None
 ) -> GitHubImport:

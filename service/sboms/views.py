@@ -28,7 +28,12 @@ from service.core.services import get_secrets, get_settings
 from service.db import commit_request, db_session
 from service.sboms import services
 from service.sboms.forms import GitHubImportForm, UploadForm
-from service.sboms.github_import import GitHubImportError, count, start_import
+from service.sboms.github_import import (
+    GitHubImportError,
+    count,
+    recent_imports,
+    start_import,
+)
 from service.sboms.models import GitHubImport, Product
 from service.sboms.parsing import ParseLimits, SbomError
 
@@ -93,6 +98,7 @@ def products(slug: str):
         rows=services.products_of(session_db, g.company),
         can_upload=role.at_least(Role.reviewer),
         import_form=import_form if orgs else None,
+        imports=recent_imports(session_db, g.company) if orgs else [],
     )
 
 

@@ -189,6 +189,9 @@ def test_the_page_follows_a_queued_import_and_a_retry_resumes(client, app, sessi
     done = text(client.get(queued.headers["Location"]))
     assert "acme-gh: 4 repositories, 1 imported" in done and "earlier attempt" in done
     assert 'http-equiv="refresh"' not in done
+    products = text(client.get("/c/acme/products"))
+    assert queued.headers["Location"].endswith(f"/import-github/{run.id}")
+    assert f'/import-github/{run.id}">acme-gh,' in products and "UTC</a>: done" in products
     session.expire_all()
     assert session.get(GitHubImport, run.id).status == "done"
     assert client.get("/c/acme/products/import-github/999").status_code == 404
