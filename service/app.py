@@ -165,11 +165,12 @@ def with_security_headers(response, *, production: bool):
 
 def _register_hooks(app: Flask, settings: Settings) -> None:
     from service.accounts.auth import current_user
-    from service.core.errors import refuse_nul_input
+    from service.core.errors import refuse_impossible_ids, refuse_nul_input
     from service.core.views import migrations_gate
 
     app.before_request(migrations_gate)
     app.before_request(refuse_nul_input)
+    app.before_request(refuse_impossible_ids)
 
     @app.after_request
     def _security_headers(response):

@@ -35,29 +35,6 @@ def error_responses(*statuses: int) -> dict[str, Any]:
     }
 
 
-# Dependency-Track's two polling paths answer the same.
-TOKEN_POLL = {
-    "get": {
-        "summary": "Dependency-Track compatible: is the upload still processing?",
-        "security": [{"dependencyTrackKey": []}],
-        "parameters": [
-            {"name": "uuid", "in": "path", "required": True, "schema": {"type": "string"}}
-        ],
-        "responses": {
-            "200": {
-                "description": "Always false: uploads are stored before they are answered",
-                "content": {
-                    "application/json": {
-                        "schema": {"$ref": "#/components/schemas/ProcessingResponse"}
-                    }
-                },
-            },
-            **error_responses(400, 401, 403),
-        },
-    }
-}
-
-
 def problem_responses(*statuses: int) -> dict[str, Any]:
     """Refusals of the Dependency-Track endpoints: RFC 9457 problems."""
     return {
@@ -71,6 +48,37 @@ def problem_responses(*statuses: int) -> dict[str, Any]:
     }
 
 
+# Dependency-Track clients send the key as X-Api-Key; Tributary's bearer token works too.
+DT_SECURITY = [{"dependencyTrackKey": []}, {"bearer": []}]
+
+# Dependency-Track's two polling paths answer the same.
+TOKEN_POLL = {
+    "get": {
+        "summary": "Dependency-Track compatible: is the upload still processing?",
+        "security": DT_SECURITY,
+        "parameters": [
+            {
+                "name": "uuid",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "Always false: uploads are stored before they are answered",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/ProcessingResponse"}
+                    }
+                },
+            },
+            **problem_responses(400, 401, 403),
+        },
+    }
+}
+
+
 def _dt_read(summary: str, schema: dict[str, Any], *, paged: bool = False) -> dict[str, Any]:
     """A Dependency-Track read endpoint of one project."""
     headers = (
@@ -81,7 +89,7 @@ def _dt_read(summary: str, schema: dict[str, Any], *, paged: bool = False) -> di
     return {
         "get": {
             "summary": summary,
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "parameters": [UUID_PARAMETER],
             "responses": {
                 "200": {
@@ -125,7 +133,7 @@ DT_PATHS: dict[str, Any] = {
     "/project": {
         "get": {
             "summary": "Dependency-Track compatible: the company's projects (product versions)",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "parameters": [
                 {"name": name, "in": "query", "schema": schema}
                 for name, schema in (
@@ -134,7 +142,14 @@ DT_PATHS: dict[str, Any] = {
                     ("excludeInactive", {"type": "boolean"}),
                     ("onlyRoot", {"type": "boolean"}),
                     ("pageNumber", {"type": "integer", "default": 1}),
-                    ("pageSize", {"type": "integer", "default": 100, "maximum": 10000}),
+                    (
+                        "pageSize",
+                        {
+                            "type": "integer",
+                            "default": 100,
+                            "description": "Larger pages are cut to 10,000 projects",
+                        },
+                    ),
                     ("offset", {"type": "integer"}),
                     ("limit", {"type": "integer"}),
                 )
@@ -154,9 +169,14 @@ DT_PATHS: dict[str, Any] = {
     "/project/lookup": {
         "get": {
             "summary": "Dependency-Track compatible: the project of a name and version",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "parameters": [
-                {"name": "name", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "name",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1},
+                },
                 {"name": "version", "in": "query", "schema": {"type": "string"}},
             ],
             "responses": {"200": DT_PROJECT_ANSWER, **problem_responses(400, 401, 403, 404)},
@@ -165,7 +185,7 @@ DT_PATHS: dict[str, Any] = {
     "/project/{uuid}": {
         "get": {
             "summary": "Dependency-Track compatible: one project",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "parameters": [UUID_PARAMETER],
             "responses": {"200": DT_PROJECT_ANSWER, **problem_responses(400, 401, 403, 404)},
         },
@@ -173,7 +193,7 @@ DT_PATHS: dict[str, Any] = {
             "summary": "Dependency-Track compatible: change active, isLatest, tags or parent",
             "description": "Other Project fields are not kept by Tributary and are ignored; "
             "a different name or version is refused (upload under it instead).",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "parameters": [UUID_PARAMETER],
             "requestBody": {
                 "required": True,
@@ -355,7 +375,7 @@ PATHS: dict[str, Any] = {
     "/bom": {
         "put": {
             "summary": "Dependency-Track compatible upload (JSON, BOM in base64)",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "requestBody": {
                 "required": True,
                 "content": {
@@ -377,12 +397,12 @@ PATHS: dict[str, Any] = {
                     "description": "The uploaded BOM is invalid",
                     "content": {"application/problem+json": {"schema": {"type": "object"}}},
                 },
-                **error_responses(401, 403, 404, 413),
+                **problem_responses(401, 403, 404, 413),
             },
         },
         "post": {
             "summary": "Dependency-Track compatible upload (multipart)",
-            "security": [{"dependencyTrackKey": []}],
+            "security": DT_SECURITY,
             "requestBody": {
                 "required": True,
                 "content": {
@@ -426,7 +446,7 @@ PATHS: dict[str, Any] = {
                     "description": "The uploaded BOM is invalid",
                     "content": {"application/problem+json": {"schema": {"type": "object"}}},
                 },
-                **error_responses(401, 403, 404, 413),
+                **problem_responses(401, 403, 404, 413),
             },
         },
     },
@@ -637,20 +657,6 @@ SCHEMAS: dict[str, Any] = {
 
 # Any operation may answer these (a rate limit, a database outage): RFC 9457 problem
 # documents that carry the API's own error object too, with Retry-After.
-PROBLEM = {
-    "allOf": [
-        {"$ref": "#/components/schemas/Error"},
-        {
-            "type": "object",
-            "required": ["title", "status", "detail"],
-            "properties": {
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-            },
-        },
-    ]
-}
 OVERLOAD_RESPONSES = {
     str(status): {
         "description": description,
@@ -690,7 +696,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "paths": _with_overload_answers(PATHS),
         "components": {
-            "schemas": {**SCHEMAS, "Problem": PROBLEM},
+            "schemas": SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 # Dependency-Track clients send the same Tributary token in this header.

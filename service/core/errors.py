@@ -10,7 +10,12 @@ from flask import Response, abort, g, jsonify, make_response, render_template, r
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    ServiceUnavailable,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 from service.core.ratelimit import retry_after
@@ -93,6 +98,8 @@ def error_response(error: Exception) -> Response:
         response = _error_page(status, description, type(error).description)
     if isinstance(error, RateLimitExceeded):
         response.headers["Retry-After"] = str(retry_after())
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # as RFC 9110 asks of a 405
     return response
 
 
@@ -171,6 +178,17 @@ def refuse_nul_input() -> None:
         for name, upload in request.files.items(multi=True):
             if "\x00" in (upload.filename or ""):
                 refuse(f"The file name of {name!r}")
+
+
+# The largest id a database row can have (a signed 64-bit integer on both databases).
+MAX_ROW_ID = 2**63 - 1
+
+
+def refuse_impossible_ids() -> None:
+    """Answer 404 for a number in the path no row can have, before a driver refuses it."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and value > MAX_ROW_ID:
+            abort(404)
 
 
 def page_arg(name: str = "page", highest: int = 100_000) -> int:

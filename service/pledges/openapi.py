@@ -85,7 +85,7 @@ PLEDGE_PATHS: dict[str, Any] = {
             "security": [{"bearer": ["read"]}],
             "parameters": [
                 SLUG,
-                _query("period", {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}),
+                _query("period", {"type": "string", "pattern": "^([0-9]{4}-(0[1-9]|1[0-2]))?$"}),
                 _query("state", {"type": "string", "enum": STATES}),
                 _query("project", {"type": "string", "description": "Part of the project key"}),
                 _query("platform", {"type": "string", "enum": list(PLATFORMS)}),

@@ -71,7 +71,7 @@ DEPENDENCY_PARAMETERS = [
         "name": "project",
         "in": "query",
         "description": "A project id",
-        "schema": {"type": "integer"},
+        "schema": {"type": "integer", "minimum": 1},
     },
     {
         "name": "sort",

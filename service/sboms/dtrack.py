@@ -52,7 +52,7 @@ from service.audit.services import Actor, record
 from service.companies.models import ApiToken, Company
 from service.companies.services import authenticate_token
 from service.core.clock import utcnow
-from service.core.errors import ApiError, error_response
+from service.core.errors import MAX_ROW_ID, ApiError, error_response
 from service.db import commit_request, db_session
 from service.sboms import services
 from service.sboms.models import BomToken, Product, ProductVersion, Sbom
@@ -265,9 +265,10 @@ def _page() -> tuple[int, int]:
     size = _number(_param("size", "pageSize", "limit"), DEFAULT_PAGE_SIZE)
     size = max(1, min(size, MAX_PAGE_SIZE))
     if offset is not None:
-        return max(0, _number(offset, 0)), size
+        return min(max(0, _number(offset, 0)), MAX_ROW_ID), size
     if page is not None and _param("size", "pageSize", "limit") is not None:
-        return (max(1, _number(page, 1)) - 1) * size, size
+        # An offset past any row there can be reads nothing, within the database's integers.
+        return min((max(1, _number(page, 1)) - 1) * size, MAX_ROW_ID), size
     return 0, DEFAULT_PAGE_SIZE
 
 

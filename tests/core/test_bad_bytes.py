@@ -183,3 +183,9 @@ def test_error_pages_roll_back_and_carry_the_security_headers(app, client, acme)
     assert failed.status_code == 500
     assert "Something went wrong on our side" in failed.get_data(as_text=True)
     assert missing.status_code == 404
+
+
+def test_an_id_no_row_can_have_is_not_found_before_the_database_is_asked(client):
+    answer = client.get("/api/v1/companies/acme/pledges/9223372036854775808")
+    assert answer.status_code == 404
+    assert client.get("/c/acme/pledges/99999999999999999999").status_code == 404
