@@ -162,7 +162,7 @@ DT_PATHS: dict[str, Any] = {
                         "application/json": {"schema": {"type": "array", "items": DT_PROJECT}}
                     },
                 },
-                **problem_responses(401, 403),
+                **problem_responses(400, 401, 403),
             },
         }
     },

@@ -32,7 +32,7 @@ EXCLUDED = {
     # the two paths overlap, as they do in Dependency-Track.
     unsupported_method: {"/project/lookup"},
     allow_header_conformance: {"/project/lookup"},
-    # Dependency-Track paging is read loosely: an unreadable pageSize means the default.
+    # A page number without a page size is not read at all, as Dependency-Track does.
     negative_data_rejection: {"/project"},
 }
 
