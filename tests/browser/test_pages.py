@@ -35,6 +35,7 @@ PLEDGE = (C + "/pledges", r"/pledges/\d+$")
 PAGES = {
     "owner": [
         ("home", C + "/"),
+        ("dashboard", C + "/dashboard"),
         ("activity", C + "/activity"),
         ("products", C + "/products"),
         ("product", (C + "/products", r"/products/\d+$")),
@@ -79,7 +80,13 @@ PAGES = {
         ("project", ("/me/projects", r"^/projects/github\.com/")),
         ("profile", "/profile"),
     ],
-    "anonymous": [("landing", "/"), ("login", "/login")],
+    "anonymous": [
+        ("landing", "/"),
+        ("login", "/login"),
+        ("transparency", "/transparency"),
+        ("transparency-company", f"/transparency/{SLUG}"),
+        ("transparency-project", (f"/transparency/{SLUG}", r"^/transparency/projects/")),
+    ],
 }
 # The README's screenshots: `TRIBUTARY_README_SCREENSHOTS=docs/screenshots pytest -m browser
 # tests/browser/test_pages.py` takes them again (the top of the page at 1,280 px).
