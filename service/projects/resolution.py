@@ -67,7 +67,7 @@ from service.projects.models import (
     ResolutionStatus,
     as_utc,
 )
-from service.projects.providers import PackageMetadata, Provider, ProviderResult
+from service.projects.providers import PackageMetadata, Provider, ProviderResult, github_graphql
 from service.projects.providers.base import parse_package_key
 from service.projects.providers.offline import OfflineProvider
 from service.projects.resolution_store import (
@@ -87,6 +87,8 @@ log = logging.getLogger(__name__)
 
 
 ECOSYSTEMS_BATCH = 100
+# Repositories per batch for a GitHub provider with a token (one GraphQL query each).
+REPOSITORY_BATCH = github_graphql.BATCH
 
 
 FLUSH_EVERY = 250
@@ -199,6 +201,8 @@ class Resolver:
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._ecosystems_queue: list[_Work] = []
         self._signals_queue: list[_Work] = []  # linked packages: ecosyste.ms for signals only
+        # Repositories due, for a GitHub provider that answers many in one query.
+        self._repos_queue: list[tuple[RepoRef, str, Any]] = []
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
         # Per package and source: requests sent, answered 304, served by the cache.
         self._asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -477,16 +481,31 @@ class Resolver:
         decision = cache.plan(entry, self.now)
         if decision.action is not Action.fetch:
             return
+        if getattr(provider, "batches", False):
+            self._repos_queue.append((repo, key, decision.cached))
+            if len(self._repos_queue) >= REPOSITORY_BATCH:
+                self._submit_repositories()
+            return
         self._submit(("repository", (repo, key)), _safe_fetch, provider, key, decision.cached)
+
+    def _submit_repositories(self) -> None:
+        batch = self._repos_queue[:REPOSITORY_BATCH]
+        del self._repos_queue[:REPOSITORY_BATCH]
+        if batch:
+            provider = self.providers["github"]
+            keys = [key for _repo, key, _cached in batch]
+            pairs = [(repo, key) for repo, key, _cached in batch]
+            self._submit(("repositories", pairs), _safe_batch, provider, keys)
 
     def _drain(self) -> None:
         """Handle answers as they arrive (on this thread) until nothing is left to ask."""
         while True:
             if not self._pending:
-                if not self._ecosystems_queue and not self._signals_queue:
+                if not (self._ecosystems_queue or self._signals_queue or self._repos_queue):
                     return
                 self._submit_ecosystems()
                 self._submit_ecosystems("signals")
+                self._submit_repositories()
                 continue
             future = self._completed.get()
             kind, payload = self._pending.pop(future)
@@ -511,19 +530,25 @@ class Resolver:
                     repo = item.best_link()[0]
                     if repo is not None and answer.metadata is not None and not answer.not_modified:
                         self._touched_projects.add(repo.key)
+            elif kind == "repositories":
+                for repo, key in payload:
+                    self._on_repository_result(repo, key, result[key])
             else:
                 repo, key = payload
-                entry = cache.apply_result(
-                    self._cache_rows.get(("github", key)), result, self.now, self.ttl
-                )
-                self._remember(entry)
-                self.report.repositories += 1
-                if not result.not_modified:
-                    self._touched_projects.add(repo.key)
-                retry = as_utc(entry.next_attempt_at)
-                if entry.status == "error" and retry is not None:
-                    self._repo_retries[repo.key] = retry
-                    self.report.failures.append((key, source_note("github", entry.error or "")))
+                self._on_repository_result(repo, key, result)
+
+    def _on_repository_result(self, repo: RepoRef, key: str, result: ProviderResult) -> None:
+        entry = cache.apply_result(
+            self._cache_rows.get(("github", key)), result, self.now, self.ttl
+        )
+        self._remember(entry)
+        self.report.repositories += 1
+        if not result.not_modified:
+            self._touched_projects.add(repo.key)
+        retry = as_utc(entry.next_attempt_at)
+        if entry.status == "error" and retry is not None:
+            self._repo_retries[repo.key] = retry
+            self.report.failures.append((key, source_note("github", entry.error or "")))
 
     def _remember(self, entry: cache.CacheRow) -> None:
         pair = (entry.source, entry.key)

@@ -255,6 +255,7 @@ class FakeRegistries:
         self._faults: dict[str, list[Fault]] = {}
         # The most recent requests, for assertions: (source, method, raw path + query).
         self.requests: deque[tuple[str, str, str]] = deque(maxlen=10_000)
+        self.bodies: deque[bytes] = deque(maxlen=10_000)  # each request's body, in order
         # Headers of the most recent requests (lower-cased names), in the same order.
         self.request_headers: deque[dict[str, str]] = deque(maxlen=10_000)
         self.github_rate_limit: tuple[int, int] | None = None  # (remaining, reset epoch)
@@ -298,6 +299,7 @@ class FakeRegistries:
             self._counts.clear()
             self._statuses.clear()
             self.requests.clear()
+            self.bodies.clear()
             self.request_headers.clear()
 
     # -- entry points -----------------------------------------------------------
@@ -358,6 +360,7 @@ class FakeRegistries:
         with self._lock:
             self._counts[source] += 1
             self.requests.append((source, method, raw_path + (f"?{query}" if query else "")))
+            self.bodies.append(body)
             self.request_headers.append(dict(headers))
             fault = self._take_fault(source, raw_path)
         delay = self.latency.get(source, 0.0) if isinstance(self.latency, Mapping) else self.latency
@@ -978,6 +981,8 @@ class FakeRegistries:
     # -- GitHub ---------------------------------------------------------------------------
 
     def _serve_github(self, method: str, rest: list[str], params: dict, body: bytes) -> Any:
+        if rest == ["graphql"] and method == "POST":
+            return self._github_graphql(json.loads(body))
         if len(rest) < 3 or rest[0] != "repos":
             raise _NotFound
         repo = self.repos.get(f"github.com/{rest[1]}/{rest[2]}".lower())
@@ -1033,6 +1038,65 @@ class FakeRegistries:
             ]
             return _json(people, modified)
         raise _NotFound
+
+    def _github_graphql(self, request: Mapping[str, Any]) -> FakeResponse:
+        """GitHub's GraphQL answer to the batch query: one ``rN`` alias per repository
+        (owner and name in the variables ``oN``/``nN``), NOT_FOUND errors for the missing."""
+        variables = request.get("variables") or {}
+        if "query" not in request or "rateLimit" not in request["query"]:
+            return _json_response(400, {"message": "Problems parsing JSON"})
+        data: dict[str, Any] = {"rateLimit": {"cost": 1, "remaining": 4999, "resetAt": None}}
+        errors = []
+        index = 0
+        while f"o{index}" in variables:
+            alias = f"r{index}"
+            repo = self.repos.get(
+                f"github.com/{variables[f'o{index}']}/{variables[f'n{index}']}".lower()
+            )
+            if repo is None:
+                data[alias] = None
+                errors.append({"type": "NOT_FOUND", "path": [alias], "message": "not found"})
+            else:
+                data[alias] = self._graphql_repo(repo)
+            index += 1
+        body = {"data": data, **({"errors": errors} if errors else {})}
+        return _json_response(200, body)
+
+    def _graphql_repo(self, repo: FakeRepo) -> dict[str, Any]:
+        def blob(path: str) -> dict[str, str] | None:
+            if repo.funding_yml is not None and path == repo.funding_yml_path:
+                return {"text": repo.funding_yml}
+            if repo.funding_json is not None and path == "funding.json":
+                return {"text": json.dumps(repo.funding_json)}
+            return None
+
+        authors = [
+            {"author": {"user": {"login": login, "company": None}}}
+            for login, count in repo.contributors
+            for _ in range(min(count, 100))
+        ][:100]
+        return {
+            "nameWithOwner": f"{repo.owner}/{repo.name}",
+            "isArchived": repo.archived,
+            "isDisabled": False,
+            "createdAt": "2015-01-01T00:00:00Z",
+            "pushedAt": repo.pushed_at,
+            "homepageUrl": repo.homepage,
+            "description": None,
+            "isSecurityPolicyEnabled": False,
+            "owner": {"__typename": repo.owner_type, "login": repo.owner},
+            "licenseInfo": {"spdxId": "MIT"},
+            "fundingYml0": blob(".github/FUNDING.yml"),
+            "fundingYml1": blob("FUNDING.yml"),
+            "fundingYml2": blob("docs/FUNDING.yml"),
+            "fundingJson": blob("funding.json"),
+            "releases": {"totalCount": 0, "nodes": []},
+            "defaultBranchRef": {
+                "target": {"history": {"totalCount": len(authors), "nodes": authors}}
+            },
+            "closedIssues": {"totalCount": 0},
+            "updatedIssues": {"totalCount": 0, "nodes": []},
+        }
 
     def _need(self, purl_type: str, name: str) -> FakePackage:
         pkg = self.package(purl_type, name)

@@ -50,24 +50,25 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     registries.app.reset_counts()
     report = resolve_all(app, session, NOW + timedelta(days=8))
     assert report.resolved == 4
-    # One conditional request per package and repository, each answered 304.
-    # ecosyste.ms: one batch for the signals of all four packages.
+    # One conditional request per package, each answered 304; ecosyste.ms: one batch for
+    # the signals of all four packages; GitHub (with a token): one GraphQL query for the
+    # four repositories.
     assert registries.counts() == {
         "pypi": 1,
         "npm": 1,
         "crates": 1,
         "maven": 1,
         "ecosystems": 1,
-        "github": 4,
+        "github": 1,
     }
-    # ecosyste.ms' batch lookup is a POST: answered whole, the others 304.
-    assert registries.app.statuses() == {304: 8, 200: 1}
+    # The two batch lookups are POSTs, answered whole; the others 304.
+    assert registries.app.statuses() == {304: 4, 200: 2}
     assert all(
         "if-none-match" in headers or "if-modified-since" in headers
         for (source, _method, _path), headers in zip(
             registries.app.requests, registries.app.request_headers, strict=True
         )
-        if source != "ecosystems"
+        if source not in ("ecosystems", "github")
     )
     entry = session.exec(
         select(MetadataCacheEntry).where(
@@ -80,7 +81,7 @@ def test_within_the_ttl_nothing_is_sent_after_it_only_conditional_requests(
     # Operators see the load per source.
     with app.app_context():
         usage = services.usage(session, NOW.date())
-    assert usage["pypi"] == 2 and usage["github"] == first["github"] + 4
+    assert usage["pypi"] == 2 and usage["github"] == first["github"] + 1
     assert len(session.exec(select(OutboundUsage)).all()) == 12  # per source and day
 
 
@@ -90,9 +91,9 @@ def test_one_row_per_package_and_source_shared_by_every_company(
     first, second = make_company(session), make_company(session)
     store_sbom(session, first, PACKAGES[:1])
     drain(app)
-    # The repository: itself, .github/FUNDING.yml, funding.json, contributors; ecosyste.ms
-    # for the package's signals.
-    assert registries.counts() == {"pypi": 1, "ecosystems": 1, "github": 4}
+    # The repository in one GraphQL query (facts, funding files, commit authors);
+    # ecosyste.ms for the package's signals.
+    assert registries.counts() == {"pypi": 1, "ecosystems": 1, "github": 1}
     registries.app.reset_counts()
     store_sbom(session, second, PACKAGES[:1], product="other")
     drain(app)

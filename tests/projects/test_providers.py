@@ -19,6 +19,7 @@ from service.projects.providers import (
     SnapshotRecord,
     build_providers,
     dump_snapshot,
+    github_graphql,
     load_snapshot,
 )
 from service.projects.providers.base import parse_package_key, parse_time
@@ -921,3 +922,71 @@ def test_documents_of_the_wrong_shape_never_raise(providers, fake, source, key, 
         meta = result.metadata
         assert meta.repository_url is None or meta.repository_url.startswith("https://")
         json.dumps(meta.to_dict())
+
+
+# GitHub repository facts in GraphQL batches (with a token) -----------------------------------
+
+
+def test_github_batches_many_repositories_per_graphql_query(providers, fake):
+    keys = []
+    for index in range(60):
+        fake.app.add_repo(
+            FakeRepo(
+                f"github.com/batch/repo{index}",
+                funding_yml="github: [batcher]\n" if index == 0 else None,
+                contributors=[("alice", 3), ("bob", 1), ("ci[bot]", 9)],
+            )
+        )
+        keys.append(f"pkg:github/batch/repo{index}")
+    keys.append("pkg:github/batch/missing")
+    fake.app.reset_counts()
+    results = providers["github"].fetch_batch(keys)
+    # 61 repositories, 25 a query: 3 requests (0.05 a repository), all POSTs to GraphQL.
+    assert fake.counts() == {"github": 3}
+    assert {method for source, method, _path in fake.app.requests} == {"POST"}
+    first = results["pkg:github/batch/repo0"].metadata
+    assert first.repository_url == "https://github.com/batch/repo0"
+    assert [(c.kind, c.handle_or_url) for c in first.funding] == [("github_sponsors", "batcher")]
+    assert [(p.login, p.contributions) for p in first.contributors] == [("alice", 3), ("bob", 1)]
+    assert (first.active_contributors, first.commits_last_year, first.license) == (2, 13, "MIT")
+    assert first.created_at == parse_time("2015-01-01T00:00:00Z")
+    assert first.owner_type == "organization"
+    assert results["pkg:github/batch/missing"].error == "not_found"
+
+
+def test_github_names_travel_as_variables_never_in_the_query_text(providers, fake):
+    fake.app.reset_counts()
+    providers["github"].fetch_batch(['pkg:github/evil/x"){a}#'])
+    (body,) = [json.loads(b) for b in fake.app.bodies if b] or [None]
+    assert body is not None and "evil" not in body["query"]
+    assert body["variables"]["o0"] == "evil"
+
+
+def test_a_failed_graphql_query_fails_each_repository_with_the_reason(providers, fake):
+    fake.app.add_fault("github", status=502, times=5)
+    results = providers["github"].fetch_batch(["pkg:github/psf/requests"])
+    assert results["pkg:github/psf/requests"].error == "http_502"
+
+
+def test_without_a_token_repositories_are_read_over_rest(client, fake):
+    rest = build_providers(client, base_urls=fake.base_urls, now=lambda: FIXED_NOW)["github"]
+    fake.app.reset_counts()
+    results = rest.fetch_batch(["pkg:github/psf/requests"])
+    assert results["pkg:github/psf/requests"].ok
+    assert {method for source, method, _path in fake.app.requests} == {"GET"}
+
+
+def test_graphql_answers_are_read_alias_by_alias():
+    body = {
+        "data": {"r0": {"nameWithOwner": "a/b"}, "r1": None},
+        "errors": [{"type": "NOT_FOUND", "path": ["r1"]}],
+    }
+    assert github_graphql.answers(body, 2) == [
+        ({"nameWithOwner": "a/b"}, None),
+        (None, "not_found"),
+    ]
+    limited = {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "limit"}]}
+    assert github_graphql.answers(limited, 2) == [
+        (None, "graphql_rate_limited"),
+        (None, "graphql_rate_limited"),
+    ]
