@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import String, cast, exists, func, or_
 from sqlmodel import Session, col, select
 
+from service.companies.models import Membership
 from service.core.clock import utcnow
 from service.db import Database
 from service.jobs.models import Task, TaskStatus
@@ -354,6 +355,17 @@ def only_company_linked(session: Session, project: Project) -> bool:
     claimed = select(ProjectClaim.id).where(ProjectClaim.project_id == project.id)
     linked = select(CompanyPackageLink.id).where(CompanyPackageLink.project_id == project.id)
     return bool(session.exec(select(exists(linked) & ~exists(shared) & ~exists(claimed))).one())
+
+
+def linked_for_member(session: Session, project: Project, user_id: int) -> bool:
+    """Whether a company the user belongs to links the project from its own SBOMs: its
+    members may open the page their proposal and project list point to."""
+    linked = (
+        select(CompanyPackageLink.id)
+        .join(Membership, col(Membership.company_id) == CompanyPackageLink.company_id)
+        .where(CompanyPackageLink.project_id == project.id, Membership.user_id == user_id)
+    )
+    return bool(session.exec(select(exists(linked))).one())
 
 
 def project_packages(session: Session, project: Project) -> list[tuple[str, str, str | None]]:

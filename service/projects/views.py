@@ -205,12 +205,17 @@ def project_page(host: str, rest: str):
     project = services.project_by_key(session_db, key) or services.project_by_key(
         session_db, key.lower()
     )
-    if project is None or services.only_company_linked(session_db, project):
+    user = current_user()
+    if project is None:
+        abort(404)
+    # Known only from companies' own SBOM links: shown to those companies' members only.
+    if services.only_company_linked(session_db, project) and not (
+        user and services.linked_for_member(session_db, project, user.id)
+    ):
         abort(404)
     claimed = claims.active_claims(session_db, project)
     split = claims.current_split(session_db, project)
     preferred = claims.preferred_channels(session_db, [u.id for _c, u in claimed])
-    user = current_user()
     return render_template(
         "projects/project.html",
         project=project,

@@ -10,10 +10,12 @@ from sqlmodel import select
 from service.allocation.generation import generate_proposal
 from service.allocation.queries import lines_of
 from service.audit.services import Actor
+from service.companies.models import Role
 from service.projects import services
 from service.projects.models import CompanyPackageLink, PackageResolution, Project
 from service.projects.providers import PackageMetadata, SnapshotRecord, dump_snapshot
-from tests.factories import make_company
+from tests.conftest import login
+from tests.factories import make_company, make_user
 from tests.projects.conftest import NOW, component, store_sbom
 from tests.projects.test_resolution import company_view, resolutions
 
@@ -40,7 +42,13 @@ def proposal_lines(session, company) -> dict[str, tuple[int, str]]:
 
 def test_another_companys_sbom_links_never_steer_a_companys_money(app, session, client, tmp_path):
     mallory = make_company(session, slug="company-a", monthly_budget_minor=50_000)
-    victim = make_company(session, slug="company-b", monthly_budget_minor=100_000)
+    victim_member = make_user(session)
+    victim = make_company(
+        session,
+        slug="company-b",
+        monthly_budget_minor=100_000,
+        members=[(victim_member, Role.viewer)],
+    )
     store_sbom(
         session,
         mallory,
@@ -78,6 +86,10 @@ def test_another_companys_sbom_links_never_steer_a_companys_money(app, session, 
     # Public pages show shared facts only: no page reveals what a company's SBOM links.
     assert client.get("/projects/github.com/mallory/own").status_code == 404
     assert client.get("/projects/github.com/upstream/libbar").status_code == 404
+    # A company's own members open the page their proposal links to; nobody else does.
+    login(client, victim_member)
+    assert client.get("/projects/github.com/upstream/libbar").status_code == 200
+    assert client.get("/projects/github.com/mallory/own").status_code == 404
 
 
 def test_a_registry_link_wins_over_a_companys_own_link(app, session, tmp_path):
