@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(f'{n:,}' for n in args.projects)} projects (`--projects`); Python "
         f"{platform.python_version()}, load average (1 min) {os.getloadavg()[0]:.1f}. "
         "In-process, with the cyclic collector paused as `tributary allocate` runs them; "
-        f"best and median CPU time of {args.runs} runs (the machine is shared). *Validate* is `parse_request` on the JSON "
-        "document (every field checked, the candidates built); *allocate* is the engine.",
+        f"best and median CPU time of {args.runs} runs (the machine is shared). "
+        "*Validate* is `parse_request` on the JSON document (every field checked, the "
+        "candidates built); *allocate* is the engine.",
         "",
         "| step | best | median | result |",
         "|---|---:|---:|---|",

@@ -87,6 +87,7 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None, timeout:
     """
     with tempfile.NamedTemporaryFile() as errors, tempfile.NamedTemporaryFile() as report:
         wrapped = [str(TIME), "-q", "-f", "%M", "-o", report.name, *command]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         process = subprocess.Popen(
             wrapped if TIME.exists() else command,
@@ -106,8 +107,8 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None, timeout:
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         tail = Path(errors.name).read_text(errors="replace").strip().splitlines()
         peak = Path(report.name).read_text().split()
-    cpu = usage.ru_utime + usage.ru_stime - _children_cpu.pop()
-    _children_cpu.append(usage.ru_utime + usage.ru_stime)
+    # Children's CPU grows by this run's alone (set-up processes ran before `before`).
+    cpu = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
     return Run(
         wall,
         cpu,
@@ -115,10 +116,6 @@ def run_once(command: Sequence[str], env: dict[str, str] | None = None, timeout:
         process.returncode,
         tail[-1][:160] if tail else "",
     )
-
-
-# CPU time of every child waited for so far: a run's CPU is the growth of this total.
-_children_cpu = [0.0]
 
 
 def _cap_memory() -> None:
@@ -172,6 +169,9 @@ class Pair:
     what: str
     subject: Side
     reference: Side
+    # True: the ratio says how many times faster the subject is (reference / measured);
+    # False: how many times the reference's time the subject takes (measured / reference).
+    faster: bool = False
 
     def measure(self, pairs: int, timeout: float) -> None:
         print(f"… {self.what}: {self.subject.label} vs {self.reference.label}", file=sys.stderr)
@@ -186,18 +186,21 @@ class Pair:
                 break  # a failure (timeout, rejected file) is reported, not repeated
 
     def ratio(self) -> float | None:
-        """Median over pairs of reference wall / subject wall (> 1: the subject is faster)."""
+        """Median over pairs of the wall-time ratio, oriented as `faster` says."""
         ratios = [
-            r.wall / s.wall
+            r.wall / s.wall if self.faster else s.wall / r.wall
             for s, r in zip(self.subject.runs, self.reference.runs, strict=False)
             if s.status == 0 and r.status == 0
         ]
         return statistics.median(ratios) if ratios else None
 
     def cpu_ratio(self) -> float | None:
-        if not self.subject.ok or not self.reference.ok or not self.subject.cpu():
+        if not self.subject.ok or not self.reference.ok:
             return None
-        return self.reference.cpu() / self.subject.cpu()
+        measured, reference = self.subject.cpu(), self.reference.cpu()
+        if not measured or not reference:
+            return None
+        return reference / measured if self.faster else measured / reference
 
 
 # Inputs -----------------------------------------------------------------------------------
@@ -317,9 +320,8 @@ def read_pairs(workdir: Path, only_generated: bool, official: bool) -> list[Pair
                 continue
             code = SPDX if family == "spdx" else CYCLONEDX_XML if kind == "xml" else CYCLONEDX
             library = "spdx-tools" if family == "spdx" else "cyclonedx-python-lib"
-            pairs.append(
-                Pair(label, Side("sbom inspect", inspect), Side(library, python(code, str(path))))
-            )
+            official_side = Side(library, python(code, str(path)))
+            pairs.append(Pair(label, Side("sbom inspect", inspect), official_side, faster=True))
     return pairs
 
 
@@ -427,7 +429,7 @@ def table(pairs: list[Pair], note: str) -> list[str]:
     lines = [
         note,
         "",
-        "| input | measured | s | reference | s | reference / measured (wall, CPU) "
+        "| input | measured | s | reference | s | ratio (wall, CPU) "
         "| peak MB (measured / reference) |",
         "|---|---|---:|---|---:|---:|---:|",
     ]
@@ -500,9 +502,12 @@ def main(argv: list[str] | None = None) -> None:
         "`scripts/bench_process.py`: every figure is a whole process, from spawn to exit "
         "(interpreter, imports, reading the file, the work, printing), run in alternating "
         f"pairs with its reference in the same run ({args.pairs} pairs; medians). The ratio "
-        "is the median of the pairs' wall-time ratios (reference / measured: above 1, "
-        "Tributary is faster); the CPU ratio (user + system) moves less with other people's "
-        "work on this shared machine. Peak MB is each process's own peak resident set.",
+        "is the median of the pairs' wall-time ratios: against an official library, how "
+        "many times faster `sbom inspect` is (reference / measured); everywhere else, how "
+        "many times the reference's time the command takes (measured / reference). The CPU "
+        "ratio (user + system, set-up processes such as a fresh database's migration left "
+        "out) moves less with other people's work on this shared machine. Peak MB is each "
+        "process's own peak resident set.",
         "",
     ]
     with tempfile.TemporaryDirectory() as name:
