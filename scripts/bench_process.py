@@ -24,7 +24,7 @@ Sections (``--only`` picks some):
 - ``allocate``: ``tributary allocate`` at 5,000 and 50,000 projects (the inputs of
   `scripts/bench_allocation.py`) against ``tributary --help``.
 
-    .venv/bin/python scripts/bench_process.py [--only startup read] [--pairs 3]
+    .venv/bin/python scripts/bench_process.py [--only startup read] [--inputs corpus] [--pairs 3]
         [--official-timeout 300] [--write]
 
 ``--write`` replaces the "Whole processes" section of docs/benchmarks.md.
@@ -306,8 +306,10 @@ def startup_pairs(workdir: Path) -> list[Pair]:
     ]
 
 
-def read_pairs(workdir: Path, only_generated: bool, official: bool) -> list[Pair]:
-    inputs = generated(workdir) + ([] if only_generated else corpus())
+def read_pairs(workdir: Path, which: Sequence[str], official: bool) -> list[Pair]:
+    inputs = (generated(workdir) if "generated" in which else []) + (
+        corpus() if "corpus" in which else []
+    )
     pairs = []
     for label, path, family in inputs:
         kind = _kind(path)
@@ -485,7 +487,9 @@ def main(argv: list[str] | None = None) -> None:
     sections = ("startup", "read", "ingest", "allocate")
     parser.add_argument("--only", nargs="+", choices=sections, default=list(sections))
     parser.add_argument("--pairs", type=int, default=3, help="pairs per row (default 3)")
-    parser.add_argument("--generated-only", action="store_true", help="read: skip the corpus")
+    parser.add_argument(
+        "--inputs", nargs="+", choices=("generated", "corpus"), default=["generated", "corpus"]
+    )
     parser.add_argument("--no-official", action="store_true", help="read: skip the libraries")
     parser.add_argument("--official-timeout", type=float, default=300)
     parser.add_argument(
@@ -518,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
                 pair.measure(max(args.pairs, 5), 120)
             out += ["### Start-up, per command", "", *startup_table(pairs), ""]
         if "read" in args.only:
-            pairs = read_pairs(workdir, args.generated_only, not args.no_official)
+            pairs = read_pairs(workdir, args.inputs, not args.no_official)
             for pair in pairs:
                 # The official libraries take minutes on the biggest documents: one pair.
                 big = "100,000" in pair.what and pair.reference.label != "json.load"
