@@ -1006,6 +1006,15 @@ class FakeRegistries:
                 "default_branch": "main",
             }
             return _json(doc, modified)
+        if tail == ["contents"]:  # the root listing: what exists at the top
+            names = {"README.md": "file", ".github": "dir"}  # workflows, say
+            if repo.funding_yml is not None:
+                top = repo.funding_yml_path.split("/")[0]
+                names[top] = "dir" if "/" in repo.funding_yml_path else "file"
+            if repo.funding_json is not None:
+                names["funding.json"] = "file"
+            listing = [{"name": n, "path": n, "type": t} for n, t in sorted(names.items())]
+            return _json(listing, modified)
         if tail[0] == "contents":
             path = "/".join(tail[1:])
             text = None

@@ -503,6 +503,21 @@ def test_github_repository(providers, fake):
     assert all(h["x-github-api-version"] == "2022-11-28" for h in headers)
 
 
+def test_github_asks_only_for_the_funding_files_its_root_listing_shows(client, fake):
+    rest = build_providers(client, base_urls=fake.base_urls, now=lambda: FIXED_NOW)["github"]
+    fake.app.reset_counts()
+    # serde: a .github folder (workflows) and FUNDING.yml at the root, no funding.json
+    # and no docs folder: those are never asked for.
+    assert rest.fetch("pkg:github/serde-rs/serde").ok
+    assert [path for _source, _method, path in fake.app.requests] == [
+        "/github/repos/serde-rs/serde",
+        "/github/repos/serde-rs/serde/contents",
+        "/github/repos/serde-rs/serde/contents/.github/FUNDING.yml",  # takes precedence
+        "/github/repos/serde-rs/serde/contents/FUNDING.yml",
+        "/github/repos/serde-rs/serde/contributors?per_page=30",
+    ]
+
+
 def test_github_root_funding_yml_and_funding_json(providers):
     serde = fetch_ok(providers["github"], "pkg:github/serde-rs/serde")
     assert [(c.kind, c.handle_or_url) for c in serde.funding] == [("github_sponsors", "dtolnay")]
@@ -531,7 +546,7 @@ def test_github_rate_limit_exhausted(providers, fake):
     first = providers["github"].fetch("pkg:github/psf/requests")
     # The repository answer arrived; the follow-up calls would have to wait an hour.
     assert first.ok
-    assert ".github/FUNDING.yml: rate_limited" in first.warnings
+    assert "contents: rate_limited" in first.warnings
     second = providers["github"].fetch("pkg:github/serde-rs/serde")
     assert second.error == "rate_limited"
     assert fake.counts() == {"github": 1}

@@ -391,8 +391,10 @@ def test_a_repository_failing_for_now_is_asked_again_with_the_packages_backoff(
     registries.app.reset_counts()
     assert drain(app, NOW + timedelta(minutes=16)) == 1
     # The registry's answer is still fresh: only the repository is asked again.
-    # The repository, three FUNDING.yml places, funding.json and the contributors.
-    assert registries.counts() == {"github": 6}
+    # The repository, its root listing, .github/FUNDING.yml (there is a .github folder;
+    # the absent root FUNDING.yml, docs/FUNDING.yml and funding.json cost nothing) and the
+    # contributors: four requests where probing every place took six.
+    assert registries.counts() == {"github": 4}
     session.refresh(project)
     assert (project.repo_status, project.repo_error) == ("ok", None)
 

@@ -3,8 +3,10 @@
 * ``GET {api}/repos/{owner}/{repo}`` — ``archived``, ``pushed_at``, ``owner.type``,
   ``homepage`` (the conditional main request: a 304 here means nothing was pushed, so
   the funding files below cannot have changed either);
-* ``GET {api}/repos/{owner}/{repo}/contents/{path}`` for ``.github/FUNDING.yml``,
-  ``FUNDING.yml``, ``docs/FUNDING.yml`` (first found) and ``funding.json``;
+* ``GET {api}/repos/{owner}/{repo}/contents/`` — the root listing, which says which
+  funding files can exist, then ``contents/{path}`` only for those: ``.github/FUNDING.yml``
+  (when there is a ``.github`` folder), ``FUNDING.yml``, ``docs/FUNDING.yml`` (first
+  found) and ``funding.json``, so absent files cost no request;
 * ``GET {api}/repos/{owner}/{repo}/contributors`` — top contributors, bots left out.
 
 Package keys are ``pkg:github/owner/name``; :meth:`GitHubProvider.fetch_repo` takes a
@@ -146,17 +148,17 @@ class GitHubProvider(BaseProvider):
 
         warnings: list[str] = []
         channels: list[FundingChannel] = []
-        for path in FUNDING_YML_PATHS:
-            text = self._contents(repo_path, path, warnings)
-            if text is not None:
-                channels = parse_funding_yml(text, source="FUNDING.yml")
-                break
         plans: tuple[FundingPlan, ...] = ()
         json_channels: tuple[FundingChannel, ...] = ()
-        manifest_text = self._contents(repo_path, FUNDING_JSON_PATH, warnings)
-        if manifest_text is not None:
-            manifest = parse_funding_json(manifest_text)
-            json_channels, plans = manifest.channels, manifest.plans
+        for path in self._funding_paths(repo_path, warnings):
+            text = self._contents(repo_path, path, warnings)
+            if text is None:
+                continue
+            if path == FUNDING_JSON_PATH:
+                manifest = parse_funding_json(text)
+                json_channels, plans = manifest.channels, manifest.plans
+            elif not channels:
+                channels = parse_funding_yml(text, source="FUNDING.yml")
 
         contributors = self._contributors(repo_path, warnings)
         owner_info = as_dict(data.get("owner"))
@@ -182,6 +184,31 @@ class GitHubProvider(BaseProvider):
             result,
             warnings,
         )
+
+    def _funding_paths(self, repo_path: str, warnings: list[str]) -> list[str]:
+        """The funding files worth asking for, from one listing of the repository's root:
+        a root FUNDING.yml and funding.json only when listed, ``.github/FUNDING.yml`` (the
+        usual place) only when there is a ``.github`` folder, ``docs/FUNDING.yml`` only
+        when there is a ``docs`` folder and neither of the others exists."""
+        listing = self._get_json_optional(
+            f"{repo_path}/contents", warnings, "contents", headers=self._headers
+        )
+        if listing is None:
+            return []
+        root = {
+            as_str(as_dict(entry).get("name")): as_str(as_dict(entry).get("type"))
+            for entry in as_list(listing)
+        }
+        paths = []
+        if root.get(".github") == "dir":
+            paths.append(FUNDING_YML_PATHS[0])
+        if root.get("FUNDING.yml") == "file":
+            paths.append(FUNDING_YML_PATHS[1])
+        if root.get("docs") == "dir" and not paths:
+            paths.append(FUNDING_YML_PATHS[2])
+        if root.get(FUNDING_JSON_PATH) == "file":
+            paths.append(FUNDING_JSON_PATH)
+        return paths
 
     def _contents(self, repo_path: str, path: str, warnings: list[str]) -> str | None:
         """Decoded text of a file in the default branch, None when absent."""
