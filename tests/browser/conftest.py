@@ -53,8 +53,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
+        # A shared, loaded machine can take longer than Playwright's 30 s default to start it.
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=120_000
         )
         yield browser
         browser.close()
@@ -160,5 +161,5 @@ def check_page(page, axe, shots: Path, name: str) -> None:
 def sign_in(page, server: str, login: str) -> None:
     """Demo sign-in as one of the seeded people."""
     page.goto(server + "/login")
-    page.get_by_role("button", name=f"Sign in as {login}").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the session cookie is set once the sign-in answered
+        page.get_by_role("button", name=f"Sign in as {login}").click()
