@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from service.accounts.models import User
 from service.companies.models import Company, Membership, Role
+from service.projects.models import Project
 
 _ids = itertools.count(5000)
 
@@ -41,3 +42,14 @@ def make_company(
         session.add(Membership(company_id=company.id, user_id=user.id, role=role))
     session.commit()
     return company
+
+
+def make_project(session: Session, key: str = "github.com/octo/widget", **fields) -> Project:
+    """A project (a source repository) with its key split as resolution stores it."""
+    host, owner, name = key.split("/")
+    project = Project(
+        key=key, host=host, owner=owner, name=name, repository_url=f"https://{key}", **fields
+    )
+    session.add(project)
+    session.commit()
+    return project

@@ -26,7 +26,7 @@ from service.projects.models import FundingChannel, PackageResolution, Project, 
 from service.risk.models import RiskSnapshot
 from service.sboms.models import Package
 from service.sboms.services import ingest
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_project, make_user
 
 ACTOR = Actor.system("test")
 WHEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -61,14 +61,6 @@ def cyclonedx(name: str, direct: list[str], edges: dict[str, list[str]] | None =
 def upload(session: Session, company: Company, product: str, direct, edges=None) -> None:
     ingest(session, ACTOR, company, product, cyclonedx(product, direct, edges), source="cli")
     session.commit()
-
-
-def make_project(session: Session, key: str) -> Project:
-    host, owner, name = key.split("/")
-    project = Project(key=key, host=host, owner=owner, name=name, repository_url=f"https://{key}")
-    session.add(project)
-    session.commit()
-    return project
 
 
 def resolve(session: Session, package_key: str, project: Project) -> None:

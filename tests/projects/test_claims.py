@@ -18,20 +18,11 @@ from service.projects.models import (
     FundingChannel,
     Notification,
     PayoutChannel,
-    Project,
     ProjectClaim,
 )
 from tests.conftest import login, post_form
-from tests.factories import make_user
+from tests.factories import make_project, make_user
 from tests.projects.conftest import NOW
-
-
-def make_project(session, key="github.com/octo/widget") -> Project:
-    host, owner, name = key.split("/")
-    project = Project(key=key, host=host, owner=owner, name=name, repository_url=f"https://{key}")
-    session.add(project)
-    session.commit()
-    return project
 
 
 def maintainer(app, session, fake_github, login_name: str, permissions=None, *, token=True):

@@ -19,6 +19,7 @@ from service.projects.models import (
 from service.projects.providers.base import PackageMetadata
 from service.sboms.models import Package
 from service.sboms.services import ingest
+from tests.factories import make_project
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 FETCHED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -72,16 +73,6 @@ def upload(
     )
     session.commit()
     return result.sbom
-
-
-def make_project(session: Session, key: str, **fields) -> Project:
-    host, owner, name = key.split("/")
-    project = Project(
-        key=key, host=host, owner=owner, name=name, repository_url=f"https://{key}", **fields
-    )
-    session.add(project)
-    session.commit()
-    return project
 
 
 def package(session: Session, key: str) -> Package:
