@@ -316,7 +316,8 @@ def read_pairs(workdir: Path, which: Sequence[str], official: bool) -> list[Pair
         inspect = [*TRIBUTARY, "sbom", "inspect", str(path)]
         if kind != "tag-value":
             bare = python(XML_LOAD if kind == "xml" else JSON_LOAD, str(path))
-            pairs.append(Pair(label, Side("sbom inspect", inspect), Side("json.load", bare)))
+            name = "ElementTree.parse" if kind == "xml" else "json.load"
+            pairs.append(Pair(label, Side("sbom inspect", inspect), Side(name, bare)))
         if official:
             if family == "cyclonedx" and kind == "tag-value":
                 continue
