@@ -222,6 +222,41 @@ DT_PATHS: dict[str, Any] = {
         {"type": "array", "maxItems": 0},
         paged=True,
     ),
+    "/team/self": {
+        "get": {
+            "summary": "Dependency-Track compatible: the key's team (the token), its permissions",
+            "security": DT_SECURITY,
+            "responses": {
+                "200": {
+                    "description": "Clients call it to test a connection and the upload right",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["uuid", "name", "permissions"],
+                                "properties": {
+                                    "uuid": {"type": "string", "format": "uuid"},
+                                    "name": {"type": "string"},
+                                    "permissions": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["name"],
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "description": {"type": "string"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                **problem_responses(401, 403),
+            },
+        }
+    },
 }
 
 PATHS: dict[str, Any] = {

@@ -131,6 +131,36 @@ def _company(*scopes: str) -> tuple[ApiToken, Company]:
     return token, company
 
 
+# The key's "team" -----------------------------------------------------------------------------
+
+# Dependency-Track's permissions that a Tributary scope grants here, with their descriptions.
+_PERMISSIONS = {
+    "BOM_UPLOAD": "Allows the ability to upload CycloneDX Software Bill of Materials (SBOM)",
+    "PROJECT_CREATION_UPLOAD": "Provides the ability to optionally create project (if "
+    "non-existent) on BOM or scan upload",
+    "VIEW_PORTFOLIO": "Provides the ability to view the portfolio of projects, components, "
+    "and licenses",
+}
+_TOKEN_TEAMS = uuid_module.UUID("0b7c5d1e-7a43-4f55-9d65-3f1c2a9e8b40")  # names token "teams"
+
+
+@bp.get("/team/self")
+def team_self():
+    """What the key may do, as Dependency-Track's TeamSelfResponse: clients call it to test
+    a connection and to check they may upload. In Tributary the "team" is the token."""
+    token, company = _company(*READ)
+    granted = ["VIEW_PORTFOLIO"]
+    if WRITE in token.scopes:
+        granted[:0] = ["BOM_UPLOAD", "PROJECT_CREATION_UPLOAD"]
+    return jsonify(
+        {
+            "uuid": str(uuid_module.uuid5(_TOKEN_TEAMS, f"{company.id}/{token.id}")),
+            "name": f"{company.name}: {token.name}",
+            "permissions": [{"name": p, "description": _PERMISSIONS[p]} for p in granted],
+        }
+    )
+
+
 # Projects as Dependency-Track shows them -----------------------------------------------------
 
 

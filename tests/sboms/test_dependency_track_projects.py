@@ -300,3 +300,25 @@ def test_every_refusal_on_the_upload_endpoints_is_a_problem_document(client, key
     assert bad_base64.json["detail"].startswith("bom is not valid base64")
     no_key = client.post("/api/v1/bom", data={"projectName": "x"})
     assert no_key.status_code == 401 and no_key.mimetype == "application/problem+json"
+
+
+def test_team_self_says_what_the_key_may_do(client, session):
+    company = make_company(session, "teamco", name="Team Co")
+    writer = create_token(session, Actor.system("t"), company, name="ci", scopes=["sbom:write"])
+    reader = create_token(session, Actor.system("t"), company, name="dash", scopes=["read"])
+    session.commit()
+    answer = client.get("/api/v1/team/self", headers={"X-Api-Key": writer.plaintext})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["name"] == "Team Co: ci" and len(body["uuid"]) == 36
+    assert [p["name"] for p in body["permissions"]] == [
+        "BOM_UPLOAD",
+        "PROJECT_CREATION_UPLOAD",
+        "VIEW_PORTFOLIO",
+    ]
+    again = client.get("/api/v1/team/self", headers={"X-Api-Key": writer.plaintext})
+    assert again.get_json()["uuid"] == body["uuid"]  # stable
+    read_only = client.get("/api/v1/team/self", headers={"X-Api-Key": reader.plaintext})
+    assert [p["name"] for p in read_only.get_json()["permissions"]] == ["VIEW_PORTFOLIO"]
+    missing = client.get("/api/v1/team/self")
+    assert missing.status_code == 401 and missing.mimetype == "application/problem+json"
