@@ -78,13 +78,14 @@ def _outbound(source: str, answer: str) -> float:
 def test_outbound_requests_are_counted_by_source_and_answer():
     before = (_outbound("pypi", "404"), _outbound("npm", "timeout"))
     with pytest.raises(FetchError):
-        make_client(lambda request: httpx.Response(404)).get("https://pypi.org/x", source="pypi")
+        not_found = make_client(lambda request: httpx.Response(404))
+        not_found.get("https://pypi.example/x", source="pypi")
 
     def slow(request):
         raise httpx.ReadTimeout("slow", request=request)
 
     with pytest.raises(FetchError):
-        make_client(slow, max_retries=0).get("https://registry.npmjs.org/x", source="npm")
+        make_client(slow, max_retries=0).get("https://npm.example/x", source="npm")
     assert (_outbound("pypi", "404"), _outbound("npm", "timeout")) == (
         before[0] + 1,
         before[1] + 1,
