@@ -74,6 +74,12 @@ class NotPaid:
     def reserved_minor(self) -> int:
         return sum(entry.reserved_minor for entry in self.held)
 
+    @property
+    def invited(self) -> list[Unpaid]:
+        """The entries whose maintainers get an invitation: held, or unclaimed."""
+        omitted = (e for entries in self.omitted.values() for e in entries if e.invite)
+        return [*self.held, *omitted]
+
 
 def invitation(entry: Unpaid, *, company: str, currency: str, claim_url: str) -> str:
     """The message a company sends a project's maintainers (plain text, ready to send)."""
@@ -156,9 +162,9 @@ def not_paid(session: Session, proposal: Proposal) -> NotPaid:
         if len(omitted[code]) < SHOWN_PER_REASON:
             omitted[code].append(Unpaid(project_id, key, code, reason, 0, used))
     held.sort(key=lambda e: (-e.reserved_minor, e.key))
-    invited = [*held, *(e for entries in omitted.values() for e in entries if e.invite)]
-    _add_contacts(session, invited)
-    return NotPaid(held, dict(omitted), dict(counts))
+    found = NotPaid(held, dict(omitted), dict(counts))
+    _add_contacts(session, found.invited)
+    return found
 
 
 def _add_contacts(session: Session, entries: Sequence[Unpaid]) -> None:

@@ -262,8 +262,7 @@ def not_paid(slug: str, period: str):
             currency=proposal.currency,
             claim_url=_project_url(entry.key),
         )
-        for entry in [*found.held, *(e for es in found.omitted.values() for e in es)]
-        if entry.invite
+        for entry in found.invited
     }
     return render_template(
         "allocation/not_paid.html",

@@ -202,7 +202,7 @@ class Resolver:
         self._ecosystems_queue: list[_Work] = []
         self._signals_queue: list[_Work] = []  # linked packages: ecosyste.ms for signals only
         # Repositories due, for a GitHub provider that answers many in one query.
-        self._repos_queue: list[tuple[RepoRef, str, Any]] = []
+        self._repos_queue: list[tuple[RepoRef, str]] = []  # GraphQL asks nothing conditionally
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
         # Per package and source: requests sent, answered 304, served by the cache.
         self._asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -482,7 +482,7 @@ class Resolver:
         if decision.action is not Action.fetch:
             return
         if getattr(provider, "batches", False):
-            self._repos_queue.append((repo, key, decision.cached))
+            self._repos_queue.append((repo, key))
             if len(self._repos_queue) >= REPOSITORY_BATCH:
                 self._submit_repositories()
             return
@@ -492,10 +492,8 @@ class Resolver:
         batch = self._repos_queue[:REPOSITORY_BATCH]
         del self._repos_queue[:REPOSITORY_BATCH]
         if batch:
-            provider = self.providers["github"]
-            keys = [key for _repo, key, _cached in batch]
-            pairs = [(repo, key) for repo, key, _cached in batch]
-            self._submit(("repositories", pairs), _safe_batch, provider, keys)
+            keys = [key for _repo, key in batch]
+            self._submit(("repositories", batch), _safe_batch, self.providers["github"], keys)
 
     def _drain(self) -> None:
         """Handle answers as they arrive (on this thread) until nothing is left to ask."""
