@@ -36,6 +36,17 @@ def _wait_ready(base: str, process: subprocess.Popen, log: Path) -> None:
     raise AssertionError("serve.sh never became ready:\n" + log.read_text())
 
 
+def _log_says(log: Path, *lines: str, within: float = 60) -> str:
+    """The log once every line has appeared in it: the scheduler and the worker start
+    beside the web server and may write their first line after it is ready."""
+    deadline = time.monotonic() + within
+    text = log.read_text()
+    while not all(line in text for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        text = log.read_text()
+    return text
+
+
 def _group_gone(group: int) -> bool:
     try:
         os.killpg(group, 0)
@@ -82,7 +93,7 @@ def test_serve_starts_the_host_and_sigterm_stops_all_of_it(tmp_path):
         )
         # Every one of the 20 is counted, whichever of the two web workers served it.
         assert float(line.rsplit(" ", 1)[1]) == 20
-        started = log.read_text()
+        started = _log_says(log, "Booting worker", '"process": "scheduler"', '"process": "worker"')
         assert "Booting worker" in started
         assert '"process": "scheduler"' in started and '"process": "worker"' in started
 
