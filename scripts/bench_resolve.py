@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlmodel import col, delete, func, select
 
     from service.app import create_app
-    from service.core.http import SourcePolicy
+    from service.core.outbound_limits import SourcePolicy
     from service.projects.providers import SOURCE_POLICIES, build_providers
 
     SOURCE_POLICIES["crates"] = SourcePolicy(concurrency=1, interval=args.crates_interval)

@@ -23,27 +23,20 @@ Every call to a package registry, a metadata service or GitHub goes through
 * sends conditional requests and reports ``304`` as ``not_modified``;
 * counts requests per source so callers and benchmarks can see the load they cause.
 
-Failures are raised as :class:`FetchError` with a short ``reason`` that callers store.
-
-Known limit: the address check resolves the name before httpx connects, and httpx
-resolves it again; a DNS answer that changes in between (rebinding) is not caught
-here.  Deployments that fetch from attacker-chosen hosts should also egress through a
-proxy or network policy that denies private ranges.
+Failures are raised as :class:`FetchError` with a short ``reason`` that callers store
+(the results and errors are in :mod:`service.core.fetch_results`, the address checks and
+their known limit in :mod:`service.core.addresses`).
 """
 
 from __future__ import annotations
 
 import functools
-import ipaddress
-import json
 import random
-import socket
 import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -51,91 +44,38 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from prometheus_client import Counter as MetricCounter
 
-from service.core.outbound_limits import LocalLimits, OutboundLimits
+from service.core.addresses import (
+    AddressGuard,
+    Resolver,
+    is_forbidden_host,
+    is_public_address,
+    system_resolver,
+)
+from service.core.fetch_results import (
+    BlockedAddressError,
+    FetchError,
+    FetchResult,
+    HTTPStatusError,
+    RateLimitedError,
+    RedirectError,
+    ResponseTooLargeError,
+    TransportFailure,
+    with_validators,
+)
+from service.core.outbound_limits import LocalLimits, OutboundLimits, SourcePolicy, Throttle
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
-    "BlockedAddressError",
-    "FetchError",
-    "FetchResult",
-    "HTTPStatusError",
-    "InvalidJSONError",
     "OutboundClient",
-    "RateLimitedError",
-    "RedirectError",
-    "ResponseTooLargeError",
-    "SourcePolicy",
-    "TransportFailure",
     "is_forbidden_host",
     "is_public_address",
+    "record_outbound",
     "system_resolver",
     "user_agent",
 ]
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-Resolver = Callable[[str], Iterable[str]]
-
-
-# --- errors ------------------------------------------------------------------
-
-
-class FetchError(Exception):
-    """An outbound request that did not produce a usable response.
-
-    ``reason`` is short and stable (``timeout``, ``http_404``, ``rate_limited``,
-    ``too_large``, ``invalid_json``, ``blocked_address``, ``redirect_loop`` …) so it
-    can be stored and counted.
-    """
-
-    def __init__(
-        self,
-        reason: str,
-        message: str = "",
-        *,
-        url: str | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message or reason)
-        self.reason = reason
-        self.url = url
-        self.status = status
-        self.retry_after = retry_after
-
-    def __str__(self) -> str:
-        base = super().__str__()
-        return f"{base} ({self.url})" if self.url else base
-
-
-class TransportFailure(FetchError):
-    """Timeout, refused connection, reset, or a malformed HTTP exchange."""
-
-
-class HTTPStatusError(FetchError):
-    """A final non-success status (``http_<code>``)."""
-
-
-class RateLimitedError(FetchError):
-    """The server asked us to slow down for longer than we are willing to wait."""
-
-
-class ResponseTooLargeError(FetchError):
-    """The body exceeded the configured size cap (``too_large``)."""
-
-
-class BlockedAddressError(FetchError):
-    """Refused target: non-http(s) scheme or an address that is not public."""
-
-
-class RedirectError(FetchError):
-    """Redirect loop, too many redirects, or a redirect without a usable Location."""
-
-
-class InvalidJSONError(FetchError):
-    """The body was expected to be JSON and was not (``invalid_json``)."""
-
 
 # For /metrics (service.core.metrics adds up every process's).
 OUTBOUND = MetricCounter(
@@ -175,46 +115,6 @@ class _Retry(Exception):
         self.host_window = host_window
 
 
-@dataclass(frozen=True, slots=True)
-class SourcePolicy:
-    """What a source asks of its clients, wherever it is served from (a mirror too)."""
-
-    concurrency: int = 1
-    interval: float = 0.0  # seconds between the starts of two requests
-
-
-# --- results -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    """A response: ``body`` is None on ``304 Not Modified``."""
-
-    status: int
-    body: bytes | None
-    etag: str | None
-    last_modified: str | None
-    not_modified: bool
-    headers: Mapping[str, str] = field(default_factory=dict)
-    url: str = ""
-
-    def json(self) -> Any:
-        """Decode the body as JSON, raising :class:`InvalidJSONError` when it is not."""
-        if self.body is None:
-            raise InvalidJSONError("invalid_json", "no body to decode", url=self.url)
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise InvalidJSONError(
-                "invalid_json", f"response is not JSON: {exc}", url=self.url
-            ) from None
-
-    @property
-    def text(self) -> str:
-        """The body decoded as UTF-8 (replacing bad bytes)."""
-        return (self.body or b"").decode("utf-8", errors="replace")
-
-
 # --- helpers -------------------------------------------------------------------
 
 
@@ -233,39 +133,6 @@ def _package_version() -> str:
         return version("tributary")
     except PackageNotFoundError:
         return "dev"
-
-
-def is_forbidden_host(host: str) -> bool:
-    """True for IP literals, localhost and single-label or internal-only names."""
-    host = host.strip("[]").rstrip(".").lower()
-    if not host:
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".localdomain")):
-        return True
-    return "." not in host
-
-
-def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def system_resolver(host: str) -> list[str]:
-    """Resolve ``host`` with the operating system's resolver."""
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({str(info[4][0]) for info in infos})
 
 
 @functools.cache
@@ -294,6 +161,26 @@ def _parse_retry_after(value: str | None, now: float) -> float | None:
     if when is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+def _pooled_client(
+    transport: httpx.BaseTransport | None,
+    verify: ssl.SSLContext | bool | None,
+    timeout: httpx.Timeout,
+    headers: Mapping[str, str],
+    trust_env: bool,
+) -> httpx.Client:
+    """The pooled httpx client under every request; it follows no redirect itself (each
+    hop is checked first)."""
+    return httpx.Client(
+        transport=transport,
+        verify=_default_ssl_context() if verify is None else verify,
+        timeout=timeout,
+        follow_redirects=False,
+        headers=headers,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=40),
+        trust_env=trust_env,
+    )
 
 
 # --- the client ----------------------------------------------------------------
@@ -338,35 +225,32 @@ class OutboundClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.max_retry_wait = max_retry_wait
-        self.per_host_limit = max(1, per_host_limit)
-        self.host_limits = {k.lower(): max(1, v) for k, v in (host_limits or {}).items()}
-        self.source_policies = dict(source_policies or {})
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self.allow_hosts = frozenset(h.lower().strip("[]") for h in allow_hosts)
-        self._resolver = resolver or system_resolver
-        self._resolver_ttl = resolver_ttl
+        self._guard = AddressGuard(
+            allow_hosts, resolver or system_resolver, resolver_ttl, monotonic
+        )
         self._sleep = sleep
         self._clock = clock
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self.limits = limits or LocalLimits(clock, sleep)
-        self._dns_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
-        self._counts: Counter[str] = Counter()
-        base_headers = {"User-Agent": self.user_agent}
-        base_headers.update(headers or {})
-        self._client = httpx.Client(
-            transport=transport,
-            verify=_default_ssl_context() if verify is None else verify,
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout
-            ),
-            follow_redirects=False,
-            headers=base_headers,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=40),
-            trust_env=trust_env,
+        self._throttle = Throttle(
+            self.limits,
+            per_host_limit=per_host_limit,
+            host_limits=host_limits or {},
+            source_policies=source_policies or {},
+            max_retry_wait=max_retry_wait,
+            clock=clock,
+            sleep=sleep,
         )
+        self._counts: Counter[str] = Counter()
+        timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout
+        )
+        headers = {"User-Agent": self.user_agent, **(headers or {})}
+        self._client = _pooled_client(transport, verify, timeout, headers, trust_env)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -516,7 +400,7 @@ class OutboundClient:
                     self.limits.resume(*retry_signal.host_window)
                 continue
             if result.not_modified:
-                result = _with_validators(result, etag, last_modified)
+                result = with_validators(result, etag, last_modified)
             return result
 
     # -- internals ---------------------------------------------------------------
@@ -544,7 +428,7 @@ class OutboundClient:
             if current in visited:
                 raise RedirectError("redirect_loop", "redirect loop", url=current)
             visited.add(current)
-            host_key = self._limit_key(self._check_target(current), source)
+            host_key = self._throttle.key(self._guard.check(current), source)
             outcome = self._send_once(
                 current_method, current, current_headers, body, source, limit, host_key
             )
@@ -560,80 +444,6 @@ class OutboundClient:
                 current_method, body = "GET", None
             current = target
         raise RedirectError("too_many_redirects", "too many redirects", url=url)
-
-    def _check_target(self, url: str) -> str:
-        """Refuse non-web schemes and non-public addresses; return the host key."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise BlockedAddressError("invalid_url", "malformed URL", url=url) from None
-        if parts.scheme.lower() not in {"http", "https"}:
-            raise BlockedAddressError("blocked_scheme", "only http and https are fetched", url=url)
-        host = (parts.hostname or "").lower().rstrip(".")
-        if not host:
-            raise BlockedAddressError("invalid_url", "URL has no host", url=url)
-        port = port or (443 if parts.scheme.lower() == "https" else 80)
-        host_key = f"{host}:{port}"
-        if host in self.allow_hosts or host_key in self.allow_hosts:
-            return host_key
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            addresses = self._resolve(host, url)
-        else:
-            addresses = (host,)
-        if not addresses or not all(is_public_address(a) for a in addresses):
-            raise BlockedAddressError(
-                "blocked_address", f"{host} does not resolve to a public address", url=url
-            )
-        return host_key
-
-    def _resolve(self, host: str, url: str) -> tuple[str, ...]:
-        now = self._monotonic()
-        with self._lock:
-            cached = self._dns_cache.get(host)
-        if cached and cached[0] > now:
-            return cached[1]
-        try:
-            addresses = tuple(self._resolver(host))
-        except (OSError, UnicodeError) as exc:
-            raise TransportFailure("dns_error", f"cannot resolve {host}: {exc}", url=url) from None
-        with self._lock:
-            self._dns_cache[host] = (now + self._resolver_ttl, addresses)
-        return addresses
-
-    def _limit_key(self, host_key: str, source: str) -> str:
-        """Limits follow a source with a policy to any host (a mirror); others, the host."""
-        return f"source:{source}" if source in self.source_policies else host_key
-
-    def _limit(self, key: str) -> tuple[int, float]:
-        """(requests in flight, seconds between starts) allowed for a limit key."""
-        if key.startswith("source:"):
-            policy = self.source_policies[key.removeprefix("source:")]
-            return max(1, policy.concurrency), policy.interval
-        host = key.rsplit(":", 1)[0]
-        return self.host_limits.get(key, self.host_limits.get(host, self.per_host_limit)), 0.0
-
-    def _take_slot(self, key: str, url: str) -> str:
-        """A slot, taken only while no pause is announced; the pause is checked after the
-        slot is taken, as the request that announced it may have ended while this waited."""
-        limit, interval = self._limit(key)
-        while True:
-            token = self.limits.acquire(key, limit, interval)
-            until = self.limits.paused_until(key)
-            if until is None:
-                return token
-            wait = until - self._clock()
-            if wait <= 0:
-                return token
-            self.limits.release(key, token)
-            if wait > self.max_retry_wait:
-                raise RateLimitedError(
-                    "rate_limited", "host rate limit window still open", url=url, retry_after=wait
-                )
-            self._sleep(wait)
-            self.limits.resume(key, until)
 
     def _note_rate_limit(self, host_key: str, response: httpx.Response) -> float | None:
         """Pause the host on GitHub-style ``X-RateLimit-Remaining: 0``; return the reset."""
@@ -657,7 +467,7 @@ class OutboundClient:
         host_key: str,
     ) -> FetchResult | tuple[int, str]:
         """One HTTP exchange; returns a result, or (status, Location) to follow."""
-        token = self._take_slot(host_key, url)
+        token = self._throttle.take_slot(host_key, url)
         deadline = self._monotonic() + self.total_timeout
         try:
             with self._lock:
@@ -770,18 +580,3 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return scheme, (parts.hostname or "").lower(), port
-
-
-def _with_validators(
-    result: FetchResult, etag: str | None, last_modified: str | None
-) -> FetchResult:
-    """A 304 may omit validators; keep the ones we sent so the cache stays valid."""
-    return FetchResult(
-        status=result.status,
-        body=result.body,
-        etag=result.etag or etag,
-        last_modified=result.last_modified or last_modified,
-        not_modified=result.not_modified,
-        headers=result.headers,
-        url=result.url,
-    )

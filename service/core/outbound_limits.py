@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["LocalLimits", "OutboundLimits", "RedisLimits"]
+from service.core.fetch_results import RateLimitedError
+
+__all__ = ["LocalLimits", "OutboundLimits", "RedisLimits", "SourcePolicy", "Throttle"]
 
 
 class OutboundLimits(Protocol):
@@ -44,6 +46,70 @@ class OutboundLimits(Protocol):
     def resume(self, key: str, until: float) -> None:
         """Lift the pause that ends at ``until`` (it was waited out); a newer one stays."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolicy:
+    """What a source asks of its clients, wherever it is served from (a mirror too)."""
+
+    concurrency: int = 1
+    interval: float = 0.0  # seconds between the starts of two requests
+
+
+class Throttle:
+    """Which limit key a request counts against, and its slot, taken under that key's
+    limits and only while no pause is announced for it."""
+
+    def __init__(
+        self,
+        limits: OutboundLimits,
+        *,
+        per_host_limit: int,
+        host_limits: Mapping[str, int],
+        source_policies: Mapping[str, SourcePolicy],
+        max_retry_wait: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.limits = limits
+        self.per_host_limit = max(1, per_host_limit)
+        self.host_limits = {k.lower(): max(1, v) for k, v in host_limits.items()}
+        self.source_policies = dict(source_policies)
+        self.max_retry_wait = max_retry_wait
+        self._clock = clock
+        self._sleep = sleep
+
+    def key(self, host_key: str, source: str) -> str:
+        """Limits follow a source with a policy to any host (a mirror); others, the host."""
+        return f"source:{source}" if source in self.source_policies else host_key
+
+    def _limit(self, key: str) -> tuple[int, float]:
+        """(requests in flight, seconds between starts) allowed for a limit key."""
+        if key.startswith("source:"):
+            policy = self.source_policies[key.removeprefix("source:")]
+            return max(1, policy.concurrency), policy.interval
+        host = key.rsplit(":", 1)[0]
+        return self.host_limits.get(key, self.host_limits.get(host, self.per_host_limit)), 0.0
+
+    def take_slot(self, key: str, url: str) -> str:
+        """A slot, taken only while no pause is announced; the pause is checked after the
+        slot is taken, as the request that announced it may have ended while this waited."""
+        limit, interval = self._limit(key)
+        while True:
+            token = self.limits.acquire(key, limit, interval)
+            until = self.limits.paused_until(key)
+            if until is None:
+                return token
+            wait = until - self._clock()
+            if wait <= 0:
+                return token
+            self.limits.release(key, token)
+            if wait > self.max_retry_wait:
+                raise RateLimitedError(
+                    "rate_limited", "host rate limit window still open", url=url, retry_after=wait
+                )
+            self._sleep(wait)
+            self.limits.resume(key, until)
 
 
 @dataclass

@@ -35,8 +35,8 @@ from sqlmodel import Session, col, select
 from service.accounts.github import GitHubAPI, GitHubError
 from service.accounts.models import User
 from service.audit.services import Actor, record
+from service.core.addresses import is_forbidden_host
 from service.core.clock import utcnow
-from service.core.http import is_forbidden_host
 from service.money import MoneyError, parse_amount
 from service.notifications import services as notifications
 from service.projects.funding import channel_from_url

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from service.core.http import is_forbidden_host
+from service.core.addresses import is_forbidden_host
 from service.projects.providers.base import parse_package_key
 from service.projects.providers.golang import GoProvider
 from service.projects.urls import RepoRef, normalize_repo_url

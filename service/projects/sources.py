@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 
 from service import __version__
-from service.core.http import OutboundClient, is_forbidden_host
+from service.core.addresses import is_forbidden_host
+from service.core.http import OutboundClient
 from service.core.outbound_limits import RedisLimits
 from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from service.core.http import is_forbidden_host
+from service.core.addresses import is_forbidden_host
 
 __all__ = [
     "CASE_INSENSITIVE_HOSTS",

@@ -15,20 +15,18 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from service.core.http import (
+from service.core.addresses import is_public_address
+from service.core.fetch_results import (
     BlockedAddressError,
     FetchError,
     HTTPStatusError,
     InvalidJSONError,
-    OutboundClient,
     RateLimitedError,
     RedirectError,
     ResponseTooLargeError,
-    SourcePolicy,
-    is_public_address,
-    user_agent,
 )
-from service.core.outbound_limits import RedisLimits
+from service.core.http import OutboundClient, user_agent
+from service.core.outbound_limits import RedisLimits, SourcePolicy
 
 PUBLIC_IP = "93.184.216.34"
 NOW = 1_700_000_000.0

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.jobs.queue import enqueue
 from tests.core.test_http import make_client
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.core.http import is_forbidden_host
+from service.core.addresses import is_forbidden_host
 from service.projects.urls import RepoRef, normalize_repo_url
 
 ACCEPTED = [

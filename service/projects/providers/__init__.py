@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from service.core.http import OutboundClient, SourcePolicy
+from service.core.http import OutboundClient
+from service.core.outbound_limits import SourcePolicy
 from service.projects.providers import (
     crates,
     depsdev,

@@ -23,7 +23,8 @@ from defusedxml.common import DefusedXmlException
 from packageurl import PackageURL
 
 from service.core.clock import utcnow
-from service.core.http import FetchError, FetchResult, OutboundClient
+from service.core.fetch_results import FetchError, FetchResult
+from service.core.http import OutboundClient
 from service.projects.funding import FundingChannel, FundingPlan, dedupe_channels
 from service.projects.urls import RepoRef, normalize_repo_url
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.projects.funding import channel_from_url
 from service.projects.providers.base import (
     BaseProvider,

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.projects.funding import (
     FundingChannel,
     FundingPlan,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.projects.providers.base import (
     BaseProvider,
     CachedEntry,

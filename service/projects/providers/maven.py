@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from service.core.http import FetchError, FetchResult
+from service.core.fetch_results import FetchError, FetchResult
 from service.projects.providers.base import (
     BaseProvider,
     CachedEntry,

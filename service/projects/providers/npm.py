@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.projects.funding import FundingChannel, channel_from_url
 from service.projects.providers.base import (
     BaseProvider,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from service.core.http import FetchError
+from service.core.fetch_results import FetchError
 from service.projects.providers.base import (
     BaseProvider,
     CachedEntry,
