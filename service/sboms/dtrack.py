@@ -38,7 +38,6 @@ import binascii
 import json
 import uuid as uuid_module
 from dataclasses import dataclass, replace
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -55,6 +54,19 @@ from service.core.clock import utcnow
 from service.core.errors import MAX_ROW_ID, ApiError, error_response
 from service.db import commit_request, db_session
 from service.sboms import services
+from service.sboms.dtrack_projects import (
+    Project,
+    apply_patch,
+    clear_latest,
+    epoch_ms,
+    find_project,
+    parent_by_name,
+    parent_by_uuid,
+    parse_uuid,
+    project_json,
+    set_parent,
+    tag_names,
+)
 from service.sboms.models import BomToken, Product, ProductVersion, Sbom
 from service.sboms.parsing import SbomError, read_json
 from service.sboms.views import upload_limits
@@ -161,113 +173,7 @@ def team_self():
     )
 
 
-# Projects as Dependency-Track shows them -----------------------------------------------------
-
-
-def epoch_ms(moment: datetime | None) -> int | None:
-    """Dependency-Track's dates: milliseconds since the epoch."""
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
-def _format_name(sbom: Sbom | None) -> str | None:
-    if sbom is None:
-        return None
-    names = {"cyclonedx": "CycloneDX", "spdx": "SPDX"}
-    return f"{names.get(sbom.format, sbom.format)} {sbom.spec_version}".strip()
-
-
-@dataclass(frozen=True)
-class Project:
-    """One version of a product: a Dependency-Track project."""
-
-    version: ProductVersion
-    product: Product
-
-
-def project_json(
-    session: Session, project: Project, *, with_versions: bool = False
-) -> dict[str, Any]:
-    """A project with the fields of Dependency-Track's Project model; absent values are
-    left out, as Dependency-Track leaves out nulls."""
-    row, product = project.version, project.product
-    sbom = session.get(Sbom, row.sbom_id) if row.sbom_id else None
-    body: dict[str, Any] = {
-        "uuid": row.uuid,
-        "name": product.name,
-        "version": row.version or None,
-        "active": row.active,
-        "isLatest": row.is_latest,
-        "tags": [{"name": tag} for tag in product.tags],
-        "lastBomImport": epoch_ms(row.last_bom_import),
-        "lastBomImportFormat": _format_name(sbom),
-        "parent": _parent_json(session, product),
-    }
-    if with_versions:
-        body["versions"] = [
-            {
-                "uuid": other.uuid,
-                "version": other.version or None,
-                "active": other.active,
-                "isLatest": other.is_latest,
-            }
-            for other in _versions(session, product)
-        ]
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def _parent_json(session: Session, product: Product) -> dict[str, Any] | None:
-    if product.parent_id is None:
-        return None
-    parent = session.get(Product, product.parent_id)
-    if parent is None:
-        return None
-    row = services.find_version(session, parent, product.parent_version) or _newest(session, parent)
-    body = {"uuid": row.uuid if row else parent.uuid, "name": parent.name}
-    if product.parent_version:
-        body["version"] = product.parent_version
-    return body
-
-
-def _versions(session: Session, product: Product) -> list[ProductVersion]:
-    return list(
-        session.exec(
-            select(ProductVersion)
-            .where(ProductVersion.product_id == product.id)
-            .order_by(col(ProductVersion.id))
-        )
-    )
-
-
-def _newest(session: Session, product: Product) -> ProductVersion | None:
-    """The version uploaded last (the first recorded if none was)."""
-    return session.exec(
-        select(ProductVersion)
-        .where(ProductVersion.product_id == product.id)
-        .order_by(col(ProductVersion.last_bom_import).desc().nulls_last(), col(ProductVersion.id))
-        .limit(1)
-    ).first()
-
-
-def _project(session: Session, company: Company, project_uuid: str) -> Project:
-    """The company's project with this UUID, or 404 as Dependency-Track answers it."""
-    wanted = _uuid(project_uuid, "The project UUID")
-    found = session.exec(
-        select(ProductVersion, Product)
-        .join(Product, col(Product.id) == ProductVersion.product_id)
-        .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
-    ).first()
-    if found is None:
-        raise ApiError(404, "project_not_found", "The project could not be found.")
-    return Project(*found)
-
-
-def _uuid(value: str, what: str) -> str:
-    try:
-        return str(uuid_module.UUID(value))
-    except ValueError:
-        raise ApiError(
-            400, "invalid_request", f"{what} must be a UUID, got {value[:60]!r}."
-        ) from None
+# Projects -----------------------------------------------------
 
 
 def _param(*names: str) -> str | None:
@@ -355,7 +261,7 @@ def lookup_project():
 def get_project(project_uuid: str):
     _, company = _company(*READ)
     session = db_session()
-    project = _project(session, company, project_uuid)
+    project = find_project(session, company, project_uuid)
     return jsonify(project_json(session, project, with_versions=True))
 
 
@@ -367,8 +273,8 @@ def patch_project(project_uuid: str):
         raise ApiError(400, "invalid_request", "Send the fields to change as a JSON object.")
 
     def change(session: Session) -> Project | None:
-        project = _project(session, company, project_uuid)
-        changed = _apply_patch(session, company, project, changes)
+        project = find_project(session, company, project_uuid)
+        changed = apply_patch(session, company, project, changes)
         if not changed:
             return None
         record(
@@ -387,124 +293,6 @@ def patch_project(project_uuid: str):
         return Response(status=304)
     session = db_session()
     return jsonify(project_json(session, project, with_versions=True))
-
-
-def _apply_patch(
-    session: Session, company: Company, project: Project, changes: dict[str, Any]
-) -> list[str]:
-    """Apply the fields Tributary keeps; return the names of those that changed."""
-    row, product = project.version, project.product
-    for field, current in (("name", product.name), ("version", row.version or None)):
-        if changes.get(field) is not None and changes[field] != current:
-            raise ApiError(
-                400,
-                "invalid_request",
-                f"Tributary does not change a project's {field} here; upload under the "
-                f"new {field} instead.",
-                {"field": field},
-            )
-    changed = []
-    for field in ("active", "isLatest"):
-        value = changes.get(field)
-        if value is None:
-            continue
-        if not isinstance(value, bool):
-            raise ApiError(400, "invalid_request", f"{field} must be true or false.")
-        attribute = "active" if field == "active" else "is_latest"
-        if getattr(row, attribute) != value:
-            if field == "isLatest" and value:
-                _clear_latest(session, product)
-            setattr(row, attribute, value)
-            changed.append(field)
-    tags = changes.get("tags")
-    if tags is not None and (tags or product.tags):
-        wanted = _tag_names(tags)
-        if wanted != product.tags:
-            product.tags = wanted
-            changed.append("tags")
-    parent = changes.get("parent")
-    if parent is not None:
-        if not isinstance(parent, dict) or not parent.get("uuid"):
-            raise ApiError(
-                400, "invalid_request", "parent.uuid must be provided when parent is set"
-            )
-        found = _parent_by_uuid(session, company, str(parent["uuid"]))
-        if _set_parent(session, product, found):
-            changed.append("parent")
-    session.add_all([row, product])
-    return changed
-
-
-def _clear_latest(session: Session, product: Product) -> None:
-    for other in _versions(session, product):
-        if other.is_latest:
-            other.is_latest = False
-            session.add(other)
-
-
-def _tag_names(tags: Any) -> list[str]:
-    """Tag names from Dependency-Track's [{"name": ...}] (plain strings are read too)."""
-    if not isinstance(tags, list):
-        raise ApiError(400, "invalid_request", 'tags must be a list of {"name": ...} objects.')
-    names = []
-    for tag in tags:
-        name = tag.get("name") if isinstance(tag, dict) else tag
-        if not isinstance(name, str) or "\x00" in name:
-            raise ApiError(400, "invalid_request", "Each tag needs a name (text).")
-        name = name.strip().lower()[:255]  # Dependency-Track keeps tags lower case
-        if name and name not in names:
-            names.append(name)
-    return names
-
-
-# Parents ---------------------------------------------------------------------------------
-
-
-def _parent_by_uuid(session: Session, company: Company, parent_uuid: str) -> Project:
-    wanted = _uuid(parent_uuid, "The parent UUID")
-    found = session.exec(
-        select(ProductVersion, Product)
-        .join(Product, col(Product.id) == ProductVersion.product_id)
-        .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
-    ).first()
-    if found is None:
-        raise ApiError(404, "parent_not_found", "The parent project could not be found.")
-    return Project(*found)
-
-
-def _parent_by_name(session: Session, company: Company, name: str, version: str | None) -> Project:
-    product = services.find_product(session, company, name)
-    row = None
-    if product is not None:
-        row = services.find_version(session, product, version) if version else None
-        row = row or (None if version else _newest(session, product))
-    if product is None or row is None:
-        raise ApiError(
-            404,
-            "parent_not_found",
-            "The parent project could not be found.",
-            {"parentName": name, "parentVersion": version},
-        )
-    return Project(row, product)
-
-
-def _set_parent(session: Session, product: Product, parent: Project) -> bool:
-    """Put the product under the parent's product; 409 for a loop, as Dependency-Track."""
-    ancestor: Product | None = parent.product
-    while ancestor is not None:
-        if ancestor.id == product.id:
-            raise ApiError(
-                409,
-                "parent_loop",
-                "A project cannot be its own parent, nor sit under one of its children.",
-            )
-        ancestor = session.get(Product, ancestor.parent_id) if ancestor.parent_id else None
-    version = parent.version.version
-    if (product.parent_id, product.parent_version) == (parent.product.id, version):
-        return False
-    product.parent_id, product.parent_version = parent.product.id, version
-    session.add(product)
-    return True
 
 
 # Uploads -----------------------------------------------------------------------------------
@@ -559,7 +347,7 @@ class UploadFields:
 def _target(session: Session, company: Company, fields: UploadFields) -> tuple[str, str | None]:
     """(product name, version) the upload goes to; 404 as Dependency-Track answers."""
     if fields.project:
-        project = _project(session, company, fields.project)
+        project = find_project(session, company, fields.project)
         # The UUID names one version; as in Dependency-Track, a name or version sent with
         # it is not read.
         return project.product.name, project.version.version or None
@@ -591,9 +379,9 @@ def _ingest(
     # The parent is found before anything is stored: an unknown one refuses the upload.
     parent = None
     if fields.parent_uuid:
-        parent = _parent_by_uuid(session, company, fields.parent_uuid)
+        parent = parent_by_uuid(session, company, fields.parent_uuid)
     elif fields.parent_name:
-        parent = _parent_by_name(session, company, fields.parent_name, fields.parent_version)
+        parent = parent_by_name(session, company, fields.parent_name, fields.parent_version)
 
     def store(session: Session) -> BomToken:
         result = services.ingest(
@@ -609,12 +397,12 @@ def _ingest(
         )
         product = result.product
         if parent is not None:
-            _set_parent(session, product, parent)
+            set_parent(session, product, parent)
         if fields.tags:
             product.tags = list(dict.fromkeys(product.tags + fields.tags))
             session.add(product)
         if fields.is_latest and not result.version.is_latest:
-            _clear_latest(session, product)
+            clear_latest(session, product)
             result.version.is_latest = True
             session.add(result.version)
         return services.bom_token_for(session, company, result.sbom)
@@ -660,7 +448,7 @@ def put_bom():
             400, "invalid_base64", "bom is not valid base64: send the BOM base64-encoded."
         ) from None
     tags = payload.get("projectTags")
-    fields = UploadFields.read(payload, _tag_names(tags) if tags is not None else None)
+    fields = UploadFields.read(payload, tag_names(tags) if tags is not None else None)
     return _ingest(token, company, fields, data, None)
 
 
@@ -679,13 +467,13 @@ def post_bom():
             400, "invalid_request", "bom is missing: send the BOM as the multipart part 'bom'."
         )
     tags = _text(form.get("projectTags"), "projectTags")
-    fields = UploadFields.read(form, _tag_names(tags.split(",")) if tags else None)
+    fields = UploadFields.read(form, tag_names(tags.split(",")) if tags else None)
     return _ingest(token, company, fields, data, filename)
 
 
 def _processing(token_uuid: str):
     _token(*READ)
-    _uuid(token_uuid, "The token")
+    parse_uuid(token_uuid, "The token")
     # Uploads are stored before they are answered: no token is ever still processing.
     # As in Dependency-Track, false does not say whether the token exists.
     return jsonify(processing=False)
@@ -740,7 +528,7 @@ _METRIC_COUNTERS = (
 def current_metrics(project_uuid: str):
     _, company = _company(*READ)
     session = db_session()
-    project = _project(session, company, project_uuid)
+    project = find_project(session, company, project_uuid)
     sbom = session.get(Sbom, project.version.sbom_id) if project.version.sbom_id else None
     now = epoch_ms(utcnow())
     return jsonify(
@@ -756,7 +544,7 @@ def current_metrics(project_uuid: str):
 
 def _empty_list(project_uuid: str) -> Response:
     _, company = _company(*READ)
-    _project(db_session(), company, project_uuid)
+    find_project(db_session(), company, project_uuid)
     response = jsonify([])
     response.headers["X-Total-Count"] = "0"
     return response
