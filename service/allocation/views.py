@@ -55,6 +55,7 @@ from service.core.clock import current_period
 from service.core.services import get_secrets, get_settings
 from service.db import db_session
 from service.money import format_amount
+from service.projects.views import project_url
 
 bp = Blueprint("allocation", __name__)
 
@@ -260,7 +261,7 @@ def not_paid(slug: str, period: str):
             entry,
             company=g.company.name,
             currency=proposal.currency,
-            claim_url=_project_url(entry.key),
+            claim_url=_claim_url(entry.key),
         )
         for entry in found.invited
     }
@@ -274,14 +275,11 @@ def not_paid(slug: str, period: str):
     )
 
 
-def _project_url(key: str) -> str:
+def _claim_url(key: str) -> str:
     """The project's public page, where its maintainers claim it (the configured public
     address when there is one: an invitation leaves the building)."""
-    host, _, rest = key.partition("/")
-    public_url = get_settings().public_url
-    if public_url:
-        return public_url.rstrip("/") + url_for("projects.project_page", host=host, rest=rest)
-    return url_for("projects.project_page", host=host, rest=rest, _external=True)
+    public_url = get_settings().public_url or request.host_url
+    return public_url.rstrip("/") + project_url(key)
 
 
 @bp.post("/c/<slug>/proposals/preview")

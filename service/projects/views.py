@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -23,6 +24,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import update
 from sqlmodel import col, select
+from werkzeug.routing import PathConverter
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -67,6 +69,17 @@ class PayoutForm(FlaskForm):
 
 def _actor() -> Actor:
     return Actor(user_id=current_user().id)
+
+
+@bp.app_template_global()
+def project_url(key: str, endpoint: str = "projects.project_page") -> str:
+    """The page of the project with this key ("github.com/owner/name"): its public page, or
+    another page routed as `<host>/<path:rest>` (the transparency page). The address up to
+    the key is built once per request, as the review page links thousands of projects."""
+    prefixes: dict[str, str] = g.setdefault("project_url_prefixes", {})
+    if endpoint not in prefixes:
+        prefixes[endpoint] = url_for(endpoint, host="h", rest="r").removesuffix("h/r")
+    return prefixes[endpoint] + PathConverter(current_app.url_map).to_url(key)
 
 
 @bp.app_template_filter("web_link")
