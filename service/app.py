@@ -22,7 +22,8 @@ from service.core.errors import DATABASE_ERRORS, database_error
 from service.core.logs import configure_logging, init_request_ids
 from service.core.metrics import init_request_metrics, watch_pool
 from service.core.ratelimit import init_rate_limits
-from service.db import PACKAGE_ROOT, Database, PoolSize, close_session, shipped
+from service.core.services import GITHUB, HTTP, OAUTH, SECRETS, SETTINGS
+from service.db import DATABASE, PACKAGE_ROOT, Database, PoolSize, close_session, shipped
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -51,7 +52,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=settings.env == "test",
     )
-    app.extensions["tributary.settings"] = settings
+    app.extensions[SETTINGS] = settings
     if settings.env != "test":  # tests read log records through pytest's own handler
         configure_logging("web")
     init_request_metrics(app)
@@ -64,8 +65,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         settings.db_pool_timeout,
         settings.db_pool_recycle,
     )
-    app.extensions["tributary.db"] = Database(_database_url(app, settings), pool)
-    watch_pool(app.extensions["tributary.db"].engine, pool.size + pool.overflow)
+    database = app.extensions[DATABASE] = Database(_database_url(app, settings), pool)
+    watch_pool(database.engine, pool.size + pool.overflow)
     app.teardown_appcontext(close_session)
     _init_outside_services(app, settings)
     csrf.init_app(app)
@@ -111,19 +112,19 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
         headers={"User-Agent": f"Tributary/{__version__} (+{settings.contact_url})"},
         follow_redirects=False,
     )
-    app.extensions["tributary.http"] = http
+    app.extensions[HTTP] = http
     # The one polite, guarded client for metadata sources (registries, deps.dev, GitHub).
-    from service.projects.sources import build_outbound
+    from service.projects.sources import OUTBOUND, build_outbound
 
-    app.extensions["tributary.outbound"] = build_outbound(settings)
-    app.extensions["tributary.secrets"] = SecretBox(settings.secret_key, settings.encryption_key)
+    app.extensions[OUTBOUND] = build_outbound(settings)
+    app.extensions[SECRETS] = SecretBox(settings.secret_key, settings.encryption_key)
     if settings.github_backend == "demo":
         from service.demo.github import demo_github
 
-        app.extensions["tributary.github"] = demo_github()
+        app.extensions[GITHUB] = demo_github()
     else:
-        app.extensions["tributary.github"] = HttpGitHubAPI(http, settings.github_api_url)
-    app.extensions["tributary.oauth"] = (
+        app.extensions[GITHUB] = HttpGitHubAPI(http, settings.github_api_url)
+    app.extensions[OAUTH] = (
         GitHubOAuth(
             http, settings.github_web_url, settings.github_client_id, settings.github_client_secret
         )

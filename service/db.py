@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flask import current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -254,8 +254,11 @@ def commit_request(work: Callable[[Session], R]) -> R:
     return attempt()
 
 
-def get_db() -> Database:
-    return current_app.extensions["tributary.db"]
+DATABASE = "tributary.db"  # the key of the app's Database in app.extensions
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions[DATABASE]
 
 
 def db_session() -> Session:

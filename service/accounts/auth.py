@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 
 from service.accounts.models import User
 from service.core.clock import utcnow
+from service.core.services import get_settings
 from service.db import db_session
 from service.settings import is_loopback
 
@@ -35,7 +36,7 @@ def _session_user() -> User | None:
     user = db_session().get(User, user_id)
     now = utcnow()
     seen = session.get(SEEN_KEY)
-    idle = timedelta(minutes=current_app.extensions["tributary.settings"].session_idle_minutes)
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
     if (
         user is None
         or session.get(VERSION_KEY) != user.session_version

@@ -28,8 +28,9 @@ def init_app(app: Flask) -> None:
     now, so a bad entry stops the start with its line rather than the first proposal."""
     from service.allocation.infrastructure.stewards import registry_table
     from service.allocation.views import bp
+    from service.core.services import get_settings
 
     app.register_blueprint(bp)
-    table = app.extensions["tributary.settings"].infrastructure_table
+    table = get_settings(app).infrastructure_table
     if table is not None:
         registry_table(table)

@@ -39,6 +39,7 @@ from service.allocation.queries import (
 )
 from service.companies.models import Company, LinkedOrg
 from service.core.clock import current_period
+from service.core.services import get_settings
 from service.projects.inventory import CompanyInventory, company_inventory
 from service.projects.models import ClaimStatus, FundingChannel, Project, ProjectClaim
 
@@ -75,11 +76,9 @@ class Inputs:
 
 def _github_host() -> str:
     if has_app_context():
-        from flask import current_app
-
         from service.projects.sources import github_web_host
 
-        return github_web_host(current_app.extensions["tributary.settings"])
+        return github_web_host(get_settings())
     return "github.com"
 
 

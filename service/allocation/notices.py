@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlmodel import Session, col, select
 
 from service.accounts.models import User
 from service.allocation.models import AllocationPolicy, LineKind, Proposal, ProposalLine
 from service.audit.services import Actor
 from service.companies.models import Company
+from service.core.services import get_settings
 from service.money import format_amount
 from service.notifications import services as notices
 
@@ -37,7 +38,7 @@ def proposal_path(company: Company, period: str) -> str:
 
 
 def _settings():
-    return current_app.extensions["tributary.settings"] if has_app_context() else None
+    return get_settings() if has_app_context() else None
 
 
 def announce(

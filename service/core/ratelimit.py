@@ -23,8 +23,10 @@ from collections.abc import Callable
 from flask import Flask, current_app, request, session
 from flask_limiter import ApplicationLimit, Limiter
 
+from service.core.services import get_settings
 from service.settings import Settings
 
+LIMITER = "tributary.limiter"  # the key of the app's Limiter in app.extensions
 SIGNIN_ENDPOINTS = frozenset(
     {"accounts.github_login", "accounts.github_callback", "accounts.demo_login"}
 )
@@ -38,7 +40,7 @@ def client_address() -> str:
     """The client's address: the connection's, or behind `forwarded_hops` proxies the one
     the outermost of them put in X-Forwarded-For (the entries to its left are the
     client's to forge)."""
-    hops = current_app.extensions["tributary.settings"].forwarded_hops
+    hops = get_settings().forwarded_hops
     if hops:
         chain = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
         if len(chain) >= hops and chain[-hops]:
@@ -101,10 +103,10 @@ def init_rate_limits(app: Flask, settings: Settings) -> None:
         enabled=settings.rate_limits_enabled,
     )
     limiter.init_app(app)
-    app.extensions["tributary.limiter"] = limiter
+    app.extensions[LIMITER] = limiter
 
 
 def retry_after() -> int:
     """Seconds until the limit this request broke lets the client in again."""
-    breached = current_app.extensions["tributary.limiter"].current_limit
+    breached = current_app.extensions[LIMITER].current_limit
     return max(1, breached.reset_at - int(time.time())) if breached else 1

@@ -14,6 +14,7 @@ from service.db import db_session, get_db
 
 bp = Blueprint("core", __name__)
 _UNGATED = {"core.healthz", "core.readyz", "core.metrics", "static"}
+_MIGRATED = "tributary.migrated"  # in app.extensions once the schema check has passed
 
 
 @bp.get("/healthz")
@@ -62,11 +63,11 @@ def migrations_gate():
     """Refuse to serve on a database behind the code's migrations (checked until it passes)."""
     from flask import current_app, request
 
-    if request.endpoint in _UNGATED or current_app.extensions.get("tributary.migrated"):
+    if request.endpoint in _UNGATED or current_app.extensions.get(_MIGRATED):
         return None
     database = get_db()
     if database.is_migrated():
-        current_app.extensions["tributary.migrated"] = True
+        current_app.extensions[_MIGRATED] = True
         return None
     abort(
         503,

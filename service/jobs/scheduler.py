@@ -19,7 +19,8 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from service.core.clock import utcnow
-from service.db import Database, insert_for, retry_once_when_locked
+from service.core.services import get_settings
+from service.db import Database, get_db, insert_for, retry_once_when_locked
 from service.jobs.models import PeriodicRun, SchedulerLease
 from service.jobs.queue import enqueue, worker_name
 from service.jobs.registry import PERIODIC, PeriodicJob, load_job_modules
@@ -115,8 +116,8 @@ class Scheduler:
     """Beats until stopped: schedules while it holds the lease, stands by otherwise."""
 
     def __init__(self, app: Flask, *, beat_seconds: float = BEAT_SECONDS) -> None:
-        settings = app.extensions["tributary.settings"]
-        self.database: Database = app.extensions["tributary.db"]
+        settings = get_settings(app)
+        self.database = get_db(app)
         self.holder = worker_name()
         self.lease = timedelta(seconds=settings.scheduler_lease_seconds)
         self.beat_seconds = min(beat_seconds, self.lease.total_seconds() / 3)

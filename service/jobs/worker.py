@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from service.db import Database
+from service.core.services import get_settings
+from service.db import get_db
 from service.jobs.queue import Heartbeat, release, run_one, worker_name
 from service.jobs.registry import load_job_modules
 
@@ -33,9 +34,9 @@ class Worker:
         kinds: Collection[str] | None = None,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
-        settings = app.extensions["tributary.settings"]
+        settings = get_settings(app)
         self.app = app
-        self.database: Database = app.extensions["tributary.db"]
+        self.database = get_db(app)
         self.name = worker_name()
         self.lease = timedelta(seconds=settings.task_lease_seconds)
         self.threads = threads

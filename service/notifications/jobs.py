@@ -13,9 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import current_app
-
-from service.core.services import get_secrets
+from service.core.services import get_secrets, get_settings
 from service.jobs.registry import task
 from service.notifications import delivery
 from service.notifications.services import EMAIL_TASK, WEBHOOK_TASK, get_webhook_sender
@@ -25,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @task(EMAIL_TASK)
 def send_email(payload: dict, now: datetime) -> None:
-    settings = current_app.extensions["tributary.settings"]
+    settings = get_settings()
     if not delivery.smtp_configured(settings):
         log.info("e-mail %r not sent: SMTP is not configured", payload.get("subject"))
         return

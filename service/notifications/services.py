@@ -21,12 +21,14 @@ from service import __version__
 from service.accounts.models import User
 from service.companies.models import Membership, Role
 from service.core.clock import utcnow
+from service.core.services import get_settings
 from service.jobs.queue import enqueue
 from service.notifications.delivery import WebhookSender
 from service.notifications.models import Notification
 
 EMAIL_TASK = "notifications.email"
 WEBHOOK_TASK = "notifications.webhook"
+WEBHOOK_SENDER = "tributary.webhooks"  # the app's sender, in app.extensions
 
 
 def notify(
@@ -158,23 +160,23 @@ def queue_webhook(
 def get_webhook_sender() -> WebhookSender:
     """The app's webhook sender (built on first use; tests put their own in place)."""
     app = current_app
-    sender = app.extensions.get("tributary.webhooks")
+    sender = app.extensions.get(WEBHOOK_SENDER)
     if sender is None:
-        settings = app.extensions["tributary.settings"]
+        settings = get_settings(app)
         sender = WebhookSender(
             user_agent=f"Tributary/{__version__} (+{settings.contact_url})",
             timeout=settings.http_timeout,
             allow_http=not settings.is_production,
             allow_hosts=settings.outbound_allow_hosts,
         )
-        app.extensions["tributary.webhooks"] = sender
+        app.extensions[WEBHOOK_SENDER] = sender
     return sender
 
 
 def absolute_link(path: str) -> str:
     """An absolute URL for e-mails when the public URL is known, else the path."""
     if has_app_context():
-        base = current_app.extensions["tributary.settings"].public_url
+        base = get_settings().public_url
         if base:
             return base.rstrip("/") + path
     return path

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from service.companies.models import Company
 from service.core.cli import with_appcontext
 from service.core.clock import utcnow
+from service.core.services import get_settings
 from service.db import get_db
 from service.projects import cache as metadata_cache
 from service.projects import services
@@ -186,9 +187,8 @@ def metadata_export(target: str) -> None:
 @with_appcontext
 def metadata_import(source: str) -> None:
     """Load a JSON Lines snapshot into the cache (used as fresh for one TTL from now)."""
-    from flask import current_app
 
-    ttl = timedelta(days=current_app.extensions["tributary.settings"].metadata_ttl_days)
+    ttl = timedelta(days=get_settings().metadata_ttl_days)
     now = utcnow()
     try:
         # Every line is read and checked before anything is stored: all or nothing.

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from service.companies.models import Membership
 from service.core.clock import utcnow
+from service.core.services import get_settings
 from service.db import Database
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import enqueue
@@ -152,7 +153,7 @@ def run_resolution(
 ) -> ResolutionReport:
     """Resolve packages with the app's sources; records request counts; queues retries."""
     app = current_app
-    settings = app.extensions["tributary.settings"]
+    settings = get_settings()
     now = now or utcnow()
     if providers is None:
         providers = app_providers(app, offline=offline, snapshot=snapshot)

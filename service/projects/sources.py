@@ -3,7 +3,7 @@
 ``build_outbound(settings)`` is called once by ``create_app``; everything that talks to
 registries, deps.dev, ecosyste.ms or GitHub for metadata goes through that client, so its
 per-host limit, retries and request counters cover all of it.  Tests and tools can put
-ready-made providers in ``app.extensions["tributary.providers"]``.
+ready-made providers in ``app.extensions[PROVIDERS]``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from service import __version__
 from service.core.addresses import is_forbidden_host
 from service.core.http import OutboundClient
 from service.core.outbound_limits import RedisLimits
+from service.core.services import get_settings
 from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
     SOURCE_POLICIES,
@@ -26,6 +27,12 @@ from service.projects.providers import (
     offline_providers,
 )
 from service.settings import Settings
+
+# Keys in app.extensions: the outbound client (stored by create_app), the online providers
+# (built on first use, or put there by tests and tools), the offline ones by snapshot path.
+OUTBOUND = "tributary.outbound"
+PROVIDERS = "tributary.providers"
+OFFLINE_PROVIDERS = "tributary.offline_providers"
 
 
 def build_outbound(settings: Settings) -> OutboundClient:
@@ -46,7 +53,7 @@ def build_outbound(settings: Settings) -> OutboundClient:
 
 
 def get_outbound(app: Flask | None = None) -> OutboundClient:
-    return (app or current_app).extensions["tributary.outbound"]
+    return (app or current_app).extensions[OUTBOUND]
 
 
 def github_web_host(settings: Settings) -> str:
@@ -73,7 +80,7 @@ def app_providers(
 ) -> dict[str, Provider]:
     """{source: provider} for this app: online from settings, or from an offline snapshot."""
     app = app or current_app
-    settings: Settings = app.extensions["tributary.settings"]
+    settings = get_settings(app)
     path = offline_snapshot_path(settings, snapshot)
     if offline or snapshot or settings.resolution_offline_snapshot or settings.env == "demo":
         if path is None:
@@ -81,7 +88,7 @@ def app_providers(
                 "No offline snapshot: set TRIBUTARY_RESOLUTION_OFFLINE_SNAPSHOT to a JSON Lines "
                 "file (made with `tributary metadata export`)."
             )
-        cache = app.extensions.setdefault("tributary.offline_providers", {})
+        cache = app.extensions.setdefault(OFFLINE_PROVIDERS, {})
         if str(path) not in cache:
             providers = offline_providers(path)
             if settings.resolution_sources is not None:
@@ -89,7 +96,7 @@ def app_providers(
                 providers = {k: v for k, v in providers.items() if k in wanted}
             cache[str(path)] = providers
         return cache[str(path)]
-    injected = app.extensions.get("tributary.providers")
+    injected = app.extensions.get(PROVIDERS)
     if injected is not None:
         return injected
     base_urls = {"github": settings.github_api_url, **settings.registry_base_urls}
@@ -100,5 +107,5 @@ def app_providers(
         github_token=settings.github_metadata_token,
         github_web_host=github_web_host(settings),
     )
-    app.extensions["tributary.providers"] = providers
+    app.extensions[PROVIDERS] = providers
     return providers
