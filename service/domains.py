@@ -9,7 +9,9 @@ Each domain registers itself; nothing else lists its parts:
 - its tables in its ``models`` module and its background work (``@task``, ``@periodic``)
   in its ``jobs`` module, found by those names: the app and migrations load every
   ``models``, the job registry every ``jobs`` when it runs or lists work
-  (``service.jobs.registry.load_job_modules``), so no other process pays for them.
+  (``service.jobs.registry.load_job_modules``), so no other process pays for them;
+- its part of the API's OpenAPI document in its ``openapi`` module (``PATHS``, and
+  ``SCHEMAS`` where it has its own), which ``service.api.openapi`` gathers.
 
 The app factory calls `init_app`, which registers every domain with the app.
 """
@@ -50,11 +52,14 @@ def _packages() -> Iterator[ModuleType]:
         yield importlib.import_module(name)
 
 
-def import_modules(kind: str) -> None:
-    """Import every domain's module named `kind` ("models", "jobs") that it has."""
-    for name in DOMAINS:
-        if importlib.util.find_spec(f"{name}.{kind}") is not None:
-            importlib.import_module(f"{name}.{kind}")
+def import_modules(kind: str) -> list[ModuleType]:
+    """Import every domain's module named `kind` ("models", "jobs", "openapi") that it
+    has, in the domains' order."""
+    return [
+        importlib.import_module(f"{name}.{kind}")
+        for name in DOMAINS
+        if importlib.util.find_spec(f"{name}.{kind}") is not None
+    ]
 
 
 def import_models() -> None:

@@ -1,12 +1,12 @@
-"""The pledge endpoints' part of the OpenAPI document (merged into service.api.openapi.PATHS)."""
+"""The pledge endpoints' part of the OpenAPI document (gathered by service.api.openapi)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.api.openapi import SLUG, error_responses, ok_response
 from service.pledges.lifecycle import PLATFORMS
 from service.pledges.models import PledgeState
-from service.risk.openapi import SLUG, _errors, _ok
 
 PLEDGE_ID = {"name": "pledge_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 STATES = [s.value for s in PledgeState]
@@ -78,7 +78,7 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
-PLEDGE_PATHS: dict[str, Any] = {
+PATHS: dict[str, Any] = {
     "/companies/{slug}/pledges": {
         "get": {
             "summary": "The company's pledges, filtered, with totals per currency",
@@ -91,7 +91,7 @@ PLEDGE_PATHS: dict[str, Any] = {
                 _query("platform", {"type": "string", "enum": list(PLATFORMS)}),
             ],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "Pledges",
                     {
                         "type": "object",
@@ -106,7 +106,7 @@ PLEDGE_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 401, 403, 404),
+                **error_responses(400, 401, 403, 404),
             },
         }
     },
@@ -116,7 +116,7 @@ PLEDGE_PATHS: dict[str, Any] = {
             "security": [{"bearer": ["read"]}],
             "parameters": [SLUG, PLEDGE_ID],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "The pledge",
                     {
                         "allOf": [
@@ -131,7 +131,7 @@ PLEDGE_PATHS: dict[str, Any] = {
                         ]
                     },
                 ),
-                **_errors(401, 403, 404),
+                **error_responses(401, 403, 404),
             },
         }
     },
@@ -141,14 +141,14 @@ PLEDGE_PATHS: dict[str, Any] = {
             "security": [{"bearer": ["read"]}],
             "parameters": [SLUG, PLEDGE_ID],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "Payments",
                     {
                         "type": "object",
                         "properties": {"items": {"type": "array", "items": PAYMENT}},
                     },
                 ),
-                **_errors(401, 403, 404),
+                **error_responses(401, 403, 404),
             },
         },
         "post": {
@@ -163,14 +163,14 @@ PLEDGE_PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": PAYMENT_INPUT}},
             },
             "responses": {
-                "201": _ok(
+                "201": ok_response(
                     "Recorded",
                     {
                         "type": "object",
                         "properties": {"payment": PAYMENT, "pledge": PLEDGE},
                     },
                 ),
-                **_errors(400, 401, 403, 404, 409),
+                **error_responses(400, 401, 403, 404, 409),
             },
         },
     },

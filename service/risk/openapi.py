@@ -1,27 +1,12 @@
-"""The risk endpoints' part of the OpenAPI document (merged into service.api.openapi.PATHS)."""
+"""The risk endpoints' part of the OpenAPI document (gathered by service.api.openapi)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from service.api.openapi import SLUG, error_responses, ok_response
 from service.risk.table import DEPTHS, MAX_PER_PAGE, PER_PAGE, SORTS
 
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {
-            "description": "Error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for status in statuses
-    }
-
-
-def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 NUMBER = {"type": ["number", "null"]}
 BREAKDOWN_LINE = {
     "type": "object",
@@ -92,14 +77,14 @@ DEPENDENCY_PARAMETERS = [
     },
 ]
 
-RISK_PATHS: dict[str, Any] = {
+PATHS: dict[str, Any] = {
     "/companies/{slug}/dependencies": {
         "get": {
             "summary": "Every package of the company's latest SBOMs with project, risk and funding",
             "security": [{"bearer": ["read"]}],
             "parameters": [SLUG, *DEPENDENCY_PARAMETERS],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "One page of the dependency table",
                     {
                         "type": "object",
@@ -145,7 +130,7 @@ RISK_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 401, 403, 404),
+                **error_responses(400, 401, 403, 404),
             },
         }
     },
@@ -161,7 +146,7 @@ RISK_PATHS: dict[str, Any] = {
             "security": [{"bearer": ["read"]}],
             "parameters": [SLUG],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "Exposure",
                     {
                         "type": "object",
@@ -189,7 +174,7 @@ RISK_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(401, 403, 404),
+                **error_responses(401, 403, 404),
             },
         }
     },
@@ -207,7 +192,7 @@ RISK_PATHS: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": _ok(
+                "200": ok_response(
                     "The latest score and its history",
                     {
                         "type": "object",
@@ -227,7 +212,7 @@ RISK_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(401, 403, 404),
+                **error_responses(401, 403, 404),
             },
         }
     },
