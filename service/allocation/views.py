@@ -9,8 +9,6 @@ a newer revision exists the action is refused instead of applying to something u
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -21,25 +19,18 @@ from service.allocation import unpaid
 from service.allocation.adjustments import adjust as adjust_proposal
 from service.allocation.adjustments import remove_adjustment as remove_proposal_adjustment
 from service.allocation.errors import ProposalError
-from service.allocation.forms import AdjustForm, DecisionForm, RevisionForm
+from service.allocation.forms import AdjustForm, DecisionForm, LinesForm, RevisionForm
 from service.allocation.generation import generate_proposal
 from service.allocation.infrastructure.stewards import (
     plan_for,
     registry_footprint,
     registry_table,
 )
-from service.allocation.models import OPEN_STATES, LineKind, Proposal, ProposalState
+from service.allocation.models import OPEN_STATES, Proposal, ProposalState
 from service.allocation.periods import PERIOD_PATTERN
 from service.allocation.policy import POLICY_FIELDS, Policy
 from service.allocation.policy_store import company_policy, policy_row, save_policy
 from service.allocation.queries import (
-    Diff,
-    LineSummary,
-    adjustments_of,
-    diff_against_previous,
-    line_index,
-    lines_by_id,
-    people_of,
     proposal_for,
     proposals_of,
     proposals_of_period,
@@ -47,6 +38,7 @@ from service.allocation.queries import (
     users_by_id,
 )
 from service.allocation.review import approve, four_eyes_applies, reject, submit_for_review
+from service.allocation.review_lines import FLAGS, SORTS, review_lines
 from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
@@ -61,11 +53,6 @@ bp = Blueprint("allocation", __name__)
 
 LIST_FIELDS = ("exclude_projects", "exclude_owners", "exclude_ecosystems", "first_party_owners")
 INTEGER_FIELDS = ("unknown_depth", "hold_months")
-SORTS = ("amount", "project", "risk", "weight", "share", "products", "change")
-PER_PAGE = 100  # lines per page (as the dependency table); ?per_page= shows more
-MAX_PER_PAGE = 10_000
-OMITTED_SHOWN = 100  # omitted projects listed before "show all"
-FLAGS = ("capped", "boosted", "overridden", "pinned", "adjusted", "new", "changed")
 
 
 def _actor() -> Actor:
@@ -312,137 +299,14 @@ def _proposal_or_404(period: str, revision: int | None = None) -> Proposal:
     return found
 
 
-@dataclass
-class LineQuery:
-    q: str = ""
-    kind: str = ""  # "", line, held
-    flag: str = ""
-    risk_min: float | None = None
-    sort: str = "amount"
-    order: str = "desc"
-    page: int = 1
-    per_page: int = PER_PAGE
-    all_omitted: bool = False
-    revision: int | None = None  # an earlier revision being looked at
-
-    def params(self, **changes) -> dict[str, Any]:
-        values = {
-            "q": self.q,
-            "kind": self.kind,
-            "flag": self.flag,
-            "risk_min": "" if self.risk_min is None else f"{self.risk_min:g}",
-            "sort": self.sort,
-            "order": self.order,
-            "page": "" if self.page == 1 else self.page,
-            "per_page": "" if self.per_page == PER_PAGE else self.per_page,
-            "revision": self.revision,
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
-
-
-def _line_query(args) -> tuple[LineQuery, list[str]]:
-    query = LineQuery()
-    errors: list[str] = []
-    query.q = (args.get("q") or "").strip()[:200]
-    kind = args.get("kind", "")
-    if kind in ("line", "catch_up", "held"):
-        query.kind = kind
-    elif kind:
-        errors.append(f"kind: expected line, catch_up or held, got {kind!r}")
-    flag = args.get("flag", "")
-    if flag in FLAGS:
-        query.flag = flag
-    elif flag:
-        errors.append(f"flag: expected one of {', '.join(FLAGS)}, got {flag!r}")
-    risk_min = (args.get("risk_min") or "").strip()
-    if risk_min:
-        try:
-            query.risk_min = float(risk_min)
-        except ValueError:
-            errors.append(f"risk_min: expected a number, got {risk_min!r}")
-    sort = args.get("sort", "amount")
-    if sort in SORTS:
-        query.sort = sort
-    else:
-        errors.append(f"sort: expected one of {', '.join(SORTS)}, got {sort!r}")
-    order = args.get("order", "")
-    query.order = (
-        order if order in ("asc", "desc") else ("asc" if query.sort == "project" else "desc")
-    )
-    for name, highest in (("page", 100_000), ("per_page", MAX_PER_PAGE)):
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            continue
-        if raw.isdigit() and 1 <= int(raw) <= highest:
-            setattr(query, name, int(raw))
-        else:
-            errors.append(f"{name}: expected a whole number from 1 to {highest:,}, got {raw!r}")
-    query.all_omitted = args.get("omitted") == "all"
-    return query, errors
-
-
-def _sort_key(sort: str, diff: Diff):
-    if sort == "project":
-        return lambda line: line.project_key
-    if sort == "risk":
-        return lambda line: -1.0 if line.risk is None else line.risk
-    if sort == "products":
-        return lambda line: line.product_count
-    if sort == "change":
-        return lambda line: diff.change_of(line.project_key, line.amount_minor) or 0
-    if sort in ("weight", "share"):
-        return lambda line: getattr(line, sort)
-    return lambda line: line.amount_minor
-
-
 @bp.get("/c/<slug>/proposals/<period>")
 @company_view()
 def review(slug: str, period: str):
-    revision = request.args.get("revision", type=int)
-    proposal = _proposal_or_404(period, revision)
+    form = LinesForm(request.args)
+    query = form.query
+    proposal = _proposal_or_404(period, query.revision)
     session = db_session()
-    query, errors = _line_query(request.args)
-    query.revision = revision
-    index = line_index(session, proposal.id)
-    payable = [line for line in index if line.kind != LineKind.omitted.value]
-    omitted = [line for line in index if line.kind == LineKind.omitted.value]
-    diff = diff_against_previous(
-        session,
-        proposal,
-        {
-            line.project_key: line.amount_minor
-            for line in payable
-            if line.kind != LineKind.catch_up.value  # one-off: not the project's monthly line
-        },
-    )
-    adjustments = adjustments_of(session, proposal.id)
-    active: dict[int, list] = defaultdict(list)
-    for adjustment in adjustments:
-        if adjustment.removed_at is None:
-            active[adjustment.project_id].append(adjustment)
-    matching = _filter(payable, query, diff, active)
-    matching.sort(key=lambda line: line.project_key)
-    matching.sort(key=_sort_key(query.sort, diff), reverse=query.order == "desc")
-    pages = max(1, -(-len(matching) // query.per_page))
-    query.page = min(query.page, pages)
-    start = (query.page - 1) * query.per_page
-    shown = lines_by_id(session, [line.id for line in matching[start : start + query.per_page]])
-    omitted_shown = lines_by_id(
-        session,
-        [line.id for line in (omitted if query.all_omitted else omitted[:OMITTED_SHOWN])],
-    )
-    people = people_of(session, [line.project_id for line in shown])
-    users = users_by_id(
-        session,
-        [
-            proposal.generated_by_id,
-            proposal.decided_by_id,
-            proposal.last_edited_by_id,
-            proposal.submitted_by_id,
-            *(a.user_id for a in adjustments),
-        ],
-    )
+    found = review_lines(session, proposal, query)
     can_edit = _can_edit() and proposal.state in OPEN_STATES
     four_eyes_blocked = bool(
         can_edit
@@ -453,22 +317,22 @@ def review(slug: str, period: str):
         "allocation/review.html",
         company=g.company,
         proposal=proposal,
-        lines=shown,
-        matching=len(matching),
-        pages=pages,
-        total_payable=len(payable),
-        paid_count=len({line.project_id for line in payable if line.kind != LineKind.held.value}),
-        keys={line.project_id: line.project_key for line in index},
-        omitted=omitted_shown,
-        omitted_total=len(omitted),
-        omitted_counts=_counts(omitted),
-        diff=diff,
-        adjustments=adjustments,
-        active=active,
-        people=people,
-        users=users,
-        query=query,
-        errors=errors,
+        lines=found.lines,
+        matching=found.matching,
+        pages=found.pages,
+        total_payable=found.total_payable,
+        paid_count=found.paid_count,
+        keys=found.keys,
+        omitted=found.omitted,
+        omitted_total=found.omitted_total,
+        omitted_counts=found.omitted_counts,
+        diff=found.diff,
+        adjustments=found.adjustments,
+        active=found.active,
+        people=found.people,
+        users=found.users,
+        query=found.query,
+        errors=list(form.problems.values()),
         sorts=SORTS,
         flags=FLAGS,
         can_edit=can_edit,
@@ -480,46 +344,7 @@ def review(slug: str, period: str):
         confirm=ConfirmForm(),
         currency=proposal.currency,
         states=ProposalState,
-    ), 400 if errors else 200
-
-
-def _filter(
-    lines: list[LineSummary],
-    query: LineQuery,
-    diff: Diff,
-    active: dict[int, list],
-) -> list[LineSummary]:
-    needle = query.q.casefold()
-    shown = []
-    for line in lines:
-        if query.kind and line.kind != query.kind:
-            continue
-        if needle and needle not in line.project_key.casefold():
-            continue
-        if query.risk_min is not None and (line.risk is None or line.risk < query.risk_min):
-            continue
-        if query.flag:
-            change = diff.change_of(line.project_key, line.amount_minor)
-            if query.flag == "adjusted":
-                if not active.get(line.project_id):
-                    continue
-            elif query.flag == "new":
-                if diff.previous is None or change is not None:
-                    continue
-            elif query.flag == "changed":
-                if not change:
-                    continue
-            elif query.flag not in line.flags:
-                continue
-        shown.append(line)
-    return shown
-
-
-def _counts(omitted: list[LineSummary]) -> list[tuple[str, int]]:
-    counts: dict[str, int] = defaultdict(int)
-    for line in omitted:
-        counts[line.omitted_code or "other"] += 1
-    return sorted(counts.items())
+    ), 400 if form.problems else 200
 
 
 def _open_proposal(period: str, revision: int | None) -> Proposal | None:

@@ -39,7 +39,9 @@ from typing import Any
 
 from sqlalchemy import case, func, literal
 from sqlmodel import Session, col, select
+from wtforms import Field, ValidationError
 
+from service.core.forms import Choice, Number, QueryForm, Text, WholeNumber
 from service.projects.inventory import CompanyResolution, is_dependency, latest_sbom_ids
 from service.projects.models import Project
 from service.risk.models import ProjectRisk
@@ -114,73 +116,38 @@ def default_order(sort: str) -> str:
     return "desc" if sort in DESCENDING_FIRST else "asc"
 
 
+AT_LEAST = "expected a whole number of at least {low}, got {raw!r}"
+
+
+class TableForm(QueryForm):
+    risk_min = Number(low=0, high=100)
+    risk_max = Number(low=0, high=100)
+    depth = Choice(choices=DEPTHS)
+    products = WholeNumber(low=1, high=10**6, message=AT_LEAST)
+    ecosystem = Text(limit=40, lower=True)
+    status = Choice(choices=STATUSES)
+    funding = Choice(choices=FUNDING)
+    q = Text(limit=QUERY_LIMIT)
+    project = WholeNumber(low=1, high=2**62, message=AT_LEAST)
+    sort = Choice(choices=SORTS)
+    order = Choice(choices=("asc", "desc"))
+    page = WholeNumber(low=1, high=10**6, message=AT_LEAST)
+    per_page = WholeNumber(
+        low=1, high=MAX_PER_PAGE, message="expected {low} to {high}, got {raw!r}"
+    )
+
+    def validate_risk_max(self, field: Field) -> None:
+        if None not in (self.risk_min.data, field.data) and self.risk_min.data > field.data:
+            raise ValidationError("must not be below risk_min")
+
+
 def parse_query(args: Mapping[str, str]) -> tuple[TableQuery, dict[str, str]]:
     """A TableQuery from query-string arguments, and {parameter: error} for bad ones
     (each left at its default)."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-
-    def text(name: str) -> str | None:
-        raw = args.get(name)
-        return raw.strip() if isinstance(raw, str) and raw.strip() else None
-
-    for name in ("risk_min", "risk_max"):
-        raw = text(name)
-        if raw is None:
-            continue
-        try:
-            number = float(raw)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or not 0 <= number <= 100:
-            errors[name] = f"{name}: expected a number from 0 to 100, got {raw!r}"
-        else:
-            values[name] = number
-    if "risk_min" in values and "risk_max" in values and values["risk_min"] > values["risk_max"]:
-        errors["risk_max"] = "risk_max: must not be below risk_min"
-        del values["risk_max"]
-    for name, lowest, highest in (
-        ("products", 1, 10**6),
-        ("page", 1, 10**6),
-        ("project", 1, 2**62),
-    ):
-        raw = text(name)
-        if raw is None:
-            continue
-        if not raw.isdigit() or not lowest <= int(raw) <= highest:
-            errors[name] = f"{name}: expected a whole number of at least {lowest}, got {raw!r}"
-        else:
-            values[name] = int(raw)
-    raw = text("per_page")
-    if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
-            errors["per_page"] = f"per_page: expected 1 to {MAX_PER_PAGE}, got {raw!r}"
-        else:
-            values["per_page"] = int(raw)
-    for name, choices in (
-        ("depth", DEPTHS),
-        ("status", STATUSES),
-        ("funding", FUNDING),
-        ("sort", SORTS),
-        ("order", ("asc", "desc")),
-    ):
-        raw = text(name)
-        if raw is None:
-            continue
-        if raw.lower() not in choices:
-            errors[name] = f"{name}: expected one of {', '.join(choices)}, got {raw!r}"
-        else:
-            values[name] = raw.lower()
-    for name, limit in (("ecosystem", 40), ("q", QUERY_LIMIT)):
-        raw = text(name)
-        if raw is None:
-            continue
-        if len(raw) > limit:
-            errors[name] = f"{name}: at most {limit} characters"
-        else:
-            values[name] = raw.lower() if name == "ecosystem" else raw
+    form = TableForm(args)
+    values = form.values
     values.setdefault("order", default_order(values.get("sort", "risk")))
-    return TableQuery(**values), errors
+    return TableQuery(**values), form.problems
 
 
 @dataclass(frozen=True)

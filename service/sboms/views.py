@@ -23,11 +23,11 @@ from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.models import Role
 from service.companies.services import linked_orgs
-from service.core.errors import page_arg, size_text
+from service.core.errors import size_text
 from service.core.services import get_secrets, get_settings
 from service.db import commit_request, db_session
 from service.sboms import services
-from service.sboms.forms import GitHubImportForm, UploadForm
+from service.sboms.forms import GitHubImportForm, InventoryForm, UploadForm
 from service.sboms.github_import import (
     GitHubImportError,
     count,
@@ -112,38 +112,27 @@ def product(slug: str, product_id: int):
         abort(404)
     history = services.product_history(session_db, company, found)
     selected = history[0] if history else None
-    wanted = request.args.get("sbom", type=int)
-    if wanted is not None:
-        selected = services.sbom_of_product(session_db, company, found, wanted)
+    form = InventoryForm(request.args)
+    if form.sbom.data is not None:
+        selected = services.sbom_of_product(session_db, company, found, form.sbom.data)
         if selected is None:
             abort(404)
-    filters = services.InventoryFilters(
-        text=(request.args.get("q") or "").strip() or None,
-        ecosystem=(request.args.get("ecosystem") or "").strip() or None,
-        direct_only=request.args.get("direct") == "1",
-        unresolved_only=request.args.get("unresolved") == "1",
-    )
+    filters = form.filters
     page = (
         services.inventory(
             session_db,
             selected,
-            page=page_arg(),
+            page=form.page.data,
             per_page=PER_PAGE,
             filters=filters,
         )
         if selected
         else None
     )
-    # Only these travel to the pager's links (anything else could clash with url_for).
-    query = {
-        k: v
-        for k, v in request.args.items()
-        if k in ("q", "ecosystem", "direct", "unresolved", "sbom") and v
-    }
     parent = session_db.get(Product, found.parent_id) if found.parent_id else None
     return render_template(
         "sboms/product.html",
-        query=query,
+        query=form.link_params,
         company=company,
         product=found,
         parent=parent,
