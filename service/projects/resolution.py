@@ -22,8 +22,9 @@ with its source and time:
 5. the repository itself through the GitHub API (archived, pushed_at, owner type,
    FUNDING.yml, funding.json, top contributors), once per project, cached the same way.
 
-Which link wins is decided by the pure rules in ``service.projects.links``; what is
-stored, by ``service.projects.resolution_store``.
+Which link wins is decided by the pure rules in ``service.projects.links``; what a
+package's state comes to, by ``service.projects.resolution_state``; what is stored, by
+``service.projects.resolution_store``.
 
 Fetching happens on a thread pool; the outbound client's per-host limit is what bounds
 concurrency.  Every database write happens on the calling thread, in batches, each
@@ -41,11 +42,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from service.core.clock import current_period
@@ -53,35 +52,33 @@ from service.db import Database
 from service.projects import cache
 from service.projects.cache import Action
 from service.projects.links import (
-    LINK_RANK,
     PACKAGE_SOURCES,
-    REGISTRY_SOURCES,
-    hint_repository,
-    purl_repository,
     source_note,
 )
 from service.projects.models import (
-    CompanyPackageLink,
     PackageResolution,
     Project,
     ResolutionStatus,
     as_utc,
 )
 from service.projects.providers import PackageMetadata, Provider, ProviderResult, github_graphql
-from service.projects.providers.base import parse_package_key
 from service.projects.providers.offline import OfflineProvider
+from service.projects.resolution_state import Outcome, PackageWork, ResolutionReport, outcome
 from service.projects.resolution_store import (
     MAX_REASON,
     add_package_requests,
     ensure_projects,
+    inventory_hints,
     record_usage,
     refresh_project_data,
+    replace_company_links,
+    retry_project_by,
     upsert_cache,
     upsert_resolutions,
     versions_in_use,
 )
 from service.projects.urls import RepoRef
-from service.sboms.models import Package, Sbom, SbomComponent
+from service.sboms.models import Package
 
 log = logging.getLogger(__name__)
 
@@ -95,68 +92,6 @@ FLUSH_EVERY = 250
 
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ResolutionReport:
-    """What one run did."""
-
-    packages: int = 0
-    resolved: int = 0
-    unresolved: int = 0
-    errors: int = 0
-    projects: int = 0
-    repositories: int = 0
-    requests: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    # (package key, reason) of every package that failed; retried from `retry_at` on.
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    retry_at: datetime | None = None
-    unlinked: list[tuple[str, str]] = field(default_factory=list)  # no source names a repo
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "packages": self.packages,
-            "resolved": self.resolved,
-            "unresolved": self.unresolved,
-            "errors": self.errors,
-            "projects": self.projects,
-            "repositories": self.repositories,
-            "requests": dict(self.requests),
-            "seconds": round(self.seconds, 3),
-            "failures": [list(f) for f in self.failures],
-        }
-
-
-@dataclass
-class _Work:
-    """One package moving through the sources."""
-
-    id: int
-    key: str
-    type: str | None
-    previous: PackageResolution | None
-    version: str | None = None  # the newest upload's version, for per-version sources
-    purl_link: RepoRef | None = None
-    # company id → (the repository its SBOMs name, notes about refused hints)
-    company_links: dict[int, tuple[RepoRef | None, list[str]]] = field(default_factory=dict)
-    links: dict[str, RepoRef] = field(default_factory=dict)  # "registry"/"depsdev"… → repo
-    link_source_name: dict[str, str] = field(default_factory=dict)  # "registry" → "npm"
-    notes: list[str] = field(default_factory=list)
-    asked: list[str] = field(default_factory=list)
-    transient: bool = False
-    retry_at: datetime | None = None
-    changed: bool = False  # a source said something new: the project's data is recomputed
-    done: bool = False
-
-    def best_link(self) -> tuple[RepoRef | None, str | None]:
-        candidates = dict(self.links)
-        if self.purl_link:
-            candidates["purl"] = self.purl_link
-        if not candidates:
-            return None, None
-        kind = min(candidates, key=lambda k: LINK_RANK[k])
-        return candidates[kind], self.link_source_name.get(kind, kind)
 
 
 class Resolver:
@@ -191,7 +126,7 @@ class Resolver:
         self.report = ResolutionReport()
         self._cache_rows: dict[tuple[str, str], cache.CacheRow] = {}
         self._dirty_cache: dict[tuple[str, str], cache.CacheRow] = {}
-        self._finished: list[_Work] = []
+        self._finished: list[PackageWork] = []
         self._projects: dict[str, int] = {}
         self._touched_projects: set[str] = set()  # whose data must be recomputed
         self._refreshed: set[str] = set()
@@ -199,8 +134,8 @@ class Resolver:
         self._pool: ThreadPoolExecutor | None = None  # None: offline, answered in this thread
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
-        self._ecosystems_queue: list[_Work] = []
-        self._signals_queue: list[_Work] = []  # linked packages: ecosyste.ms for signals only
+        self._ecosystems_queue: list[PackageWork] = []
+        self._signals_queue: list[PackageWork] = []  # linked packages: ecosyste.ms for signals only
         # Repositories due, for a GitHub provider that answers many in one query.
         self._repos_queue: list[tuple[RepoRef, str]] = []  # GraphQL asks nothing conditionally
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
@@ -229,7 +164,7 @@ class Resolver:
 
     # -- loading -----------------------------------------------------------------------
 
-    def _load(self, ids: Sequence[int]) -> list[_Work]:
+    def _load(self, ids: Sequence[int]) -> list[PackageWork]:
         with self.database.transaction() as session:
             packages = session.exec(
                 select(Package.id, Package.key).where(col(Package.id).in_(ids))
@@ -240,50 +175,24 @@ class Resolver:
                     select(PackageResolution).where(col(PackageResolution.package_id).in_(ids))
                 )
             }
-            hints: dict[int, dict[int, list[list[str]]]] = defaultdict(lambda: defaultdict(list))
-            # What each company's current inventory (the latest SBOM of each product)
-            # asserts, newest upload first so it wins among hints of one kind.
-            latest = select(func.max(Sbom.id)).group_by(col(Sbom.product_id))
-            rows = session.exec(
-                select(SbomComponent.package_id, Sbom.company_id, SbomComponent.hints)
-                .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
-                .where(
-                    col(SbomComponent.package_id).in_(ids),
-                    col(SbomComponent.sbom_id).in_(latest),
-                    cast(SbomComponent.hints, String) != "[]",
-                )
-                .order_by(col(SbomComponent.sbom_id).desc())
-            )
-            for package_id, company_id, hint_list in rows:
-                known = hints[package_id][company_id]
-                for hint in hint_list or []:
-                    if hint not in known:
-                        known.append(hint)
+            hints = inventory_hints(session, ids)
             versions = versions_in_use(session, ids)
             keys = [key for _id, key in packages]
             self._cache_rows.update(cache.load_keys(session, keys, PACKAGE_SOURCES))
             session.expunge_all()
-        work = []
-        for package_id, key in packages:
-            try:
-                kind = parse_package_key(key).type
-            except ValueError:
-                kind = None
-            item = _Work(package_id, key, kind, previous.get(package_id), versions.get(package_id))
-            item.purl_link = purl_repository(key)
-            for company_id, company_hints in hints.get(package_id, {}).items():
-                repo, notes = hint_repository(company_hints)
-                if repo is not None or notes:
-                    item.company_links[company_id] = (repo, notes)
-            work.append(item)
-        return work
+        return [
+            PackageWork.of(
+                package_id, key, previous.get(package_id), versions.get(package_id), hints
+            )
+            for package_id, key in packages
+        ]
 
     # -- the pipeline ------------------------------------------------------------------
 
-    def _start(self, items: list[_Work]) -> None:
-        by_source: dict[str, list[_Work]] = defaultdict(list)
+    def _start(self, items: list[PackageWork]) -> None:
+        by_source: dict[str, list[PackageWork]] = defaultdict(list)
         for item in items:
-            source = REGISTRY_SOURCES.get(item.type or "")
+            source = item.registry
             provider = self.providers.get(source) if source else None
             if provider is None or not provider.supports(item.key):
                 if isinstance(provider, OfflineProvider):
@@ -293,15 +202,15 @@ class Resolver:
                 continue
             by_source[source].append(item)
         # Round-robin over sources so every host is busy from the first moment.
-        queues = [list(reversed(q)) for q in by_source.values()]
+        queues = [(source, list(reversed(q))) for source, q in by_source.items()]
         while queues:
-            for waiting in list(queues):
-                item = waiting.pop()
-                self._ask(item, by_source_name(item), "registry")
+            for turn in list(queues):
+                source, waiting = turn
+                self._ask(waiting.pop(), source, "registry")
                 if not waiting:
-                    queues.remove(waiting)
+                    queues.remove(turn)
 
-    def _ask(self, item: _Work, source: str, stage: str) -> None:
+    def _ask(self, item: PackageWork, source: str, stage: str) -> None:
         """Use the cache or ask `source` about the package; continue when answered."""
         provider = self.providers[source]
         entry = self._cache_rows.get((source, item.key))
@@ -341,7 +250,7 @@ class Resolver:
 
     def _use(
         self,
-        item: _Work,
+        item: PackageWork,
         source: str,
         stage: str,
         metadata: PackageMetadata | None,
@@ -362,7 +271,9 @@ class Resolver:
                 item.link_source_name[stage] = source
         self._advance(item, stage)
 
-    def _on_package_result(self, item: _Work, source: str, stage: str, result: ProviderResult):
+    def _on_package_result(
+        self, item: PackageWork, source: str, stage: str, result: ProviderResult
+    ):
         entry = cache.apply_result(
             self._cache_rows.get((source, item.key)), result, self.now, self.ttl
         )
@@ -383,7 +294,7 @@ class Resolver:
         failed = entry if entry.status != "ok" else None
         self._use(item, source, stage, cache.metadata_of(entry), failed)
 
-    def _advance(self, item: _Work, stage: str) -> None:
+    def _advance(self, item: PackageWork, stage: str) -> None:
         """After a stage: finish when a repository is known, else try the next source."""
         if stage == "registry":
             self._after_registry(item)
@@ -392,7 +303,7 @@ class Resolver:
         else:
             self._finish(item)
 
-    def _after_registry(self, item: _Work) -> None:
+    def _after_registry(self, item: PackageWork) -> None:
         # Only "no link" sends the package on to deps.dev and ecosyste.ms: a registry that
         # failed for now is asked again later, not answered for by the fallbacks.
         if item.best_link()[0] is not None or item.transient:
@@ -404,7 +315,7 @@ class Resolver:
             return
         self._after_depsdev(item)
 
-    def _after_depsdev(self, item: _Work) -> None:
+    def _after_depsdev(self, item: PackageWork) -> None:
         if item.best_link()[0] is not None:
             self._finish(item)
             return
@@ -432,7 +343,7 @@ class Resolver:
         provider = self.providers["ecosystems"]
         self._submit((kind, batch), _safe_batch, provider, [i.key for i in batch])
 
-    def _ask_signals(self, item: _Work) -> None:
+    def _ask_signals(self, item: PackageWork) -> None:
         """ecosyste.ms for a linked package's dependents, downloads, advisories and people
         (RubyGems names its owners nowhere else in the gem's document): batched, and its
         link never counts here."""
@@ -446,7 +357,7 @@ class Resolver:
         if len(self._signals_queue) >= ECOSYSTEMS_BATCH:
             self._submit_ecosystems("signals")
 
-    def _finish(self, item: _Work) -> None:
+    def _finish(self, item: PackageWork) -> None:
         if item.done:
             return
         item.done = True
@@ -516,24 +427,23 @@ class Resolver:
                     self._on_package_result(item, "ecosystems", "ecosystems", result[item.key])
             elif kind == "signals":
                 for item in payload:
-                    answer = result[item.key]
-                    self._remember(
-                        cache.apply_result(
-                            self._cache_rows.get(("ecosystems", item.key)),
-                            answer,
-                            self.now,
-                            self.ttl,
-                        )
-                    )
-                    repo = item.best_link()[0]
-                    if repo is not None and answer.metadata is not None and not answer.not_modified:
-                        self._touched_projects.add(repo.key)
+                    self._on_signals_result(item, result[item.key])
             elif kind == "repositories":
                 for repo, key in payload:
                     self._on_repository_result(repo, key, result[key])
             else:
                 repo, key = payload
                 self._on_repository_result(repo, key, result)
+
+    def _on_signals_result(self, item: PackageWork, result: ProviderResult) -> None:
+        self._remember(
+            cache.apply_result(
+                self._cache_rows.get(("ecosystems", item.key)), result, self.now, self.ttl
+            )
+        )
+        repo = item.best_link()[0]
+        if repo is not None and result.metadata is not None and not result.not_modified:
+            self._touched_projects.add(repo.key)
 
     def _on_repository_result(self, repo: RepoRef, key: str, result: ProviderResult) -> None:
         entry = cache.apply_result(
@@ -589,60 +499,36 @@ class Resolver:
         if finished and self.progress is not None:
             self.progress(len(finished))
 
-    def _resolution_row(self, item: _Work) -> dict[str, Any]:
+    def _resolution_row(self, item: PackageWork) -> dict[str, Any]:
         repo, source = item.best_link()
-        previous = item.previous
-        attempts = previous.attempts if previous else 0
-        if repo is not None:
-            status = ResolutionStatus.resolved
-            attempts = 0
-            self.report.resolved += 1
-        elif item.transient:
-            status = ResolutionStatus.error
-            attempts += 1
-            self.report.errors += 1
-        else:
-            status = ResolutionStatus.unresolved
-            attempts = 0
-            self.report.unresolved += 1
-        notes = list(dict.fromkeys(item.notes))
-        if repo is None and not item.transient:
-            asked = list(dict.fromkeys(item.asked))
-            if not asked:
-                notes.insert(0, f"no metadata source for {item.type or 'these'} packages")
-            else:
-                answered = [s for s in asked if not any(n.startswith(f"{s}:") for n in notes)]
-                if answered:
-                    notes.insert(0, "no repository link from " + ", ".join(answered))
-        reason = "; ".join(notes)[:MAX_REASON] or None
-        if status is ResolutionStatus.error:
-            self.report.failures.append((item.key, reason or "failed"))
-        elif status is ResolutionStatus.unresolved:
-            self.report.unlinked.append((item.key, reason or "no repository link"))
-        retry = self.now + self.ttl
-        if item.retry_at is not None:
-            retry = min(retry, item.retry_at)
-        if status is ResolutionStatus.error:
-            self._earliest_retry(retry)
+        result = outcome(item, self.now, self.ttl)
+        self._count(item, result)
         return {
             "package_id": item.id,
             "project_id": self._projects.get(repo.key) if repo else None,
-            "status": status.value,
-            "reason": reason,
+            "status": result.status.value,
+            "reason": result.reason,
             "source": source,
             "resolved_at": self.now,
-            "attempts": attempts,
-            "next_attempt_at": retry,
+            "attempts": result.attempts,
+            "next_attempt_at": result.retry_at,
             "updated_at": self.now,
         }
 
-    def _replace_company_links(self, session: Session, finished: list[_Work]) -> None:
+    def _count(self, item: PackageWork, result: Outcome) -> None:
+        """The package's outcome in the report."""
+        if result.status is ResolutionStatus.resolved:
+            self.report.resolved += 1
+        elif result.status is ResolutionStatus.error:
+            self.report.errors += 1
+            self.report.failures.append((item.key, result.reason or "failed"))
+            self._earliest_retry(result.retry_at)
+        else:
+            self.report.unresolved += 1
+            self.report.unlinked.append((item.key, result.reason or "no repository link"))
+
+    def _replace_company_links(self, session: Session, finished: list[PackageWork]) -> None:
         """Each company's links for these packages, as its stored SBOMs now assert them."""
-        session.exec(
-            delete(CompanyPackageLink).where(
-                col(CompanyPackageLink.package_id).in_([item.id for item in finished])
-            )
-        )
         rows = [
             {
                 "company_id": company_id,
@@ -654,8 +540,7 @@ class Resolver:
             for item in finished
             for company_id, (repo, notes) in item.company_links.items()
         ]
-        for chunk in cache._chunks(rows, 500):
-            session.exec(insert(CompanyPackageLink.__table__), params=list(chunk))
+        replace_company_links(session, [item.id for item in finished], rows)
 
     def _earliest_retry(self, when: datetime) -> None:
         if self.report.retry_at is None or when < self.report.retry_at:
@@ -679,15 +564,7 @@ class Resolver:
             return
         with self.database.transaction() as session:
             for repo_key, retry in sorted(self._repo_retries.items()):
-                project_ids = select(Project.id).where(Project.key == repo_key)
-                session.exec(
-                    update(PackageResolution)
-                    .where(
-                        col(PackageResolution.project_id).in_(project_ids),
-                        col(PackageResolution.next_attempt_at) > retry,
-                    )
-                    .values(next_attempt_at=retry)
-                )
+                retry_project_by(session, repo_key, retry)
                 self._earliest_retry(retry)
 
     def _refresh_projects(self) -> None:
@@ -699,10 +576,6 @@ class Resolver:
             with self.database.transaction() as session:
                 ids = session.exec(select(Project.id).where(col(Project.key).in_(chunk))).all()
                 refresh_project_data(session, list(ids), self.now)
-
-
-def by_source_name(item: _Work) -> str:
-    return REGISTRY_SOURCES[item.type or ""]
 
 
 def _safe_fetch(

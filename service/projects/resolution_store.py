@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import String, cast, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from service.db import insert_for, upsert
@@ -21,6 +21,7 @@ from service.projects.links import (
     PACKAGE_SOURCES,
 )
 from service.projects.models import (
+    CompanyPackageLink,
     FundingChannel,
     Maintainer,
     MetadataCacheEntry,
@@ -33,7 +34,7 @@ from service.projects.models import (
 )
 from service.projects.providers import PackageMetadata
 from service.projects.urls import RepoRef
-from service.sboms.models import Package, SbomComponent
+from service.sboms.models import Package, Sbom, SbomComponent
 
 MAX_MAINTAINERS = 50
 
@@ -289,6 +290,54 @@ def _channel_rows(
             label = f"{plan.name or 'plan'}: {amount} {plan.frequency}".strip()
             add("funding_json_plan", label, None, plan.source or "funding.json")
     return list(rows.values())
+
+
+def inventory_hints(session: Session, package_ids: Sequence[int]) -> dict[int, dict[int, list]]:
+    """{package id: {company id: hints}}: what each company's current inventory (the latest
+    SBOM of each product) asserts about these packages, newest upload first so it wins
+    among hints of one kind."""
+    hints: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    latest = select(func.max(Sbom.id)).group_by(col(Sbom.product_id))
+    rows = session.exec(
+        select(SbomComponent.package_id, Sbom.company_id, SbomComponent.hints)
+        .join(Sbom, col(Sbom.id) == SbomComponent.sbom_id)
+        .where(
+            col(SbomComponent.package_id).in_(package_ids),
+            col(SbomComponent.sbom_id).in_(latest),
+            cast(SbomComponent.hints, String) != "[]",
+        )
+        .order_by(col(SbomComponent.sbom_id).desc())
+    )
+    for package_id, company_id, hint_list in rows:
+        known = hints[package_id][company_id]
+        for hint in hint_list or []:
+            if hint not in known:
+                known.append(hint)
+    return hints
+
+
+def replace_company_links(
+    session: Session, package_ids: list[int], rows: list[dict[str, Any]]
+) -> None:
+    """These packages' company links become ``rows``."""
+    session.exec(
+        delete(CompanyPackageLink).where(col(CompanyPackageLink.package_id).in_(package_ids))
+    )
+    for chunk in cache._chunks(rows, 500):
+        session.exec(insert(CompanyPackageLink.__table__), params=list(chunk))
+
+
+def retry_project_by(session: Session, repo_key: str, retry: datetime) -> None:
+    """The packages of this repository's project are due again by ``retry`` at the latest."""
+    project_ids = select(Project.id).where(Project.key == repo_key)
+    session.exec(
+        update(PackageResolution)
+        .where(
+            col(PackageResolution.project_id).in_(project_ids),
+            col(PackageResolution.next_attempt_at) > retry,
+        )
+        .values(next_attempt_at=retry)
+    )
 
 
 def versions_in_use(session: Session, package_ids: Sequence[int]) -> dict[int, str]:
