@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -23,17 +23,33 @@ from service.core.logs import configure_logging, init_request_ids
 from service.core.metrics import init_request_metrics, watch_pool
 from service.core.ratelimit import init_rate_limits
 from service.core.services import GITHUB, HTTP, OAUTH, SECRETS, SETTINGS
-from service.db import DATABASE, PACKAGE_ROOT, Database, PoolSize, close_session, shipped
+from service.db import (
+    DATABASE,
+    PACKAGE_ROOT,
+    Database,
+    PoolSize,
+    close_session,
+    respond,
+    shipped,
+)
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
 
+class Tributary(Flask):
+    """Flask, each request's database work committed once as its view answers (`respond`)."""
+
+    def dispatch_request(self) -> Response:
+        dispatch = super().dispatch_request
+        return respond(lambda: self.make_response(dispatch()))
+
+
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app. `config` overrides settings from the environment (tests, tools)."""
     settings = config if isinstance(config, Settings) else load_settings(config)
-    app = Flask(
+    app = Tributary(
         "service",
         template_folder=str(shipped("templates")),
         static_folder=str(PACKAGE_ROOT / "static"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Engine, Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -234,22 +234,49 @@ def retry_once_when_locked(func: Callable[P, R]) -> Callable[P, R]:
     return retrying
 
 
-def commit_request(work: Callable[[Session], R]) -> R:
-    """Do `work` in the request's session and commit it (rolled back if anything fails).
+def respond(view: Callable[[], Response]) -> Response:
+    """The view's response, with the request's one commit: a request's database work is
+    one transaction, committed when the view answers below 400 (a page, a redirect, a 201
+    or 304, a GET that wrote included) and rolled back when it answers 4xx/5xx or when the
+    view or the commit raises (re-raised). Views and API modules never commit.
 
-    A writer that found SQLite locked past the busy timeout gets one more try.
+    A view that catches a change's error and still answers with a page or a redirect (a
+    message beside the form) runs the change in `savepoint`, so the change's writes are
+    undone with its error. Work for after the commit (tasks, e-mail, webhooks) is queued
+    in the same transaction (`service.jobs.queue.enqueue`): it exists only if the change
+    does.
     """
+    try:
+        response = view()
+        session = g.get("db_session")
+        if session is not None and response.status_code < 400:
+            session.commit()
+        elif session is not None:
+            _roll_back(session)
+    except BaseException:
+        if "db_session" in g:
+            _roll_back(g.db_session)
+        raise
+    return response
+
+
+def _roll_back(session: Session) -> None:
+    try:
+        session.rollback()
+    except (OperationalError, InterfaceError):  # the connection died, its transaction too
+        session.invalidate()
+
+
+def savepoint(work: Callable[[Session], R]) -> R:
+    """Do `work` in a savepoint of the request's transaction (flushed, so constraint errors
+    surface here); when it raises, its writes alone are undone and the error propagates.
+    A writer that found SQLite locked past the busy timeout gets one more try."""
 
     @retry_once_when_locked
     def attempt() -> R:
         session = db_session()
-        try:
-            result = work(session)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        return result
+        with session.begin_nested():
+            return work(session)
 
     return attempt()
 

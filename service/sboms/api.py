@@ -19,7 +19,7 @@ from flask import Blueprint, g, jsonify, request
 from service.api.auth import token_actor, token_required
 from service.companies.models import Company
 from service.core.errors import ApiError
-from service.db import commit_request, db_session
+from service.db import db_session
 from service.sboms import services
 from service.sboms.parsing import SbomError
 from service.sboms.views import upload_limits
@@ -76,18 +76,16 @@ def list_sboms(slug: str, product: str):
 def upload_sbom(slug: str, product: str):
     data, filename = _uploaded_document()
     try:
-        result = commit_request(
-            lambda session: services.ingest(
-                session,
-                token_actor(),
-                g.company,
-                product,
-                data,
-                source="api",
-                filename=filename,
-                project_version=_field("version"),
-                limits=upload_limits(),
-            )
+        result = services.ingest(
+            db_session(),
+            token_actor(),
+            g.company,
+            product,
+            data,
+            source="api",
+            filename=filename,
+            project_version=_field("version"),
+            limits=upload_limits(),
         )
     except SbomError as exc:
         raise _sbom_error(exc) from None

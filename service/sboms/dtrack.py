@@ -52,7 +52,7 @@ from service.companies.models import ApiToken, Company
 from service.companies.services import authenticate_token
 from service.core.clock import utcnow
 from service.core.errors import MAX_ROW_ID, ApiError, error_response
-from service.db import commit_request, db_session
+from service.db import db_session
 from service.sboms import services
 from service.sboms.dtrack_projects import (
     Project,
@@ -67,7 +67,7 @@ from service.sboms.dtrack_projects import (
     set_parent,
     tag_names,
 )
-from service.sboms.models import BomToken, Product, ProductVersion, Sbom
+from service.sboms.models import Product, ProductVersion, Sbom
 from service.sboms.parsing import SbomError, read_json
 from service.sboms.views import upload_limits
 
@@ -132,7 +132,6 @@ def _token(*scopes: str) -> ApiToken:
             f"This token lacks the '{scopes[0]}' scope.",
             {"required_scope": scopes[0]},
         )
-    session.commit()
     return token
 
 
@@ -272,26 +271,20 @@ def patch_project(project_uuid: str):
     if not isinstance(changes, dict):
         raise ApiError(400, "invalid_request", "Send the fields to change as a JSON object.")
 
-    def change(session: Session) -> Project | None:
-        project = find_project(session, company, project_uuid)
-        changed = apply_patch(session, company, project, changes)
-        if not changed:
-            return None
-        record(
-            session,
-            Actor(token_id=token.id),
-            "product.version_updated",
-            company_id=company.id,
-            obj=project.product,
-            version=project.version.version,
-            changed=changed,
-        )
-        return project
-
-    project = commit_request(change)
-    if project is None:
-        return Response(status=304)
     session = db_session()
+    project = find_project(session, company, project_uuid)
+    changed = apply_patch(session, company, project, changes)
+    if not changed:
+        return Response(status=304)
+    record(
+        session,
+        Actor(token_id=token.id),
+        "product.version_updated",
+        company_id=company.id,
+        obj=project.product,
+        version=project.version.version,
+        changed=changed,
+    )
     return jsonify(project_json(session, project, with_versions=True))
 
 
@@ -383,7 +376,7 @@ def _ingest(
     elif fields.parent_name:
         parent = parent_by_name(session, company, fields.parent_name, fields.parent_version)
 
-    def store(session: Session) -> BomToken:
+    try:
         result = services.ingest(
             session,
             Actor(token_id=token.id),
@@ -395,24 +388,21 @@ def _ingest(
             project_version=version,
             limits=upload_limits(),
         )
-        product = result.product
-        if parent is not None:
-            set_parent(session, product, parent)
-        if fields.tags:
-            product.tags = list(dict.fromkeys(product.tags + fields.tags))
-            session.add(product)
-        if fields.is_latest and not result.version.is_latest:
-            clear_latest(session, product)
-            result.version.is_latest = True
-            session.add(result.version)
-        return services.bom_token_for(session, company, result.sbom)
-
-    try:
-        bom_token = commit_request(store)
     except SbomError as exc:
         if exc.code == "too_large":
             raise ApiError(413, exc.code, exc.message, exc.details) from None
         return _invalid_bom(exc)
+    product = result.product
+    if parent is not None:
+        set_parent(session, product, parent)
+    if fields.tags:
+        product.tags = list(dict.fromkeys(product.tags + fields.tags))
+        session.add(product)
+    if fields.is_latest and not result.version.is_latest:
+        clear_latest(session, product)
+        result.version.is_latest = True
+        session.add(result.version)
+    bom_token = services.bom_token_for(session, company, result.sbom)
     return jsonify(token=bom_token.uuid)
 
 

@@ -25,7 +25,7 @@ from service.companies.models import Role
 from service.companies.services import linked_orgs
 from service.core.errors import size_text
 from service.core.services import get_secrets, get_settings
-from service.db import commit_request, db_session
+from service.db import db_session, savepoint
 from service.sboms import services
 from service.sboms.forms import GitHubImportForm, InventoryForm, UploadForm
 from service.sboms.github_import import (
@@ -187,11 +187,11 @@ def upload(slug: str):
 
 
 def _store(storage: FileStorage, product_name: str, version: str | None) -> FileResult:
-    """Store one uploaded file in its own transaction: a failing file never hides the others."""
+    """Store one uploaded file in its own savepoint: a failing file never hides the others."""
     filename = os.path.basename((storage.filename or "upload").replace("\\", "/"))[:255]
     data = storage.read()
     try:
-        result = commit_request(
+        result = savepoint(
             lambda session: services.ingest(
                 session,
                 _actor(),
@@ -226,15 +226,13 @@ def import_github(slug: str):
     else:
         user = current_user()
         try:
-            run = commit_request(
-                lambda session: start_import(
-                    session,
-                    _actor(),
-                    g.company,
-                    form.org.data,
-                    user_id=user.id,
-                    token=github_token(user, get_secrets()),
-                )
+            run = start_import(
+                session_db,
+                _actor(),
+                g.company,
+                form.org.data,
+                user_id=user.id,
+                token=github_token(user, get_secrets()),
             )
         except GitHubImportError as exc:
             error = exc.message
