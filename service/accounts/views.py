@@ -88,9 +88,7 @@ def github_callback():
     except GitHubError as exc:
         message = f"Signed in, but GitHub did not tell us who you are ({exc.reason}). Try again."
         return render_template("accounts/signin_failed.html", message=message), 502
-    session_db = db_session()
-    user = sign_in(session_db, profile, token=token, secrets=get_secrets())
-    session_db.commit()
+    user = sign_in(db_session(), profile, token=token, secrets=get_secrets())
     start_session(user)
     flash(f"Signed in as {user.login}.", "success")
     return redirect(safe_next(saved.get("next")))
@@ -107,9 +105,7 @@ def demo_login():
     profile = demo_profile(request.form.get("login", ""))
     if profile is None:
         abort(400, description="Unknown demo user.")
-    session_db = db_session()
-    user = sign_in(session_db, profile, token=profile.login, secrets=get_secrets(), demo=True)
-    session_db.commit()
+    user = sign_in(db_session(), profile, token=profile.login, secrets=get_secrets(), demo=True)
     start_session(user)
     flash(f"Signed in as the demo user {user.login}.", "success")
     return redirect(safe_next(request.form.get("next")))
@@ -119,9 +115,7 @@ def demo_login():
 def logout():
     user = current_user()
     if user is not None:
-        session_db = db_session()
-        sign_out(session_db, user)
-        session_db.commit()
+        sign_out(db_session(), user)
     session.clear()
     flash("Signed out.", "success")
     return redirect(url_for("companies.landing"))

@@ -36,7 +36,6 @@ def authenticate(plaintext: str | None, scope: str) -> ApiToken:
             f"This token lacks the '{scope}' scope.",
             {"required_scope": scope},
         )
-    session.commit()
     return token
 
 

@@ -30,7 +30,7 @@ from service.companies.forms import (
 )
 from service.companies.models import Role
 from service.core.services import get_github, get_secrets
-from service.db import db_session
+from service.db import db_session, savepoint
 from service.money import MoneyError, format_amount, parse_amount
 
 bp = Blueprint("companies", __name__)
@@ -56,15 +56,13 @@ def _actor() -> Actor:
     return Actor(user_id=current_user().id)
 
 
-def _commit_or_flash(change) -> bool:
-    """Run a service change in the request's transaction; flash its error instead of failing."""
-    session_db = db_session()
+def _change_or_flash(change) -> bool:
+    """Run a service change in a savepoint; flash its error (the change undone) instead of
+    failing."""
     try:
-        change(session_db)
-        session_db.commit()
+        savepoint(change)
         return True
     except (services.CompanyError, MoneyError) as exc:
-        session_db.rollback()
         flash(getattr(exc, "message", str(exc)), "error")
         return False
 
@@ -80,7 +78,7 @@ def create():
             form.budget.errors.append(str(exc))
         else:
             created = []
-            if _commit_or_flash(
+            if _change_or_flash(
                 lambda s: created.append(
                     services.create_company(
                         s,
@@ -114,7 +112,7 @@ def settings(slug: str):
         except MoneyError as exc:
             form.budget.errors.append(str(exc))
         else:
-            if _commit_or_flash(
+            if _change_or_flash(
                 lambda s: services.update_settings(
                     s, _actor(), company, name=form.name.data, budget_minor=budget
                 )
@@ -147,7 +145,7 @@ def members(slug: str):
 @company_view(Role.owner)
 def invite(slug: str):
     form = InviteForm()
-    if form.validate_on_submit() and _commit_or_flash(
+    if form.validate_on_submit() and _change_or_flash(
         lambda s: services.invite(s, _actor(), g.company, form.login.data, Role(form.role.data))
     ):
         flash(f"Invited {form.login.data}; they join when they next sign in.", "success")
@@ -160,7 +158,7 @@ def invite(slug: str):
 @company_view(Role.owner)
 def change_role(slug: str, membership_id: int):
     form = RoleForm()
-    if form.validate_on_submit() and _commit_or_flash(
+    if form.validate_on_submit() and _change_or_flash(
         lambda s: services.change_role(s, _actor(), g.company, membership_id, Role(form.role.data))
     ):
         flash("Role changed.", "success")
@@ -170,7 +168,7 @@ def change_role(slug: str, membership_id: int):
 @bp.post("/c/<slug>/members/<int:membership_id>/remove")
 @company_view(Role.owner)
 def remove_member(slug: str, membership_id: int):
-    if ConfirmForm().validate_on_submit() and _commit_or_flash(
+    if ConfirmForm().validate_on_submit() and _change_or_flash(
         lambda s: services.remove_member(s, _actor(), g.company, membership_id)
     ):
         flash("Member removed.", "success")
@@ -180,7 +178,7 @@ def remove_member(slug: str, membership_id: int):
 @bp.post("/c/<slug>/invitations/<int:invitation_id>/revoke")
 @company_view(Role.owner)
 def revoke_invitation(slug: str, invitation_id: int):
-    if ConfirmForm().validate_on_submit() and _commit_or_flash(
+    if ConfirmForm().validate_on_submit() and _change_or_flash(
         lambda s: services.revoke_invitation(s, _actor(), g.company, invitation_id)
     ):
         flash("Invitation withdrawn.", "success")
@@ -197,7 +195,7 @@ def tokens(slug: str):
     issued = None
     if form.validate_on_submit():
         result = []
-        if _commit_or_flash(
+        if _change_or_flash(
             lambda s: result.append(
                 services.create_token(
                     s, _actor(), g.company, name=form.name.data, scopes=form.scopes.data or []
@@ -218,7 +216,7 @@ def tokens(slug: str):
 @bp.post("/c/<slug>/tokens/<int:token_id>/revoke")
 @company_view(Role.owner)
 def revoke_token(slug: str, token_id: int):
-    if ConfirmForm().validate_on_submit() and _commit_or_flash(
+    if ConfirmForm().validate_on_submit() and _change_or_flash(
         lambda s: services.revoke_token(s, _actor(), g.company, token_id)
     ):
         flash("Token revoked; requests using it are now refused.", "success")
@@ -236,7 +234,7 @@ def orgs(slug: str):
     if form.validate_on_submit():
         if not can_manage:
             flash("Only owners can link organisations.", "error")
-        elif _commit_or_flash(
+        elif _change_or_flash(
             lambda s: services.link_org(
                 s,
                 _actor(),
@@ -261,7 +259,7 @@ def orgs(slug: str):
 @bp.post("/c/<slug>/orgs/<int:link_id>/unlink")
 @company_view(Role.owner)
 def unlink_org(slug: str, link_id: int):
-    if ConfirmForm().validate_on_submit() and _commit_or_flash(
+    if ConfirmForm().validate_on_submit() and _change_or_flash(
         lambda s: services.unlink_org(s, _actor(), g.company, link_id)
     ):
         flash("Organisation unlinked.", "success")
