@@ -140,6 +140,25 @@ def my_claims(session: Session, user: User) -> list[tuple[ProjectClaim, Project]
     return [(c, p) for c, p in rows]
 
 
+def maintained_repos(github: GitHubAPI, token: str | None) -> list[str]:
+    """ "owner/name" of repositories GitHub says the token's person administers or maintains.
+
+    GitHub being unreachable only shortens the list; claiming by URL still works.
+    """
+    if token is None:
+        return []
+    try:
+        repos = github.user_repos(token)
+    except GitHubError:
+        return []
+    return [
+        repo["full_name"]
+        for repo in repos
+        if isinstance(repo.get("full_name"), str)
+        and any((repo.get("permissions") or {}).get(level) for level in ("admin", "maintain"))
+    ]
+
+
 def candidates(
     session: Session, user: User, github_host: str, maintained: Iterable[str] = ()
 ) -> list[Candidate]:

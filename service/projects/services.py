@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, func, or_
+from sqlalchemy import String, cast, exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from service.companies.models import Membership
@@ -33,6 +33,7 @@ from service.projects.models import (
     PackageResolution,
     Project,
     ProjectClaim,
+    ResolutionStatus,
 )
 from service.projects.providers import Provider
 from service.projects.resolution import ResolutionReport, Resolver
@@ -57,6 +58,27 @@ def queue_resolution(session: Session, sbom: Sbom) -> Task:
         session,
         RESOLVE_SBOM,
         {"sbom_id": sbom.id},
+        unique_key=sbom_task_key(sbom.id),
+        company_id=sbom.company_id,
+    )
+
+
+def resolve_again(session: Session, sbom: Sbom) -> Task:
+    """Queue the SBOM's resolution again, its failed packages retried now rather than after
+    their backoff (the page's "resolve again"), in the caller's transaction."""
+    packages = sbom_package_ids(session, [sbom.id])
+    session.exec(
+        update(PackageResolution)
+        .where(
+            PackageResolution.status == ResolutionStatus.error.value,
+            col(PackageResolution.package_id).in_(select(packages.c.package_id)),
+        )
+        .values(next_attempt_at=utcnow())
+    )
+    return enqueue(
+        session,
+        RESOLVE_SBOM,
+        {"sbom_id": sbom.id, "retry_now": True},
         unique_key=sbom_task_key(sbom.id),
         company_id=sbom.company_id,
     )

@@ -22,29 +22,24 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from sqlalchemy import update
-from sqlmodel import col, select
 from werkzeug.routing import PathConverter
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from service.accounts.auth import current_user, login_required
-from service.accounts.github import GitHubError
 from service.accounts.services import github_token
 from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
 from service.companies.models import Role
-from service.core.clock import utcnow
 from service.core.errors import page_arg
 from service.core.services import get_github, get_secrets, get_settings
 from service.core.views import migrations_gate
-from service.db import db_session
-from service.jobs.queue import enqueue
+from service.db import db_session, savepoint
 from service.projects import claims, services
 from service.projects.claims import ClaimError
-from service.projects.models import PackageResolution, Project, ResolutionStatus
+from service.projects.models import Project, ResolutionStatus
 from service.projects.sources import github_web_host
 from service.projects.urls import normalize_repo_url
 from service.sboms.services import latest_sbom
@@ -104,12 +99,9 @@ def _show_notifications() -> None:
     user = current_user()
     if user is None:
         return
-    session_db = db_session()
-    messages = claims.take_unread(session_db, user.id)
-    if messages:
-        session_db.commit()
-        for message in messages:
-            flash(message, "info")
+    # Marked read in the request's transaction: committed when the page answers.
+    for message in claims.take_unread(db_session(), user.id):
+        flash(message, "info")
 
 
 # Company pages --------------------------------------------------------------------------------
@@ -156,8 +148,7 @@ def product_resolution(slug: str, product_id: int):
         if not can_queue:
             abort(403, description="Resolving again needs the reviewer role or higher.")
         if sbom is not None and ConfirmForm().validate_on_submit():
-            _retry_sbom(session_db, sbom)
-            session_db.commit()
+            services.resolve_again(session_db, sbom)
             flash("Resolution queued; this page updates itself while it runs.", "success")
         return redirect(url_for("projects.product_resolution", slug=slug, product_id=product_id))
     sbom_ids = [sbom.id] if sbom else []
@@ -185,26 +176,6 @@ def product_resolution(slug: str, product_id: int):
         problems=problems,
         can_queue=can_queue,
         confirm=ConfirmForm(),
-    )
-
-
-def _retry_sbom(session_db, sbom) -> None:
-    """Queue the SBOM again; failed packages are retried now rather than after backoff."""
-    packages = services.sbom_package_ids(session_db, [sbom.id])
-    session_db.exec(
-        update(PackageResolution)
-        .where(
-            PackageResolution.status == ResolutionStatus.error.value,
-            col(PackageResolution.package_id).in_(select(packages.c.package_id)),
-        )
-        .values(next_attempt_at=utcnow())
-    )
-    enqueue(
-        session_db,
-        services.RESOLVE_SBOM,
-        {"sbom_id": sbom.id, "retry_now": True},
-        unique_key=services.sbom_task_key(sbom.id),
-        company_id=sbom.company_id,
     )
 
 
@@ -256,7 +227,12 @@ def my_projects():
     return render_template(
         "projects/my_projects.html",
         claims_list=claims.my_claims(session_db, user),
-        candidates=claims.candidates(session_db, user, host, maintained_repos(user)),
+        candidates=claims.candidates(
+            session_db,
+            user,
+            host,
+            claims.maintained_repos(get_github(), github_token(user, get_secrets())),
+        ),
         claim_form=ClaimForm(),
         confirm=ConfirmForm(),
         labels=claims.EVIDENCE_LABELS,
@@ -269,26 +245,6 @@ def my_projects():
             if claim.status == "active"
         },
     )
-
-
-def maintained_repos(user) -> list[str]:
-    """ "owner/name" of repositories GitHub says this person administers or maintains.
-
-    GitHub being unreachable only shortens the list; claiming by URL still works.
-    """
-    token = github_token(user, get_secrets())
-    if token is None:
-        return []
-    try:
-        repos = get_github().user_repos(token)
-    except GitHubError:
-        return []
-    return [
-        repo["full_name"]
-        for repo in repos
-        if isinstance(repo.get("full_name"), str)
-        and any((repo.get("permissions") or {}).get(level) for level in ("admin", "maintain"))
-    ]
 
 
 @bp.post("/me/projects/claim")
@@ -316,18 +272,18 @@ def claim_project():
     except Exception:  # a token sealed with a rotated key is as good as none
         token = None
     try:
-        created = claims.claim(
-            session_db,
-            _actor(),
-            user,
-            project,
-            github=get_github(),
-            token=token,
-            github_host=github_web_host(get_settings()),
+        created = savepoint(
+            lambda s: claims.claim(
+                s,
+                _actor(),
+                user,
+                project,
+                github=get_github(),
+                token=token,
+                github_host=github_web_host(get_settings()),
+            )
         )
-        session_db.commit()
     except ClaimError as exc:
-        session_db.rollback()
         flash(exc.message, "error")
     else:
         flash(
@@ -340,14 +296,11 @@ def claim_project():
 @bp.post("/me/claims/<int:claim_id>/release")
 @login_required
 def release_claim(claim_id: int):
-    session_db = db_session()
     if ConfirmForm().validate_on_submit():
         try:
-            claims.release(session_db, _actor(), current_user(), claim_id)
-            session_db.commit()
+            savepoint(lambda s: claims.release(s, _actor(), current_user(), claim_id))
             flash("Claim released.", "success")
         except ClaimError as exc:
-            session_db.rollback()
             flash(exc.message, "error")
     return redirect(url_for("projects.my_projects"))
 
@@ -370,10 +323,10 @@ def propose_split(project_id: int):
         shares = {}
         for _claim, member in claims.active_claims(session_db, project):
             shares[member.id] = claims.parse_percent(request.form.get(f"share_{member.id}", "0"))
-        proposal = claims.propose_split(session_db, _actor(), current_user(), project, shares)
-        session_db.commit()
+        proposal = savepoint(
+            lambda s: claims.propose_split(s, _actor(), current_user(), project, shares)
+        )
     except ClaimError as exc:
-        session_db.rollback()
         flash(exc.message, "error")
     else:
         if proposal.status == "agreed":
@@ -386,16 +339,13 @@ def propose_split(project_id: int):
 @bp.post("/me/projects/<int:project_id>/split/<int:proposal_id>/accept")
 @login_required
 def accept_split(project_id: int, proposal_id: int):
-    session_db = db_session()
     project = _my_project(project_id)
     if ConfirmForm().validate_on_submit():
         try:
-            proposal = claims.accept_split(
-                session_db, _actor(), current_user(), project, proposal_id
+            proposal = savepoint(
+                lambda s: claims.accept_split(s, _actor(), current_user(), project, proposal_id)
             )
-            session_db.commit()
         except ClaimError as exc:
-            session_db.rollback()
             flash(exc.message, "error")
         else:
             agreed = proposal.status == "agreed"
@@ -418,18 +368,18 @@ def payout():
     status = 200
     if form.validate_on_submit():
         try:
-            claims.add_payout_channel(
-                session_db,
-                _actor(),
-                user,
-                form.kind.data,
-                form.value.data,
-                github=get_github(),
-                minimum=form.minimum.data or "",
+            savepoint(
+                lambda s: claims.add_payout_channel(
+                    s,
+                    _actor(),
+                    user,
+                    form.kind.data,
+                    form.value.data,
+                    github=get_github(),
+                    minimum=form.minimum.data or "",
+                )
             )
-            session_db.commit()
         except ClaimError as exc:
-            session_db.rollback()
             (form.minimum if exc.field == "minimum" else form.value).errors = [exc.message]
             status = 400
         else:
@@ -460,12 +410,9 @@ def payout_remove(channel_id: int):
 
 
 def _payout_change(change):
-    session_db = db_session()
     if ConfirmForm().validate_on_submit():
         try:
-            change(session_db)
-            session_db.commit()
+            savepoint(change)
         except ClaimError as exc:
-            session_db.rollback()
             flash(exc.message, "error")
     return redirect(url_for("projects.payout"))
