@@ -32,6 +32,8 @@ from service.db import (
     respond,
     shipped,
 )
+from service.notifications.delivery import build_mail_sender, build_webhook_sender
+from service.notifications.services import MAIL_SENDER, WEBHOOK_SENDER
 from service.settings import Settings, load_settings
 
 csrf = CSRFProtect()
@@ -140,6 +142,9 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
         app.extensions[GITHUB] = demo_github()
     else:
         app.extensions[GITHUB] = HttpGitHubAPI(http, settings.github_api_url)
+    # E-mail and webhooks: the real senders or their twins, as the settings choose.
+    app.extensions[MAIL_SENDER] = build_mail_sender(settings)
+    app.extensions[WEBHOOK_SENDER] = build_webhook_sender(settings)
     app.extensions[OAUTH] = (
         GitHubOAuth(
             http, settings.github_web_url, settings.github_client_id, settings.github_client_secret

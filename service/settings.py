@@ -77,7 +77,11 @@ class Settings(BaseSettings):
     # Rows of one GitHub Sponsors bulk sponsorship file; longer exports are split.
     github_sponsors_row_limit: int = Field(default=100, ge=1)
 
-    # E-mail about proposals (ready for review, approved); off while smtp_host is unset.
+    # E-mail about proposals (ready for review, approved): "smtp" sends it (the default
+    # when smtp_host is set), "console" logs it instead (the default otherwise), "null"
+    # sends nothing. Webhooks: "http" POSTs them, "console" logs them, "null" drops them.
+    mail_backend: Literal["smtp", "console", "null"] | None = None
+    webhook_backend: Literal["http", "console", "null"] = "http"
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_from: str = "tributary@localhost"
@@ -133,6 +137,13 @@ class Settings(BaseSettings):
             # The offline demo: seeded people sign in, GitHub answers come from the twin.
             self.demo_signin = True
             self.github_backend = "demo"
+        if self.mail_backend is None:
+            self.mail_backend = "smtp" if self.smtp_host else "console"
+        if self.mail_backend == "smtp" and not self.smtp_host:
+            raise SettingsError(
+                "TRIBUTARY_MAIL_BACKEND=smtp needs TRIBUTARY_SMTP_HOST; set it, or choose "
+                "console (log the messages) or null."
+            )
         relaxed = self.env in ("development", "demo", "test")
         if not relaxed and (not self.secret_key or len(self.secret_key) < 32):
             raise SettingsError(

@@ -75,7 +75,7 @@ def announce(
     policy = session.get(AllocationPolicy, company.id)
     settings = _settings()
     wants_email = policy.notify_email if policy is not None else True
-    if wants_email and settings is not None and settings.smtp_host:
+    if wants_email and settings is not None and settings.mail_backend != "null":
         link = notices.absolute_link(path)
         notices.queue_email(
             session,

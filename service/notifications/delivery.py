@@ -1,5 +1,10 @@
 """Sending notices outside Tributary: e-mail through SMTP, and signed webhooks.
 
+Each goes through a small interface (``MailSender``, ``WebhookPoster``) with the real
+implementation and twins that send nothing, chosen by ``TRIBUTARY_MAIL_BACKEND``
+(``smtp``, ``console``: logged, the default while no SMTP host is set, ``null``) and
+``TRIBUTARY_WEBHOOK_BACKEND`` (``http``, the default, ``console``, ``null``).
+
 Both run from the task queue after the change they announce has committed, so a slow or
 failing receiver never holds up (or undoes) an approval; a failure raises, and the queue
 retries the task with backoff.
@@ -23,15 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
+from functools import cached_property
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from service import __version__
 from service.core.clock import utcnow
 from service.core.http import is_forbidden_host, is_public_address, system_resolver
 from service.settings import Settings
@@ -42,6 +51,8 @@ DELIVERY_HEADER = "X-Tributary-Delivery"
 TIMESTAMP_HEADER = "X-Tributary-Timestamp"
 MAX_RESPONSE_BYTES = 64 * 1024
 
+log = logging.getLogger(__name__)
+
 
 class DeliveryError(RuntimeError):
     """A notice could not be delivered this time (the queue retries it)."""
@@ -50,27 +61,54 @@ class DeliveryError(RuntimeError):
 # E-mail ------------------------------------------------------------------------------------
 
 
-def smtp_configured(settings: Settings) -> bool:
-    return bool(settings.smtp_host)
+class MailSender(Protocol):
+    def send(self, to: list[str], subject: str, body: str) -> None:
+        """Send one plain-text message; raise DeliveryError to have the queue retry."""
 
 
-def send_email(settings: Settings, to: list[str], subject: str, body: str) -> None:
-    """Send one plain-text message through the configured SMTP server."""
-    if not settings.smtp_host:
-        raise DeliveryError("SMTP is not configured (TRIBUTARY_SMTP_HOST is unset)")
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(
-        settings.smtp_host, settings.smtp_port, timeout=settings.http_timeout
-    ) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
-        smtp.send_message(message)
+class SmtpMailSender:
+    """Sends through the configured SMTP server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, to: list[str], subject: str, body: str) -> None:
+        settings = self.settings
+        if not settings.smtp_host:
+            raise DeliveryError("SMTP is not configured (TRIBUTARY_SMTP_HOST is unset)")
+        message = EmailMessage()
+        message["From"] = settings.smtp_from
+        message["To"] = ", ".join(to)
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.http_timeout
+        ) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(message)
+
+
+class ConsoleMailSender:
+    """Logs each message instead of sending it (the demo, and wherever SMTP is unset)."""
+
+    def send(self, to: list[str], subject: str, body: str) -> None:
+        log.info("e-mail not sent (console backend) to %s: %s\n%s", ", ".join(to), subject, body)
+
+
+class NullMailSender:
+    """Drops each message (e-mail is then not even queued: see allocation.notices)."""
+
+    def send(self, to: list[str], subject: str, body: str) -> None:
+        log.debug("e-mail %r dropped (null backend)", subject)
+
+
+def build_mail_sender(settings: Settings) -> MailSender:
+    if settings.mail_backend == "smtp":
+        return SmtpMailSender(settings)
+    return ConsoleMailSender() if settings.mail_backend == "console" else NullMailSender()
 
 
 # Webhooks ----------------------------------------------------------------------------------
@@ -131,6 +169,13 @@ def webhook_url_problem(
     return None
 
 
+class WebhookPoster(Protocol):
+    def post(self, url: str, secret: str, event: str, delivery: str, body: bytes) -> int | None:
+        """Send once (the status when it was sent); raise DeliveryError to be retried."""
+
+    def close(self) -> None: ...
+
+
 class WebhookSender:
     """POSTs signed JSON bodies; one per app (tests give it a transport and a resolver)."""
 
@@ -149,16 +194,25 @@ class WebhookSender:
         self.allow_hosts = frozenset(h.lower() for h in allow_hosts)
         self._resolver = resolver
         self._clock = clock or (lambda: utcnow().timestamp())
-        self._client = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        self._user_agent = user_agent
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self._transport = transport
+
+    @cached_property
+    def _client(self) -> httpx.Client:
+        # Made on first post: every app has a sender, few post, and a client costs a TLS
+        # context.
+        return httpx.Client(
+            transport=self._transport,
+            timeout=self._timeout,
             follow_redirects=False,
-            headers={"User-Agent": user_agent},
+            headers={"User-Agent": self._user_agent},
             trust_env=False,
         )
 
     def close(self) -> None:
-        self._client.close()
+        if "_client" in self.__dict__:
+            self._client.close()
 
     def _checked_address(self, url: str) -> str | None:
         """The address to connect to, after checking every address the name has (None for
@@ -217,3 +271,42 @@ class WebhookSender:
         if not 200 <= status < 300:
             raise DeliveryError(f"webhook {event} to {url} answered HTTP {status}")
         return status
+
+
+class ConsoleWebhookSender:
+    """Logs each delivery instead of sending it."""
+
+    def post(self, url: str, secret: str, event: str, delivery: str, body: bytes) -> None:
+        log.info(
+            "webhook %s (%s) to %s not sent (console backend): %s",
+            event,
+            delivery,
+            url,
+            body.decode(errors="replace"),
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class NullWebhookSender:
+    """Drops each delivery."""
+
+    def post(self, url: str, secret: str, event: str, delivery: str, body: bytes) -> None:
+        log.debug("webhook %s (%s) dropped (null backend)", event, delivery)
+
+    def close(self) -> None:
+        pass
+
+
+def build_webhook_sender(settings: Settings) -> WebhookPoster:
+    if settings.webhook_backend == "http":
+        return WebhookSender(
+            user_agent=f"Tributary/{__version__} (+{settings.contact_url})",
+            timeout=settings.http_timeout,
+            allow_http=not settings.is_production,
+            allow_hosts=settings.outbound_allow_hosts,
+        )
+    if settings.webhook_backend == "console":
+        return ConsoleWebhookSender()
+    return NullWebhookSender()

@@ -1,6 +1,6 @@
 """Background delivery of notices (run by `tributary scheduler`'s task queue).
 
-* ``notifications.email`` — ``{"to": [...], "subject", "body"}`` through SMTP;
+* ``notifications.email`` — ``{"to": [...], "subject", "body"}`` through the mail sender;
 * ``notifications.webhook`` — ``{"url", "secret" (sealed), "event", "delivery", "body"}``
   POSTed with its signature.
 
@@ -13,21 +13,21 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from service.core.services import get_secrets, get_settings
+from service.core.services import get_secrets
 from service.jobs.registry import task
-from service.notifications import delivery
-from service.notifications.services import EMAIL_TASK, WEBHOOK_TASK, get_webhook_sender
+from service.notifications.services import (
+    EMAIL_TASK,
+    WEBHOOK_TASK,
+    get_mail_sender,
+    get_webhook_sender,
+)
 
 log = logging.getLogger(__name__)
 
 
 @task(EMAIL_TASK)
 def send_email(payload: dict, now: datetime) -> None:
-    settings = get_settings()
-    if not delivery.smtp_configured(settings):
-        log.info("e-mail %r not sent: SMTP is not configured", payload.get("subject"))
-        return
-    delivery.send_email(settings, list(payload["to"]), payload["subject"], payload["body"])
+    get_mail_sender().send(list(payload["to"]), payload["subject"], payload["body"])
 
 
 @task(WEBHOOK_TASK)

@@ -17,18 +17,20 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlmodel import Session, col, select
 
-from service import __version__
 from service.accounts.models import User
 from service.companies.models import Membership, Role
 from service.core.clock import utcnow
 from service.core.services import get_settings
 from service.jobs.queue import enqueue
-from service.notifications.delivery import WebhookSender
+from service.notifications.delivery import MailSender, WebhookPoster
 from service.notifications.models import Notification
 
 EMAIL_TASK = "notifications.email"
 WEBHOOK_TASK = "notifications.webhook"
-WEBHOOK_SENDER = "tributary.webhooks"  # the app's sender, in app.extensions
+# Keys of the app's senders in app.extensions (create_app stores them; tests put their
+# own in place).
+MAIL_SENDER = "tributary.mail"
+WEBHOOK_SENDER = "tributary.webhooks"
 
 
 def notify(
@@ -157,20 +159,12 @@ def queue_webhook(
     return delivery
 
 
-def get_webhook_sender() -> WebhookSender:
-    """The app's webhook sender (built on first use; tests put their own in place)."""
-    app = current_app
-    sender = app.extensions.get(WEBHOOK_SENDER)
-    if sender is None:
-        settings = get_settings(app)
-        sender = WebhookSender(
-            user_agent=f"Tributary/{__version__} (+{settings.contact_url})",
-            timeout=settings.http_timeout,
-            allow_http=not settings.is_production,
-            allow_hosts=settings.outbound_allow_hosts,
-        )
-        app.extensions[WEBHOOK_SENDER] = sender
-    return sender
+def get_mail_sender() -> MailSender:
+    return current_app.extensions[MAIL_SENDER]
+
+
+def get_webhook_sender() -> WebhookPoster:
+    return current_app.extensions[WEBHOOK_SENDER]
 
 
 def absolute_link(path: str) -> str:

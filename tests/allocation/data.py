@@ -14,14 +14,18 @@ The `acme` scenario (budget 1,000.00 USD):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from service.accounts.models import User
+from service.allocation.policy_store import save_policy
 from service.audit.services import Actor
 from service.companies.models import Company, LinkedOrg, Role
+from service.jobs.models import Task, TaskStatus
 from service.projects.models import FundingChannel, PackageResolution, Project, ProjectClaim
 from service.risk.models import RiskSnapshot
 from service.sboms.models import Package
@@ -167,3 +171,27 @@ def acme(session: Session, slug: str | None = None, budget: int = 100_000) -> Ac
     risk(session, company, projects["left"], 80.0, date(2026, 11, 1))
     risk(session, company, projects["framework"], 40.0, date(2026, 11, 1))
     return Acme(company, owner, reviewer, viewer, maintainer, projects)
+
+
+WEBHOOK_SECRET = "whsec-0123456789abcdef"
+
+
+def acme_notifying(session: Session, seal: Callable[[str], str]) -> Acme:
+    """`acme` whose policy asks for e-mail and a webhook, with its queue emptied so only
+    the notices a test causes are left to run."""
+    found = acme(session)
+    save_policy(
+        session,
+        Actor(user_id=found.owner.id),
+        found.company,
+        {"cap": "1"},
+        four_eyes=False,
+        notify_email=True,
+        webhook_url="https://hooks.example.com/tributary",
+        webhook_secret=WEBHOOK_SECRET,
+        seal=seal,
+    )
+    session.commit()
+    session.exec(update(Task).values(status=TaskStatus.done))
+    session.commit()
+    return found

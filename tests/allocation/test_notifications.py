@@ -10,13 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from service.allocation.errors import ProposalError
 from service.allocation.generation import generate_proposal
 from service.allocation.models import AllocationPolicy
-from service.allocation.policy_store import save_policy
 from service.allocation.review import approve
 from service.audit.services import Actor
 from service.jobs.models import Task, TaskStatus
@@ -24,13 +22,13 @@ from service.jobs.queue import run_pending
 from service.notifications.delivery import WebhookSender, verify
 from service.notifications.models import Notification
 from service.notifications.services import EMAIL_TASK, WEBHOOK_TASK
-from tests.allocation.data import acme
+from tests.allocation.data import WEBHOOK_SECRET, acme_notifying
 from tests.conftest import login
 from tests.fakes.smtp import FakeSMTP, serve
 
 NOW = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
 pytestmark = pytest.mark.usefixtures("clock")
-SECRET = "whsec-0123456789abcdef"
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="module")
@@ -87,23 +85,7 @@ def hooks(app):
 
 @pytest.fixture
 def scenario(session, app):
-    found = acme(session)
-    save_policy(
-        session,
-        Actor(user_id=found.owner.id),
-        found.company,
-        {"cap": "1"},
-        four_eyes=False,
-        notify_email=True,
-        webhook_url="https://hooks.example.com/tributary",
-        webhook_secret=SECRET,
-        seal=app.extensions["tributary.secrets"].seal,
-    )
-    session.commit()
-    # Only the work this module is about runs from the queue.
-    session.exec(update(Task).values(status=TaskStatus.done))
-    session.commit()
-    return found
+    return acme_notifying(session, app.extensions["tributary.secrets"].seal)
 
 
 def deliver(app, now=NOW) -> int:
