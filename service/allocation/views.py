@@ -19,7 +19,14 @@ from service.allocation import unpaid
 from service.allocation.adjustments import adjust as adjust_proposal
 from service.allocation.adjustments import remove_adjustment as remove_proposal_adjustment
 from service.allocation.errors import ProposalError
-from service.allocation.forms import AdjustForm, DecisionForm, LinesForm, RevisionForm
+from service.allocation.forms import (
+    LIST_FIELDS,
+    AdjustForm,
+    DecisionForm,
+    LinesForm,
+    PolicyForm,
+    RevisionForm,
+)
 from service.allocation.generation import generate_proposal
 from service.allocation.infrastructure.stewards import (
     plan_for,
@@ -50,9 +57,6 @@ from service.money import format_amount
 from service.projects.views import project_url
 
 bp = Blueprint("allocation", __name__)
-
-LIST_FIELDS = ("exclude_projects", "exclude_owners", "exclude_ecosystems", "first_party_owners")
-INTEGER_FIELDS = ("unknown_depth", "hold_months")
 
 
 def _actor() -> Actor:
@@ -89,17 +93,17 @@ def policy(slug: str):
     values["webhook_url"] = (row.webhook_url if row else None) or ""
     has_secret = bool(row and row.webhook_secret)
     errors: dict[str, str] = {}
+    form = PolicyForm()
     if request.method == "POST":
         if not _is_owner():
             abort(403, description="Only owners can change the allocation policy.")
-        if not ConfirmForm().validate_on_submit():
+        if not form.validate_on_submit() and form.csrf_token.errors:
             abort(400, description="The form expired; reload the page and try again.")
-        form = request.form
-        values = {name: form.get(name, "") for name in POLICY_FIELDS}
-        values["four_eyes"] = bool(form.get("four_eyes"))
-        values["notify_email"] = bool(form.get("notify_email"))
-        values["webhook_url"] = form.get("webhook_url", "").strip()
-        data, errors = _policy_data(form)
+        values = {name: form[name].text for name in POLICY_FIELDS}
+        values["four_eyes"] = form.four_eyes.data
+        values["notify_email"] = form.notify_email.data
+        values["webhook_url"] = form.webhook_url.data or ""
+        errors = form.problems
         if not errors:
             settings = get_settings()
             try:
@@ -107,11 +111,11 @@ def policy(slug: str):
                     session,
                     _actor(),
                     company,
-                    data,
-                    four_eyes=values["four_eyes"],
-                    notify_email=values["notify_email"],
-                    webhook_url=values["webhook_url"],
-                    webhook_secret=form.get("webhook_secret") or None,
+                    form.policy,
+                    four_eyes=form.four_eyes.data,
+                    notify_email=form.notify_email.data,
+                    webhook_url=form.webhook_url.data,
+                    webhook_secret=form.webhook_secret.data,
                     seal=get_secrets().seal,
                     allow_http=not settings.is_production,
                     allow_hosts=settings.outbound_allow_hosts,
@@ -135,7 +139,7 @@ def policy(slug: str):
         defaults=_policy_values(Policy().to_dict(company.currency)),
         has_secret=has_secret,
         can_edit=_is_owner(),
-        confirm=ConfirmForm(),
+        form=form,
         row=row,
     ), 400 if errors else 200
 
@@ -159,42 +163,6 @@ def _field_name(field: str | None) -> str:
     for separator in ("[", "."):
         field = field.split(separator, 1)[0]
     return field
-
-
-def _policy_data(form) -> tuple[dict[str, Any], dict[str, str]]:
-    """The policy as Policy.from_dict reads it, and {field: error} for unreadable fields."""
-    data: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name in POLICY_FIELDS:
-        raw = (form.get(name) or "").strip()
-        if name in LIST_FIELDS:
-            data[name] = [
-                item.strip() for item in raw.replace(",", "\n").splitlines() if item.strip()
-            ]
-        elif name == "boosts":
-            boosts: dict[str, str] = {}
-            for number, line in enumerate(raw.splitlines(), start=1):
-                if not line.strip():
-                    continue
-                key, sep, factor = line.partition("=")
-                if not sep or not key.strip() or not factor.strip():
-                    errors[name] = (
-                        f"boosts, line {number}: write one project per line as "
-                        "“github.com/owner/name = 1.5”"
-                    )
-                    break
-                boosts[key.strip()] = factor.strip()
-            data[name] = boosts
-        elif not raw:
-            continue  # the default
-        elif name in INTEGER_FIELDS:
-            try:
-                data[name] = int(raw)
-            except ValueError:
-                errors[name] = f"{name}: expected a whole number, got {raw!r}"
-        else:
-            data[name] = raw
-    return data, errors
 
 
 @bp.get("/c/<slug>/registries")

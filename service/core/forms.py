@@ -15,25 +15,32 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, Form
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 
 class FieldProblems:
-    """{field: "field: message"} and the values read, for any WTForms form."""
+    """{field: "field: message"} and the values read, for any WTForms form. `path` goes
+    before each field's name (a form of weights: "weights.")."""
 
-    errors: Mapping[Any, list[str]]
+    path = ""
 
     @property
     def problems(self) -> dict[str, str]:
-        return {name: f"{name}: {messages[0]}" for name, messages in self.errors.items() if name}
+        return {
+            field.name: f"{self.path}{field.name}{getattr(field, 'separator', ':')} "
+            f"{field.errors[0]}"
+            for field in self  # type: ignore[attr-defined]
+            if field.errors
+        }
 
     @property
     def values(self) -> dict[str, Any]:
-        """The fields given and read without a problem."""
+        """The input fields given and read without a problem."""
         return {
             field.name: field.data
             for field in self  # type: ignore[attr-defined]
-            if field.name not in self.errors and field.data is not None
+            if isinstance(field, InputField) and not field.errors and field.data is not None
         }
 
 
@@ -51,6 +58,7 @@ class InputField(Field):
     (ValueError: the message)."""
 
     widget = TextInput()
+    separator = ":"  # between the field's name and a problem's message
 
     def __init__(self, *args: Any, strict: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,10 +77,24 @@ class InputField(Field):
     def parse(self, raw: str) -> Any:
         return raw
 
+    @property
+    def text(self) -> str:
+        """The text as given (to show a form back with what the person typed)."""
+        return str(self.raw_data[0]) if self.raw_data else ""
+
     def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return "" if self.data is None else str(self.data)
+        return self.text if self.raw_data else "" if self.data is None else str(self.data)
+
+
+class Required:
+    """A value must be given (0 is one); `message` says what to give."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data is None and not field.process_errors:
+            raise StopValidation(self.message)
 
 
 class Text(InputField):

@@ -22,6 +22,7 @@ from service.db import db_session
 from service.risk import services
 from service.risk.explain import explain
 from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
+from service.risk.forms import WeightsForm
 from service.risk.gather import SOURCE_LABELS
 from service.risk.jobs import queue_recompute
 from service.risk.signals import CATALOGUE, DEFAULT_WEIGHTS, SIGNAL_NAMES
@@ -131,16 +132,17 @@ def weights(slug: str):
     overrides = services.weight_overrides(session, g.company.id)
     values = {name: overrides.get(name, DEFAULT_WEIGHTS[name]) for name in SIGNAL_NAMES}
     errors: dict[str, str] = {}
+    form = WeightsForm()
     if request.method == "POST":
         if not can_edit:
             abort(403, description="Only owners can change risk weights.")
-        if not ConfirmForm().validate_on_submit():
+        if not form.validate_on_submit() and form.csrf_token.errors:
             abort(400, description="The form expired; reload the page and try again.")
-        if request.form.get("reset"):
+        if form.reset.data:
             submitted = {}
         else:
-            submitted, errors = _read_weights(request.form)
-            values.update({k: request.form.get(k, "") for k in SIGNAL_NAMES})
+            submitted, errors = form.weights, form.problems
+            values.update({name: form[name].text for name in SIGNAL_NAMES})
         if not errors:
             try:
                 services.set_weights(session, _actor(), g.company, submitted)
@@ -165,21 +167,5 @@ def weights(slug: str):
         values=values,
         errors=errors,
         can_edit=can_edit,
-        confirm=ConfirmForm(),
+        form=form,
     ), 400 if errors else 200
-
-
-def _read_weights(form) -> tuple[dict[str, float], dict[str, str]]:
-    """{signal: weight} from the form's text fields, and {signal: error} for bad ones."""
-    weights: dict[str, float] = {}
-    errors: dict[str, str] = {}
-    for name in SIGNAL_NAMES:
-        raw = (form.get(name) or "").strip()
-        if not raw:
-            errors[name] = f"weights.{name}: give a number (0 switches the signal off)"
-            continue
-        try:
-            weights[name] = float(raw)
-        except ValueError:
-            errors[name] = f"weights.{name}: expected a number, got {raw!r}"
-    return weights, errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.core.forms import Choice, Flag, Number, QueryForm, Text, WholeNumber
+from service.core.forms import Choice, Flag, Number, QueryForm, Required, Text, WholeNumber
 
 
 class Filters(QueryForm):
@@ -52,4 +52,17 @@ def test_missing_and_empty_values_keep_their_defaults():
     assert Filters({"q": "abcdefg", "count": "1.5"}).problems == {
         "q": "q: at most 5 characters",
         "count": "count: expected a whole number, got '1.5'",
+    }
+
+
+class Weights(QueryForm):
+    path = "weights."
+    direct = Number(validators=[Required("give a number")])
+
+
+def test_required_takes_zero_and_names_the_field_with_its_path():
+    assert Weights({"direct": "0"}).values == {"direct": 0.0}
+    assert Weights({"direct": " "}).problems == {"direct": "weights.direct: give a number"}
+    assert Weights({"direct": "x"}).problems == {
+        "direct": "weights.direct: expected a number, got 'x'"
     }
