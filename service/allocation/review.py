@@ -78,7 +78,7 @@ def approve(
 ) -> Proposal:
     """Approve: pledges follow it, reviewers are told, in the caller's one transaction."""
     from service.allocation.notices import announce
-    from service.pledges.services import apply_approval
+    from service.pledges.approval import apply_approval
 
     now = now or utcnow()
     _require_reviewer(session, actor, proposal, "approve")

@@ -18,7 +18,7 @@ from service.db import get_db
 from service.jobs.registry import periodic
 from service.money import Money
 from service.notifications.services import company_people, notify
-from service.pledges import services
+from service.pledges import daily_check
 from service.pledges.lifecycle import period_of
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def daily(now: datetime) -> None:
     """Repeat monthly pledges and mark overdue ones, company by company."""
     database = get_db()
     with database.transaction() as session:
-        company_ids = services.companies_with_open_pledges(session)
+        company_ids = daily_check.companies_with_open_pledges(session)
     for company_id in company_ids:
         try:
             with database.transaction() as session:
@@ -41,8 +41,8 @@ def daily(now: datetime) -> None:
 
 def run_for_company(session, company_id: int, now: datetime) -> None:
     company = session.get(Company, company_id)
-    services.repeat_monthly(session, SCHEDULER, company_id, period_of(now.date()), now)
-    overdue = services.mark_overdue(session, SCHEDULER, company_id, now.date(), now)
+    daily_check.repeat_monthly(session, SCHEDULER, company_id, period_of(now.date()), now)
+    overdue = daily_check.mark_overdue(session, SCHEDULER, company_id, now.date(), now)
     if not overdue:
         return
     owed: dict[str, int] = {}

@@ -122,91 +122,6 @@ def platforms_of(channels: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
-@dataclass(frozen=True)
-class PledgeChange:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    cancelled: int = 0
-
-
-def apply_approval(
-    session: Session,
-    actor: Actor,
-    *,
-    company_id: int,
-    proposal_id: int | None,
-    period: str,
-    currency: str,
-    amounts: dict[int, int],
-    now: datetime | None = None,
-) -> PledgeChange:
-    """The approved proposal's pledges for its period: ``{project id: amount}``.
-
-    Each paid project gets a pledge for the period, due on the company's due day of the
-    next month, with its channels as they are now. Approving the period again (a rare
-    correction) updates the amounts of pledges nothing was paid on yet and cancels the
-    unpaid pledges of projects it no longer pays.
-    """
-    now = now or utcnow()
-    due_on = lifecycle.due_date(period, due_day(session, company_id))
-    existing = {
-        p.project_id: p
-        for p in session.exec(
-            select(Pledge).where(
-                Pledge.company_id == company_id,
-                Pledge.period == period,
-                Pledge.source == PledgeSource.proposal.value,
-            )
-        )
-    }
-    projects = {
-        p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(list(amounts))))
-    }
-    created = updated = unchanged = cancelled = 0
-    for project_id, amount in sorted(amounts.items()):
-        pledge = existing.get(project_id)
-        if pledge is None:
-            pledge = Pledge(
-                company_id=company_id,
-                project_id=project_id,
-                period=period,
-                amount_minor=amount,
-                currency=currency,
-                source=PledgeSource.proposal.value,
-                proposal_id=proposal_id,
-                due_on=due_on,
-                channels=channels_snapshot(session, projects[project_id]),
-                created_by_id=actor.user_id,
-                created_at=now,
-                updated_at=now,
-            )
-            _add(session, actor, pledge, "pledge.created", proposal_id=proposal_id)
-            created += 1
-        elif pledge.amount_minor == amount and pledge.state != PledgeState.cancelled:
-            unchanged += 1
-        elif pledge.state in (PledgeState.pledged, PledgeState.cancelled) and not pledge.paid_minor:
-            before = pledge.amount_minor
-            pledge.amount_minor, pledge.proposal_id = amount, proposal_id
-            pledge.state, pledge.cancel_reason, pledge.updated_at = PledgeState.pledged, None, now
-            _add(session, actor, pledge, "pledge.amount_changed", before=before, after=amount)
-            updated += 1
-        else:
-            unchanged += 1  # money already arrived against it: the pledge stands as made
-    for project_id, pledge in existing.items():
-        if project_id not in amounts and pledge.state in OPEN and not pledge.paid_minor:
-            _transition(
-                session,
-                actor,
-                pledge,
-                PledgeState.cancelled,
-                now,
-                reason=f"not paid by the approved proposal for {period}",
-            )
-            cancelled += 1
-    return PledgeChange(created, updated, unchanged, cancelled)
-
-
 def create_manual(
     session: Session,
     actor: Actor,
@@ -236,7 +151,7 @@ def create_manual(
         raise TransitionError("The amount must be more than zero.", "amount")
     if recurrence not in {r.value for r in Recurrence}:
         raise TransitionError("Choose one-off or monthly.", "recurrence")
-    if _manual_for(session, company_id, project.id, period) is not None:
+    if manual_pledge_for(session, company_id, project.id, period) is not None:
         raise TransitionError(
             f"{project.key} already has a manual pledge for {period}: change or cancel it instead.",
             "project",
@@ -254,11 +169,13 @@ def create_manual(
         channels=channels_snapshot(session, project),
         created_by_id=actor.user_id,
     )
-    _add(session, actor, pledge, "pledge.created", recurrence=recurrence, note=pledge.note)
+    add_pledge(session, actor, pledge, "pledge.created", recurrence=recurrence, note=pledge.note)
     return pledge
 
 
-def _manual_for(session: Session, company_id: int, project_id: int, period: str) -> Pledge | None:
+def manual_pledge_for(
+    session: Session, company_id: int, project_id: int, period: str
+) -> Pledge | None:
     return session.exec(
         select(Pledge).where(
             Pledge.company_id == company_id,
@@ -267,44 +184,6 @@ def _manual_for(session: Session, company_id: int, project_id: int, period: str)
             Pledge.source == PledgeSource.manual.value,
         )
     ).first()
-
-
-def repeat_monthly(
-    session: Session, actor: Actor, company_id: int, period: str, now: datetime | None = None
-) -> list[Pledge]:
-    """Copy the company's monthly manual pledges into `period` (once each)."""
-    originals = session.exec(
-        select(Pledge).where(
-            Pledge.company_id == company_id,
-            Pledge.source == PledgeSource.manual.value,
-            Pledge.recurrence == Recurrence.monthly.value,
-            col(Pledge.repeats_id).is_(None),
-            col(Pledge.state) != PledgeState.cancelled.value,
-            col(Pledge.period) < period,
-        )
-    ).all()
-    made = []
-    for original in originals:
-        if _manual_for(session, company_id, original.project_id, period) is not None:
-            continue
-        pledge = Pledge(
-            company_id=company_id,
-            project_id=original.project_id,
-            period=period,
-            amount_minor=original.amount_minor,
-            currency=original.currency,
-            source=PledgeSource.manual.value,
-            recurrence=Recurrence.monthly.value,
-            repeats_id=original.id,
-            note=original.note,
-            due_on=lifecycle.due_date(period, due_day(session, company_id)),
-            channels=channels_snapshot(session, session.get(Project, original.project_id)),
-            created_at=now or utcnow(),
-            updated_at=now or utcnow(),
-        )
-        _add(session, actor, pledge, "pledge.created", repeats=original.id)
-        made.append(pledge)
-    return made
 
 
 # Payments and state changes --------------------------------------------------------------------
@@ -327,23 +206,7 @@ def record_payment(
     """Record money received against a pledge and move its state; TransitionError names
     the field at fault (nothing is stored then)."""
     now = now or utcnow()
-    try:
-        code = normalize_currency(currency)
-    except MoneyError as exc:
-        raise TransitionError(f"Currency: {exc}.", "currency") from None
-    try:
-        amount_minor = parse_amount(amount, code)
-    except MoneyError as exc:
-        if str(amount).strip().startswith("-"):
-            raise TransitionError("The amount must be more than zero.", "amount") from None
-        raise TransitionError(f"Amount: {exc}.", "amount") from None
-    day = _parse_date(paid_on)
-    if platform not in PLATFORMS:
-        raise TransitionError(
-            f"Unknown platform {platform!r}: one of {', '.join(PLATFORMS)}.", "platform"
-        )
-    if day > now.date():
-        raise TransitionError(f"The payment date {day.isoformat()} is in the future.", "paid_on")
+    code, amount_minor, day = _read_payment(amount, currency, paid_on, platform, now)
     check = lifecycle.check_payment(
         state=PledgeState(pledge.state),
         amount_minor=pledge.amount_minor,
@@ -370,9 +233,46 @@ def record_payment(
     )
     session.add(payment)
     session.flush()
+    _count_payment(session, actor, pledge, payment, check.state, now)
+    return payment
+
+
+def _read_payment(
+    amount: str, currency: str, paid_on: str | date, platform: str, now: datetime
+) -> tuple[str, int, date]:
+    """(currency code, amount in minor units, day) of a payment as a person entered it."""
+    try:
+        code = normalize_currency(currency)
+    except MoneyError as exc:
+        raise TransitionError(f"Currency: {exc}.", "currency") from None
+    try:
+        amount_minor = parse_amount(amount, code)
+    except MoneyError as exc:
+        if str(amount).strip().startswith("-"):
+            raise TransitionError("The amount must be more than zero.", "amount") from None
+        raise TransitionError(f"Amount: {exc}.", "amount") from None
+    day = _parse_date(paid_on)
+    if platform not in PLATFORMS:
+        raise TransitionError(
+            f"Unknown platform {platform!r}: one of {', '.join(PLATFORMS)}.", "platform"
+        )
+    if day > now.date():
+        raise TransitionError(f"The payment date {day.isoformat()} is in the future.", "paid_on")
+    return code, amount_minor, day
+
+
+def _count_payment(
+    session: Session,
+    actor: Actor,
+    pledge: Pledge,
+    payment: Payment,
+    state: PledgeState,
+    now: datetime,
+) -> None:
+    """The stored payment counts against its pledge, which moves to ``state``."""
     before = pledge.state
-    pledge.paid_minor += amount_minor
-    pledge.state = check.state.value
+    pledge.paid_minor += payment.amount_minor
+    pledge.state = state.value
     pledge.updated_at = now
     session.add(pledge)
     record(
@@ -382,16 +282,15 @@ def record_payment(
         company_id=pledge.company_id,
         obj=pledge,
         payment_id=payment.id,
-        amount_minor=amount_minor,
-        currency=code,
-        paid_on=day.isoformat(),
-        platform=platform,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        paid_on=payment.paid_on.isoformat(),
+        platform=payment.platform,
         reference=payment.reference,
-        overpayment=check.overpayment,
+        overpayment=payment.overpayment,
         from_state=before,
         to_state=pledge.state,
     )
-    return payment
 
 
 def _parse_date(value: str | date) -> date:
@@ -409,26 +308,11 @@ def cancel(
     session: Session, actor: Actor, pledge: Pledge, reason: str, now: datetime | None = None
 ) -> Pledge:
     text = lifecycle.check_cancel(PledgeState(pledge.state), reason)
-    _transition(session, actor, pledge, PledgeState.cancelled, now or utcnow(), reason=text)
+    transition(session, actor, pledge, PledgeState.cancelled, now or utcnow(), reason=text)
     return pledge
 
 
-def mark_overdue(
-    session: Session, actor: Actor, company_id: int, today: date, now: datetime | None = None
-) -> list[Pledge]:
-    """Pledges of the company past their due date and not fully paid become overdue."""
-    candidates = session.exec(
-        select(Pledge)
-        .where(Pledge.company_id == company_id, col(Pledge.due_on) < today)
-        .order_by(col(Pledge.id))
-    ).all()
-    found = [p for p in candidates if lifecycle.is_overdue(PledgeState(p.state), p.due_on, today)]
-    for pledge in found:
-        _transition(session, actor, pledge, PledgeState.overdue, now or utcnow())
-    return found
-
-
-def _transition(
+def transition(
     session: Session,
     actor: Actor,
     pledge: Pledge,
@@ -454,7 +338,7 @@ def _transition(
     )
 
 
-def _add(session: Session, actor: Actor, pledge: Pledge, action: str, **details: Any) -> None:
+def add_pledge(session: Session, actor: Actor, pledge: Pledge, action: str, **details: Any) -> None:
     session.add(pledge)
     session.flush()
     record(
@@ -632,17 +516,6 @@ def paying_amounts(session: Session, company_id: int) -> dict[int, int]:
         .group_by(col(Pledge.project_id))
     ).all()
     return {pid: int(amount) for pid, amount in rows}
-
-
-def companies_with_open_pledges(session: Session) -> list[int]:
-    return list(
-        session.exec(
-            select(Pledge.company_id)
-            .where(col(Pledge.state).in_(OPEN) | (Pledge.recurrence == Recurrence.monthly.value))
-            .distinct()
-            .order_by(col(Pledge.company_id))
-        )
-    )
 
 
 def logins(session: Session, user_ids: list[int | None]) -> dict[int, str]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from service.audit.services import Actor
-from service.pledges import services
+from service.pledges import approval
 from tests.allocation.data import Acme, acme
 
 
 @pytest.fixture
 def found(session, clock) -> Acme:
     found = acme(session)
-    services.apply_approval(
+    approval.apply_approval(
         session,
         Actor.system("test"),
         company_id=found.company.id,

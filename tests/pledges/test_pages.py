@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from service.audit.services import Actor
-from service.pledges import services
+from service.pledges import approval, services
 from tests.allocation.data import acme
 from tests.conftest import login, post_form
 
@@ -344,7 +344,7 @@ def test_maintainers_see_what_was_pledged_and_paid_to_them(client, app, session,
         PayoutChannel(user_id=found.maintainer.id, kind="liberapay", value="fw", preferred=True)
     )
     session.commit()
-    services.apply_approval(
+    approval.apply_approval(
         session,
         Actor.system("t"),
         company_id=found.company.id,

@@ -12,7 +12,7 @@ from service.allocation.generation import generate_proposal
 from service.allocation.review import approve
 from service.audit.services import Actor
 from service.notifications.models import Notification
-from service.pledges import jobs, services
+from service.pledges import approval, jobs, services
 from service.pledges.lifecycle import TransitionError
 from service.pledges.models import Payment, Pledge
 from service.projects.models import PayoutChannel
@@ -23,7 +23,7 @@ ACTOR = Actor.system("test")
 
 
 def apply(session, company, period, amounts):
-    change = services.apply_approval(
+    change = approval.apply_approval(
         session,
         ACTOR,
         company_id=company.id,
