@@ -32,8 +32,9 @@ from service.pledges.models import (
     Recurrence,
 )
 from service.pledges.pledge_report import PaidItem
-from service.projects.claims import active_claims, current_split, payout_channels
+from service.projects.claims import active_claims, current_split
 from service.projects.models import Project, ProjectClaim, is_infrastructure
+from service.projects.payouts import payout_channels
 from service.projects.services import funding_channels
 
 OPEN = (PledgeState.pledged.value, PledgeState.partially_paid.value, PledgeState.overdue.value)

@@ -37,7 +37,7 @@ from service.core.errors import page_arg
 from service.core.services import get_github, get_secrets, get_settings
 from service.core.views import migrations_gate
 from service.db import db_session, savepoint
-from service.projects import claims, services
+from service.projects import claims, payouts, services
 from service.projects.claims import ClaimError
 from service.projects.models import Project, ResolutionStatus
 from service.projects.sources import github_web_host
@@ -54,7 +54,7 @@ class ClaimForm(FlaskForm):
 
 class PayoutForm(FlaskForm):
     kind = SelectField(
-        "Channel", choices=[SelectChoice(k, label) for k, label in claims.PAYOUT_KINDS.items()]
+        "Channel", choices=[SelectChoice(k, label) for k, label in payouts.PAYOUT_KINDS.items()]
     )
     value = StringField("Login, slug or URL", validators=[DataRequired(), Length(max=500)])
     minimum = StringField(
@@ -199,7 +199,7 @@ def project_page(host: str, rest: str):
         abort(404)
     claimed = claims.active_claims(session_db, project)
     split = claims.current_split(session_db, project)
-    preferred = claims.preferred_channels(session_db, [u.id for _c, u in claimed])
+    preferred = payouts.preferred_channels(session_db, [u.id for _c, u in claimed])
     return render_template(
         "projects/project.html",
         project=project,
@@ -369,7 +369,7 @@ def payout():
     if form.validate_on_submit():
         try:
             savepoint(
-                lambda s: claims.add_payout_channel(
+                lambda s: payouts.add_payout_channel(
                     s,
                     _actor(),
                     user,
@@ -390,7 +390,7 @@ def payout():
     return render_template(
         "projects/payout.html",
         form=form,
-        channels=claims.payout_channels(session_db, user.id),
+        channels=payouts.payout_channels(session_db, user.id),
         confirm=ConfirmForm(),
     ), status
 
@@ -398,14 +398,14 @@ def payout():
 @bp.post("/me/payout/<int:channel_id>/preferred")
 @login_required
 def payout_preferred(channel_id: int):
-    return _payout_change(lambda s: claims.set_preferred(s, _actor(), current_user(), channel_id))
+    return _payout_change(lambda s: payouts.set_preferred(s, _actor(), current_user(), channel_id))
 
 
 @bp.post("/me/payout/<int:channel_id>/remove")
 @login_required
 def payout_remove(channel_id: int):
     return _payout_change(
-        lambda s: claims.remove_payout_channel(s, _actor(), current_user(), channel_id)
+        lambda s: payouts.remove_payout_channel(s, _actor(), current_user(), channel_id)
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from service.audit.models import Event
 from service.audit.services import Actor
 from service.core.services import get_github
-from service.projects import claims
+from service.projects import claims, payouts
 from service.projects.claims import ClaimError
 from service.projects.jobs import recheck_claims
 from service.projects.models import (
@@ -232,7 +232,7 @@ def test_payout_channels_are_validated(app, session, fake_github):
     actor = Actor(user_id=user.id)
     with app.app_context():
         github = get_github()
-        first = claims.add_payout_channel(
+        first = payouts.add_payout_channel(
             session, actor, user, "github_sponsors", "@payee", github=github
         )
         assert (first.value, first.url, first.preferred) == (
@@ -240,7 +240,7 @@ def test_payout_channels_are_validated(app, session, fake_github):
             "https://github.com/sponsors/payee",
             True,
         )
-        second = claims.add_payout_channel(
+        second = payouts.add_payout_channel(
             session,
             actor,
             user,
@@ -249,10 +249,10 @@ def test_payout_channels_are_validated(app, session, fake_github):
             github=github,
         )
         assert second.value == "my-collective" and not second.preferred
-        claims.add_payout_channel(
+        payouts.add_payout_channel(
             session, actor, user, "github_sponsors", "some-org", github=github
         )
-        claims.add_payout_channel(
+        payouts.add_payout_channel(
             session, actor, user, "custom", "https://example.org/donate", github=github
         )
         bad = [
@@ -269,18 +269,18 @@ def test_payout_channels_are_validated(app, session, fake_github):
         ]
         for kind, value, message in bad:
             with pytest.raises(ClaimError, match=message):
-                claims.add_payout_channel(session, actor, user, kind, value, github=github)
-    claims.set_preferred(session, actor, user, second.id)
+                payouts.add_payout_channel(session, actor, user, kind, value, github=github)
+    payouts.set_preferred(session, actor, user, second.id)
     session.commit()
-    preferred = [c.kind for c in claims.payout_channels(session, user.id) if c.preferred]
+    preferred = [c.kind for c in payouts.payout_channels(session, user.id) if c.preferred]
     assert preferred == ["open_collective"]
-    claims.remove_payout_channel(session, actor, user, second.id)
+    payouts.remove_payout_channel(session, actor, user, second.id)
     session.commit()
-    remaining = claims.payout_channels(session, user.id)
+    remaining = payouts.payout_channels(session, user.id)
     assert len(remaining) == 3 and sum(c.preferred for c in remaining) == 1
     stranger = make_user(session)
     with pytest.raises(ClaimError):
-        claims.set_preferred(session, Actor(user_id=stranger.id), stranger, first.id)
+        payouts.set_preferred(session, Actor(user_id=stranger.id), stranger, first.id)
 
 
 def test_payout_page(app, client, session, fake_github):
