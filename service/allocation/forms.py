@@ -53,14 +53,22 @@ class RevisionForm(FlaskForm):
 class DecisionForm(FlaskForm):
     revision = IntegerField(validators=[InputRequired()])
     comment = TextAreaField("Comment", validators=[Optional(), Length(max=2000)])
-    # The decision is the name/value of the button pressed: decision=approve|reject.
+    # The name/value of the button pressed; anything else is asked again, not refused.
+    decision = Choice(choices=("approve", "reject"), strict=False)
 
 
 PAGE_RANGE = "expected a whole number from {low} to {high:,}, got {raw!r}"
 
 
-class LinesForm(QueryForm):
-    """The review page's filters, sort and page (GET)."""
+class RevisionArgs(QueryForm):
+    """?revision=: an earlier revision of a proposal (unreadable: the current one)."""
+
+    revision = WholeNumber(strict=False)
+
+
+class LinesForm(RevisionArgs):
+    """The review page's filters, sort and page (GET; with prefix "keep_", the same sent
+    back by the page's POST forms)."""
 
     q = Text(limit=200, strict=False)
     kind = Choice(choices=KINDS)
@@ -71,7 +79,6 @@ class LinesForm(QueryForm):
     page = WholeNumber(low=1, high=MAX_PAGE, message=PAGE_RANGE)
     per_page = WholeNumber(low=1, high=MAX_PER_PAGE, message=PAGE_RANGE)
     omitted = Flag(on="all")
-    revision = WholeNumber(strict=False)
 
     @property
     def query(self) -> LineQuery:

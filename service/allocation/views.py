@@ -25,6 +25,7 @@ from service.allocation.forms import (
     DecisionForm,
     LinesForm,
     PolicyForm,
+    RevisionArgs,
     RevisionForm,
 )
 from service.allocation.generation import generate_proposal
@@ -209,7 +210,7 @@ def proposals(slug: str):
 @company_view()
 def not_paid(slug: str, period: str):
     """Who was not paid this month and why, the reserves, and invitations to send."""
-    proposal = _proposal_or_404(period, request.args.get("revision", type=int))
+    proposal = _proposal_or_404(period, RevisionArgs(request.args).revision.data)
     found = unpaid.not_paid(db_session(), proposal)
     invitations = {
         entry.project_id: unpaid.invitation(
@@ -308,7 +309,6 @@ def review(slug: str, period: str):
         four_eyes_blocked=four_eyes_blocked,
         revisions=proposals_of_period(session, g.company.id, period),
         csrf=generate_csrf() if can_edit else "",
-        decision_form=DecisionForm(revision=proposal.revision),
         confirm=ConfirmForm(),
         currency=proposal.currency,
         states=ProposalState,
@@ -420,13 +420,12 @@ def decide(slug: str, period: str):
     proposal = _open_proposal(period, form.revision.data)
     if proposal is None:
         return _back(slug, period)
-    decision = request.form.get("decision")
-    if decision == "approve":
+    if form.decision.data == "approve":
         _run(
             lambda s: approve(s, _actor(), proposal, form.comment.data),
             f"Approved: the pledges now follow the proposal for {period}.",
         )
-    elif decision == "reject":
+    elif form.decision.data == "reject":
         _run(
             lambda s: reject(s, _actor(), proposal, form.comment.data),
             f"Rejected. “Preview now” makes a new proposal for {period}.",
@@ -436,11 +435,6 @@ def decide(slug: str, period: str):
     return _back(slug, period)
 
 
-def _kept_query() -> dict[str, str]:
+def _kept_query() -> dict[str, Any]:
     """Filters and sort of the page the form was on (sent back as hidden fields)."""
-    kept = {}
-    for name in ("q", "kind", "flag", "risk_min", "sort", "order", "page", "per_page"):
-        value = request.form.get(f"keep_{name}")
-        if value:
-            kept[name] = value
-    return kept
+    return LinesForm(request.form, prefix="keep_").query.params(revision=None)

@@ -28,7 +28,7 @@ class FieldProblems:
     @property
     def problems(self) -> dict[str, str]:
         return {
-            field.name: f"{self.path}{field.name}{getattr(field, 'separator', ':')} "
+            field.short_name: f"{self.path}{field.short_name}{getattr(field, 'separator', ':')} "
             f"{field.errors[0]}"
             for field in self  # type: ignore[attr-defined]
             if field.errors
@@ -38,7 +38,7 @@ class FieldProblems:
     def values(self) -> dict[str, Any]:
         """The input fields given and read without a problem."""
         return {
-            field.name: field.data
+            field.short_name: field.data
             for field in self  # type: ignore[attr-defined]
             if isinstance(field, InputField) and not field.errors and field.data is not None
         }
@@ -46,10 +46,10 @@ class FieldProblems:
 
 class QueryForm(FieldProblems, Form):
     """Filters from query-string arguments (a MultiDict such as request.args, or a dict),
-    read and checked at once."""
+    read and checked at once; `prefix` reads them from fields named so ("keep_sort")."""
 
-    def __init__(self, args: Mapping[str, str]) -> None:
-        super().__init__(args if hasattr(args, "getlist") else MultiDict(args))
+    def __init__(self, args: Mapping[str, str], prefix: str = "") -> None:
+        super().__init__(args if hasattr(args, "getlist") else MultiDict(args), prefix=prefix)
         self.validate()
 
 

@@ -66,3 +66,8 @@ def test_required_takes_zero_and_names_the_field_with_its_path():
     assert Weights({"direct": "x"}).problems == {
         "direct": "weights.direct: expected a number, got 'x'"
     }
+
+
+def test_a_prefix_reads_fields_named_so():
+    form = Filters({"keep_sort": "name", "sort": "size"}, prefix="keep_")
+    assert form.values == {"sort": "name", "on": False}
