@@ -12,7 +12,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -22,7 +21,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from werkzeug.routing import PathConverter
+from werkzeug.routing import Map, PathConverter
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -46,6 +45,7 @@ from service.sboms.services import latest_sbom
 
 bp = Blueprint("projects", __name__)
 PER_PAGE = 100
+_PATH = PathConverter(Map())  # quotes a key as url_for quotes a <path:> part
 
 
 class ClaimForm(FlaskForm):
@@ -74,7 +74,7 @@ def project_url(key: str, endpoint: str = "projects.project_page") -> str:
     prefixes: dict[str, str] = g.setdefault("project_url_prefixes", {})
     if endpoint not in prefixes:
         prefixes[endpoint] = url_for(endpoint, host="h", rest="r").removesuffix("h/r")
-    return prefixes[endpoint] + PathConverter(current_app.url_map).to_url(key)
+    return prefixes[endpoint] + _PATH.to_url(key)
 
 
 @bp.app_template_filter("web_link")
