@@ -154,9 +154,7 @@ def record_payment(slug: str, pledge_id: int):
             confirm_overpayment=confirm,
         )
     except TransitionError as exc:
-        session.rollback()
         if exc.field is None:
             raise ApiError(409, "invalid_transition", exc.message) from None
         raise ApiError(400, "invalid_field", exc.message, {"field": exc.field}) from None
-    session.commit()
     return jsonify(payment=payment_body(payment), pledge=pledge_body(row)), 201

@@ -29,7 +29,7 @@ from service.companies.forms import ConfirmForm
 from service.companies.models import Role
 from service.core.clock import utcnow
 from service.core.services import get_settings
-from service.db import db_session
+from service.db import db_session, savepoint
 from service.money import format_amount
 from service.pledges import pledge_report, services, transparency
 from service.pledges.exporting import export_of, exports_of, make_export
@@ -112,24 +112,23 @@ def index(slug: str, errors: dict[str, str] | None = None, status: int = 200):
 @company_view(Role.reviewer)
 def create(slug: str):
     _checked()
-    session = db_session()
     form = request.form
     try:
-        pledge = services.create_manual(
-            session,
-            _actor(),
-            company_id=g.company.id,
-            currency=g.company.currency,
-            project_key=form.get("project", ""),
-            period=form.get("period", ""),
-            amount=form.get("amount", ""),
-            recurrence=form.get("recurrence", Recurrence.once.value),
-            note=form.get("note", ""),
+        pledge = savepoint(
+            lambda s: services.create_manual(
+                s,
+                _actor(),
+                company_id=g.company.id,
+                currency=g.company.currency,
+                project_key=form.get("project", ""),
+                period=form.get("period", ""),
+                amount=form.get("amount", ""),
+                recurrence=form.get("recurrence", Recurrence.once.value),
+                note=form.get("note", ""),
+            )
         )
     except TransitionError as exc:
-        session.rollback()
         return index(slug=slug, errors=_errors(exc), status=400)
-    session.commit()
     flash(f"Pledge made for {pledge.period}.", "success")
     return redirect(url_for("pledges.show", slug=slug, pledge_id=pledge.id))
 
@@ -138,20 +137,19 @@ def create(slug: str):
 @company_view(Role.owner)
 def settings(slug: str):
     _checked()
-    session = db_session()
     try:
-        saved = services.save_settings(
-            session,
-            _actor(),
-            g.company.id,
-            due_day=request.form.get("due_day", ""),
-            anonymous=request.form.get("anonymous") == "yes",
-            public=request.form.get("public") == "yes",
+        saved = savepoint(
+            lambda s: services.save_settings(
+                s,
+                _actor(),
+                g.company.id,
+                due_day=request.form.get("due_day", ""),
+                anonymous=request.form.get("anonymous") == "yes",
+                public=request.form.get("public") == "yes",
+            )
         )
     except TransitionError as exc:
-        session.rollback()
         return index(slug=slug, errors=_errors(exc), status=400)
-    session.commit()
     shown = "as anonymous company" if saved.anonymous else "by name"
     published = "published" if saved.public else "not published"
     flash(
@@ -189,21 +187,21 @@ def pay(slug: str, pledge_id: int):
     row = _own_pledge(session, pledge_id)
     form = request.form
     try:
-        payment = services.record_payment(
-            session,
-            _actor(),
-            row.pledge,
-            amount=form.get("amount", ""),
-            currency=form.get("currency", row.pledge.currency),
-            paid_on=form.get("paid_on", ""),
-            platform=form.get("platform", ""),
-            reference=form.get("reference", ""),
-            confirm_overpayment=form.get("confirm_overpayment") == "yes",
+        payment = savepoint(
+            lambda s: services.record_payment(
+                s,
+                _actor(),
+                row.pledge,
+                amount=form.get("amount", ""),
+                currency=form.get("currency", row.pledge.currency),
+                paid_on=form.get("paid_on", ""),
+                platform=form.get("platform", ""),
+                reference=form.get("reference", ""),
+                confirm_overpayment=form.get("confirm_overpayment") == "yes",
+            )
         )
     except TransitionError as exc:
-        session.rollback()
         return show(slug=slug, pledge_id=pledge_id, errors=_errors(exc), status=400)
-    session.commit()
     note = " (an over-payment)" if payment.overpayment else ""
     flash(
         f"Payment of {format_amount(payment.amount_minor, payment.currency)} "
@@ -220,11 +218,11 @@ def cancel(slug: str, pledge_id: int):
     session = db_session()
     row = _own_pledge(session, pledge_id)
     try:
-        services.cancel(session, _actor(), row.pledge, request.form.get("reason", ""))
+        savepoint(
+            lambda s: services.cancel(s, _actor(), row.pledge, request.form.get("reason", ""))
+        )
     except TransitionError as exc:
-        session.rollback()
         return show(slug=slug, pledge_id=pledge_id, errors=_errors(exc), status=400)
-    session.commit()
     flash("Pledge cancelled.", "success")
     return redirect(url_for("pledges.show", slug=slug, pledge_id=pledge_id))
 
@@ -236,24 +234,23 @@ def cancel(slug: str, pledge_id: int):
 @company_view(Role.reviewer)
 def export(slug: str):
     _checked()
-    session = db_session()
     kind = request.form.get("kind", "")
     if kind not in EXPORT_KINDS:
         abort(400, description=f"Choose an export: {', '.join(EXPORT_KINDS)}.")
     try:
-        _made, row = make_export(
-            session,
-            _actor(),
-            company_id=g.company.id,
-            slug=slug,
-            period=request.form.get("period", ""),
-            kind=kind,
-            row_limit=get_settings().github_sponsors_row_limit,
+        _made, row = savepoint(
+            lambda s: make_export(
+                s,
+                _actor(),
+                company_id=g.company.id,
+                slug=slug,
+                period=request.form.get("period", ""),
+                kind=kind,
+                row_limit=get_settings().github_sponsors_row_limit,
+            )
         )
     except TransitionError as exc:
-        session.rollback()
         return index(slug=slug, errors=_errors(exc), status=400)
-    session.commit()
     return redirect(url_for("pledges.export_page", slug=slug, export_id=row.id))
 
 
@@ -303,24 +300,24 @@ def receipts_page(slug: str, errors: dict[str, str] | None = None, status: int =
 @company_view(Role.reviewer)
 def upload_receipts(slug: str):
     _checked()
-    session = db_session()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return receipts_page(slug=slug, errors={"file": "Choose a CSV file."}, status=400)
+    data = upload.read()  # read once: a retried savepoint gets the same bytes
     try:
-        started = start_import(
-            session,
-            _actor(),
-            company_id=g.company.id,
-            data=upload.read(),
-            filename=upload.filename,
-            preset=request.form.get("preset", ""),
-            encoding=request.form.get("encoding") or None,
+        started = savepoint(
+            lambda s: start_import(
+                s,
+                _actor(),
+                company_id=g.company.id,
+                data=data,
+                filename=upload.filename,
+                preset=request.form.get("preset", ""),
+                encoding=request.form.get("encoding") or None,
+            )
         )
     except ReceiptError as exc:
-        session.rollback()
         return receipts_page(slug=slug, errors={"file": exc.message}, status=400)
-    session.commit()
     return redirect(url_for("pledges.receipt_import", slug=slug, import_id=started.id))
 
 
@@ -339,12 +336,10 @@ def receipt_import(slug: str, import_id: int):
         _checked()
         mapping = {name: request.form.get(f"map_{name}", "") for name in FIELDS}
         try:
-            confirm_import(session, _actor(), upload, mapping)
+            savepoint(lambda s: confirm_import(s, _actor(), upload, mapping))
         except ReceiptError as exc:
-            session.rollback()
             problems, status = exc.problems, 400
         else:
-            session.commit()
             flash("Receipts imported: every row is listed below with what it paid.", "success")
             return redirect(url_for("pledges.receipt_import", slug=slug, import_id=import_id))
     table, mapping = (None, {})
