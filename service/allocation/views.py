@@ -53,7 +53,7 @@ from service.companies.forms import ConfirmForm
 from service.companies.models import Role
 from service.core.clock import current_period
 from service.core.services import get_secrets, get_settings
-from service.db import db_session
+from service.db import db_session, savepoint
 from service.money import format_amount
 from service.projects.views import project_url
 
@@ -108,24 +108,24 @@ def policy(slug: str):
         if not errors:
             settings = get_settings()
             try:
-                save_policy(
-                    session,
-                    _actor(),
-                    company,
-                    form.policy,
-                    four_eyes=form.four_eyes.data,
-                    notify_email=form.notify_email.data,
-                    webhook_url=form.webhook_url.data,
-                    webhook_secret=form.webhook_secret.data,
-                    seal=get_secrets().seal,
-                    allow_http=not settings.is_production,
-                    allow_hosts=settings.outbound_allow_hosts,
+                savepoint(
+                    lambda s: save_policy(
+                        s,
+                        _actor(),
+                        company,
+                        form.policy,
+                        four_eyes=form.four_eyes.data,
+                        notify_email=form.notify_email.data,
+                        webhook_url=form.webhook_url.data,
+                        webhook_secret=form.webhook_secret.data,
+                        seal=get_secrets().seal,
+                        allow_http=not settings.is_production,
+                        allow_hosts=settings.outbound_allow_hosts,
+                    )
                 )
             except ProposalError as exc:
-                session.rollback()
                 errors[_field_name(exc.field)] = exc.message
             else:
-                session.commit()
                 flash(
                     "Policy saved. It applies to the next proposal generated "
                     "(“Preview now” on the proposals page makes one at once).",
@@ -243,15 +243,14 @@ def _claim_url(key: str) -> str:
 def preview(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    session = db_session()
     period = current_period()
     try:
-        proposal = generate_proposal(session, _actor(), g.company, period, replace=True)
+        proposal = savepoint(
+            lambda s: generate_proposal(s, _actor(), g.company, period, replace=True)
+        )
     except ProposalError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("allocation.proposals", slug=slug))
-    session.commit()
     flash(
         f"Proposal for {period} computed (revision {proposal.revision}): {summary_line(proposal)}.",
         "success",
@@ -340,17 +339,13 @@ def _back(slug: str, period: str, **params):
 
 
 def _run(change, success: str) -> bool:
-    session = db_session()
     try:
-        change(session)
+        savepoint(change)
     except ProposalError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return False
     except PermissionError as exc:
-        session.rollback()
         abort(403, description=str(exc))
-    session.commit()
     flash(success, "success")
     return True
 

@@ -18,7 +18,7 @@ from service.companies.forms import ConfirmForm
 from service.companies.models import Role
 from service.core.charts import history_chart
 from service.core.clock import utcnow
-from service.db import db_session
+from service.db import db_session, savepoint
 from service.risk import services
 from service.risk.explain import explain
 from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
@@ -83,9 +83,7 @@ def exposure(slug: str):
 def recompute(slug: str):
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    session = db_session()
-    report = services.recompute_company(session, g.company, actor=_actor())
-    session.commit()
+    report = services.recompute_company(db_session(), g.company, actor=_actor())
     flash(
         f"Risk recomputed: {report.projects} projects, {report.changed} changed since the "
         "last run.",
@@ -145,13 +143,11 @@ def weights(slug: str):
             values.update({name: form[name].text for name in SIGNAL_NAMES})
         if not errors:
             try:
-                services.set_weights(session, _actor(), g.company, submitted)
+                savepoint(lambda s: services.set_weights(s, _actor(), g.company, submitted))
             except services.RiskError as exc:
-                session.rollback()
                 errors[(exc.field or "weights").removeprefix("weights.")] = exc.message
             else:
                 queue_recompute(session, g.company.id)  # weights are an input of every score
-                session.commit()
                 flash(
                     "Risk weights saved; scores are being recomputed with them "
                     "(“Recompute now” on the risk page does it at once).",
