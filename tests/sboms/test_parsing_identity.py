@@ -134,6 +134,26 @@ def test_the_direct_split_agrees_with_packageurl(ptype: str, path: str) -> None:
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["npm", "NPM", "maven", "x.y-z"]),
+    st.sampled_from(["@", "%40"]),
+    st.text(alphabet="aZ09._~-", min_size=1, max_size=8),
+    st.text(alphabet="aZ09._~-", min_size=1, max_size=8),
+)
+def test_the_direct_split_of_a_scoped_head_agrees_with_packageurl(
+    ptype: str, at: str, scope: str, name: str
+) -> None:
+    """Scoped heads skip the library too; it reads them with the "@" encoded."""
+    head = f"pkg:{ptype}/{at}{scope}/{name}"
+    expected = PackageURL.from_string(head.replace("@", "%40"), normalize_purl=False)
+    assert purls_module.split_head(head) == (
+        expected.type,
+        expected.namespace or None,
+        expected.name,
+    )
+
+
 _SEGMENT = st.text(alphabet=string.ascii_letters + string.digits + ".-_", min_size=1, max_size=8)
 
 
@@ -183,9 +203,9 @@ def test_the_library_parses_each_package_once(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(PackageURL, "from_string", classmethod(counting))
     purls_module._identity_of_head.cache_clear()
-    for version in range(20):
-        package_identity(f"pkg:npm/%40once/only@{version}.0.0?tarball=x")
-        package_identity(f"pkg:npm/@once/only@{version}.0.0")
+    for version in range(20):  # the "+" keeps these heads off the direct split
+        package_identity(f"pkg:npm/%40once/only%2Bx@{version}.0.0?tarball=x")
+        package_identity(f"pkg:npm/@once/only%2bx@{version}.0.0")
     assert len(calls) == 2  # one per distinct spelling of the package, not per version
     purls_module._identity_of_head.cache_clear()
 

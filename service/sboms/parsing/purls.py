@@ -58,6 +58,10 @@ _PEP503 = re.compile(r"[-_.]+")
 _PUB_NAME = re.compile(r"[^a-z0-9]")
 _PLAIN = re.compile(r"[A-Za-z0-9._~:-]*")  # characters percent-encoding leaves alone
 _PLAIN_HEAD = re.compile(r"pkg:([A-Za-z][A-Za-z0-9.-]*)/([A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*)")
+# A plain head under an npm-style scope, its "@" raw or encoded.
+_SCOPED_HEAD = re.compile(
+    r"pkg:([A-Za-z][A-Za-z0-9.-]*)/(?:@|%40)([A-Za-z0-9._~-]+)/([A-Za-z0-9._~-]+)"
+)
 
 
 class PurlIdentity(NamedTuple):
@@ -104,15 +108,19 @@ def _purl_head(purl: str) -> str:
 def split_head(head: str) -> tuple[str, str | None, str]:
     """Return (type, namespace, name) of a purl head, still percent-encoded.
 
-    Heads made only of unreserved characters (no percent-encoding, npm "@" scope, colon,
-    whitespace or empty segment) are split directly: the result is what packageurl-python
-    returns for them, as a property test checks, at a fraction of the cost. Anything else
-    is parsed by packageurl-python. Raises ValueError for strings that are not purls.
+    Heads made only of unreserved characters (no percent-encoding, colon, whitespace or
+    empty segment), or of those under one npm scope (`@scope/name`, `%40scope/name`), are
+    split directly: the result is what packageurl-python returns for them, as property
+    tests check, at a fraction of the cost. Anything else is parsed by packageurl-python.
+    Raises ValueError for strings that are not purls.
     """
     plain = _PLAIN_HEAD.fullmatch(head)
     if plain is not None:
         namespace, _, name = plain[2].rpartition("/")
         return plain[1].lower(), namespace or None, name
+    scoped = _SCOPED_HEAD.fullmatch(head)
+    if scoped is not None:
+        return scoped[1].lower(), f"%40{scoped[2]}", scoped[3]
     # The version is cut already, so every "@" left belongs to a namespace or name;
     # encoded, none can be read as a version separator (the library reads an npm scope
     # only when its "/" is not encoded). normalize_purl=False skips the library's generic
