@@ -1,8 +1,9 @@
 """The reader's fast paths give exactly what the plain ones give.
 
-JSON is decoded by msgspec with the standard parser as fallback, the nesting limit is
-checked on bytes, and XML is parsed by the C parser when its prolog has no DTD; each is
-compared here with the slower, obviously right way.
+JSON is decoded by msgspec with the standard parser as fallback, SPDX 2 JSON straight
+into its typed classes, the nesting limit is checked on bytes, and XML is parsed by the
+C parser when its prolog has no DTD; each is compared here with the slower, obviously
+right way.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.sboms.parsing import ParseLimits, SbomError
-from service.sboms.parsing.decode import decode_payload
+from service.sboms.parsing import ParseLimits, SbomError, parse_sbom
+from service.sboms.parsing.assemble import DocumentBuilder
+from service.sboms.parsing.decode import check_characters, decode_payload
+from service.sboms.parsing.detect import json_format
 from service.sboms.parsing.jsondoc import _load_standard, check_nesting, load_json
+from service.sboms.parsing.spdx2 import read_spdx2
+from service.sboms.parsing.spdx2doc import as_document, load_document
 from service.sboms.parsing.xmldoc import _parse_hardened, _prolog_without_dtd, parse_xml
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "sboms"
@@ -90,6 +95,109 @@ def test_documents_the_fast_decoder_refuses_are_read_by_the_standard_parser() ->
     value = load_json(decode_payload(data, LIMITS), LIMITS)
     assert value["a"] == "\ud800" and math.isnan(value["b"]) and value["c"] == math.inf
     assert value["d"] == 123456789012345678901234567890
+
+
+def _spdx2_the_generic_way(data: bytes) -> Any:
+    """Decode as dictionaries, convert to the typed classes, read: the path of documents
+    the typed decoder does not take."""
+    try:
+        payload = decode_payload(data, LIMITS)
+        check_characters(payload, json=True)
+        _, document, prefix = json_format(load_json(payload, LIMITS))
+        parsed = read_spdx2(as_document(document), DocumentBuilder(LIMITS), prefix=prefix)
+    except SbomError as exc:
+        return ("error", exc.to_dict())
+    return ("ok", parsed)
+
+
+def _parsed(data: bytes) -> Any:
+    try:
+        return ("ok", parse_sbom(data))
+    except SbomError as exc:
+        return ("error", exc.to_dict())
+
+
+_PACKAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "SPDXID": _SCALARS,
+        "name": st.sampled_from(["a", " b ", "", None, 3]),
+        "packageName": st.just("legacy"),
+        "versionInfo": _SCALARS,
+        "externalRefs": _VALUES
+        | st.lists(
+            st.fixed_dictionaries(
+                {
+                    "referenceType": st.sampled_from(["purl", "PURL", "cpe23Type", 7]),
+                    "referenceLocator": st.sampled_from(
+                        ["pkg:npm/%40s/x@1", "pkg:pypi/A_b@2", "cpe:2.3:a:v:p:1", "nope", None]
+                    ),
+                }
+            )
+        ),
+        "downloadLocation": st.sampled_from(["NOASSERTION", "git+https://x.example/y", 5]),
+        "licenseConcluded": _VALUES,
+        "_line": _SCALARS,
+    },
+)
+_RELATIONSHIP = st.fixed_dictionaries(
+    {},
+    optional={
+        "spdxElementId": st.sampled_from(["SPDXRef-DOCUMENT", " SPDXRef-a ", "NONE", 1]),
+        "relationshipType": st.sampled_from(["DEPENDS_ON", "DESCRIBES", "CONTAINS", "X"]),
+        "relatedSpdxElement": st.sampled_from(["SPDXRef-a", "DocumentRef-d:SPDXRef-x", ""]),
+    },
+)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.fixed_dictionaries(
+        {"spdxVersion": st.sampled_from(["SPDX-2.3", "SPDX-2.9", None, 2])},
+        optional={
+            "SPDXID": _SCALARS,
+            "name": _SCALARS,
+            "packages": st.lists(_PACKAGE | _SCALARS, max_size=4) | _VALUES,
+            "relationships": st.lists(_RELATIONSHIP | _VALUES, max_size=4) | _VALUES,
+            "files": _VALUES,
+            "documentDescribes": _VALUES,
+            "comment": _VALUES,
+        },
+    ),
+    st.booleans(),
+)
+def test_typed_spdx2_decoding_reads_what_the_generic_way_reads(
+    document: dict[str, Any], ensure_ascii: bool
+) -> None:
+    data = json.dumps(document, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass")
+    assert _parsed(data) == _spdx2_the_generic_way(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"spdxVersion": "SPDX-2.3", "comment": "\xff\xfe", "packages": []}',  # bad UTF-8
+        b'{"spdxVersion": "SPDX-2.3", "comment": 1e400, "packages": [{"name": "a"}]}',
+        b'{"spdxVersion": "SPDX-2.3", "packages": [{"name": 1e400}]}',
+        b'{"spdxVersion": "SPDX-2.3", "comment": "\\ud800", "packages": []}',
+        b'{"spdxVersion": "SPDX-2.3", "comment": ' + b"[" * 70 + b"]" * 70 + b"}",
+        b'{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a", "name": "b"}]}',
+        '{"spdxVersion": "SPDX-2.3", "packages": [{"name": "é"}]}'.encode("utf-16"),
+    ],
+)
+def test_spdx2_documents_the_typed_decoder_leaves_read_the_same(data: bytes) -> None:
+    assert _parsed(data) == _spdx2_the_generic_way(data)
+
+
+def test_only_spdx2_documents_take_the_typed_decoder() -> None:
+    for data in (
+        b'{"spdxVersion": "SPDX-2.3", "bomFormat": null, "components": []}',
+        b'{"sbom": {"spdxVersion": "SPDX-2.3", "packages": []}}',
+        b'["spdxVersion"]',
+    ):
+        assert load_document(decode_payload(data, LIMITS), LIMITS) is None
+    data = b'{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a", "licenseConcluded": "MIT"}]}'
+    assert load_document(decode_payload(data, LIMITS), LIMITS) is not None
 
 
 def _depth(value: Any) -> int:

@@ -82,7 +82,11 @@ def kind_of(value: object) -> str:
 
 def collection(doc: dict, key: str) -> list:
     """Return a top-level array; a document whose array is something else is unreadable."""
-    value = doc.get(key)
+    return entries(doc.get(key), key)
+
+
+def entries(value: object, key: str) -> list:
+    """Return the value of the top-level array `key` (None: empty), or refuse the document."""
     if value is None:
         return []
     if not isinstance(value, list):

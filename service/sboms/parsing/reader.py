@@ -14,6 +14,7 @@ from .detect import CYCLONEDX, JSON, SPDX2, XML, check_xml_root, json_format, sy
 from .jsondoc import load_json
 from .model import DEFAULT_LIMITS, ParsedSbom, ParseLimits
 from .spdx2 import read_spdx2
+from .spdx2doc import as_document, load_document
 from .spdx3 import read_spdx3
 from .spdx_tagvalue import read_tag_value
 from .xmldoc import parse_xml
@@ -45,11 +46,13 @@ def _parse(data: bytes, limits: ParseLimits) -> ParsedSbom:
     syntax = syntax_of(payload)
     check_characters(payload, json=syntax == JSON)
     if syntax == JSON:
+        if (spdx2 := load_document(payload, limits)) is not None:  # typed: the fast way
+            return read_spdx2(spdx2, builder, encoding="json")
         kind, document, prefix = json_format(load_json(payload, limits))
         if kind == CYCLONEDX:
             return read_cyclonedx_json(document, builder)
         if kind == SPDX2:
-            return read_spdx2(document, builder, encoding="json", prefix=prefix)
+            return read_spdx2(as_document(document), builder, encoding="json", prefix=prefix)
         return read_spdx3(document, builder)
     if syntax == XML:
         root = parse_xml(payload, limits)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
-from .assemble import NO_VALUE, DocumentBuilder, as_list, collection, kind_of, pairs, text
+from msgspec import UNSET
+from msgspec.structs import replace
+
+from .assemble import NO_VALUE, DocumentBuilder, as_list, entries, kind_of, pairs, text
 from .graph import (
     DEPENDED_ON_BY,
     DEPENDS,
@@ -16,6 +18,7 @@ from .graph import (
     classify_relationship,
 )
 from .model import Component, ParsedSbom, SbomError
+from .spdx2doc import Document, Element, ExternalRef, Package, Relationship
 
 SUPPORTED_MINOR = 3  # SPDX 2.3
 _MEANINGLESS = (OTHER, True)  # a defined relationship type that is not a dependency or root
@@ -49,20 +52,19 @@ def package_hints(
     return tuple(hints)
 
 
-def place(kind: str, index: int, entry: dict[str, Any]) -> str:
+def place(kind: str, index: int, line: object) -> str:
     """Name an entry for messages: its line in tag-value, its JSON path otherwise."""
-    line = entry.get("_line")
     return f"line {line}" if line is not None else f"{kind}[{index}]"
 
 
 def read_spdx2(
-    doc: dict[str, Any], builder: DocumentBuilder, *, encoding: str = "json", prefix: str = ""
+    doc: Document, builder: DocumentBuilder, *, encoding: str = "json", prefix: str = ""
 ) -> ParsedSbom:
     """Read an SPDX 2 document; `prefix` is the path of a wrapped document ("sbom.")."""
-    version = _spec_version(doc.get("spdxVersion"), f"{prefix}spdxVersion", builder)
-    document_id = text(doc.get("SPDXID")) or "SPDXRef-DOCUMENT"
+    version = _spec_version(doc.spdxVersion, f"{prefix}spdxVersion", builder)
+    document_id = text(doc.SPDXID) or "SPDXRef-DOCUMENT"
     builder.add_node(document_id)
-    creation = doc.get("creationInfo")
+    creation = doc.creationInfo
     creation = creation if isinstance(creation, dict) else {}
     created = text(creation.get("created"))
     builder.check_timestamp(created, f"{prefix}creationInfo.created", spdx=True)
@@ -70,32 +72,32 @@ def read_spdx2(
 
     names: dict[str, str | None] = {}
     path = f"{prefix}packages"
-    for index, package in enumerate(collection(doc, "packages")):
-        if not isinstance(package, dict):
+    for index, package in enumerate(entries(doc.packages, "packages")):
+        if type(package) is not Package:
             builder.warn(
                 "bad_entry",
                 f"{path}[{index}]: expected a package object, got {kind_of(package)}",
             )
             continue
-        component = _add_package(package, place(path, index, package), builder)
+        component = _add_package(package, place(path, index, package.line), builder)
         names[component.ref] = component.name
-    for key in ("files", "snippets"):
-        for entry in collection(doc, key):
-            if isinstance(entry, dict) and (ref := text(entry.get("SPDXID"))):
+    for key, elements in (("files", doc.files), ("snippets", doc.snippets)):
+        for element in entries(elements, key):
+            if type(element) is Element and (ref := text(element.SPDXID)):
                 builder.add_node(ref)
 
-    for ref in as_list(doc.get("documentDescribes")):
+    for ref in as_list(doc.documentDescribes):
         if isinstance(ref, str):
             builder.add_root(ref)
-    _read_relationships(collection(doc, "relationships"), document_id, prefix, builder)
+    _read_relationships(entries(doc.relationships, "relationships"), document_id, prefix, builder)
 
     described = [names[ref] for ref in builder.roots if names.get(ref)]
     return builder.build(
         "spdx",
         version,
         encoding,
-        root_name=described[0] if described else text(doc.get("name")),
-        namespace=text(doc.get("documentNamespace")),
+        root_name=described[0] if described else text(doc.name),
+        namespace=text(doc.documentNamespace),
         created=created,
         tools=tools,
     )
@@ -140,23 +142,24 @@ def _tools(creators: list, builder: DocumentBuilder) -> list[str]:
     return tools
 
 
-def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) -> Component:
+def _add_package(package: Package, where: str, builder: DocumentBuilder) -> Component:
     # The draft format names every package field differently, starting with the name.
-    if "name" not in package and (legacy := [k for k in _LEGACY_KEYS if k in package]):
+    if package.name is UNSET and (
+        legacy := [k for k in _LEGACY_KEYS if getattr(package, k) is not UNSET]
+    ):
         builder.warn(
             "legacy_keys",
             f"{where}: draft SPDX JSON keys ({', '.join(legacy)}) read as their SPDX 2.2 names",
         )
-        package = {**package, **{_LEGACY_KEYS[key]: package[key] for key in legacy}}
-    get = package.get
+        package = replace(package, **{_LEGACY_KEYS[key]: getattr(package, key) for key in legacy})
     purls: list[str] = []
     cpe = None
-    if references := get("externalRefs"):
-        for ref in references if type(references) is list else as_list(references):
-            if type(ref) is not dict:
+    if references := package.externalRefs:
+        for ref in references if type(references) is list else (references,):
+            if type(ref) is not ExternalRef:
                 continue
-            ref_type = ref.get("referenceType")
-            locator = text(ref.get("referenceLocator"))
+            ref_type = ref.referenceType
+            locator = text(ref.referenceLocator)
             if locator is None or type(ref_type) is not str:
                 continue
             ref_type = ref_type.lower()
@@ -164,9 +167,9 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
                 purls.append(locator)
             elif cpe is None and ref_type in ("cpe23type", "cpe22type"):
                 cpe = locator
-    checksums = get("checksums")
-    purpose = text(get("primaryPackagePurpose"))
-    download, homepage, source_info = get("downloadLocation"), get("homepage"), get("sourceInfo")
+    checksums = package.checksums
+    purpose = text(package.primaryPackagePurpose)
+    download, homepage, source_info = package.downloadLocation, package.homepage, package.sourceInfo
     # Most packages give NOASSERTION and nothing else: no hints to look for.
     hinted = (
         homepage is not None
@@ -174,9 +177,9 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
         or (download is not None and (type(download) is not str or download not in NO_VALUE))
     )
     component = Component(
-        ref=text(get("SPDXID")) or "",
-        name=text(get("name")),
-        version=text(get("versionInfo")),
+        ref=text(package.SPDXID) or "",
+        name=text(package.name),
+        version=text(package.versionInfo),
         purls=tuple(purls),
         cpe=cpe,
         hashes=tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else (),
@@ -184,7 +187,9 @@ def _add_package(package: dict[str, Any], where: str, builder: DocumentBuilder) 
         type=purpose.lower() if purpose else None,
     )
     # Tag-value places are lines, which already point at the ExternalRef.
-    return builder.add_component(component, where, None if "_line" in package else "externalRefs")
+    return builder.add_component(
+        component, where, None if package.line is not None else "externalRefs"
+    )
 
 
 def _read_relationships(
@@ -195,40 +200,45 @@ def _read_relationships(
     kinds: dict[str, tuple[str, bool]] = {}  # relationship type -> classification
     add_edge = builder.add_edge
     for index, entry in enumerate(relationships):
-        if type(entry) is not dict:
+        if type(entry) is not Relationship:
             builder.warn(
                 "bad_relationship", f"{path}[{index}]: expected an object, got {kind_of(entry)}"
             )
             continue
-        get = entry.get
-        source = text(get("spdxElementId"))
-        rtype = text(get("relationshipType"))
-        target = text(get("relatedSpdxElement"))
-        if source is None or rtype is None or target is None:
+        source, rtype, target = (
+            entry.spdxElementId,
+            entry.relationshipType,
+            entry.relatedSpdxElement,
+        )
+        if type(source) is str and type(rtype) is str and type(target) is str:  # nearly always
+            source, rtype, target = source.strip(), rtype.strip(), target.strip()
+        else:
+            source, rtype, target = text(source), text(rtype), text(target)
+        if not (source and rtype and target):
             builder.warn(
                 "bad_relationship",
-                f"{place(path, index, entry)}: expected spdxElementId, relationshipType and "
-                "relatedSpdxElement",
+                f"{place(path, index, entry.line)}: expected spdxElementId, relationshipType "
+                "and relatedSpdxElement",
             )
             continue
-        kind = _kind(rtype, kinds)
+        kind = kinds.get(rtype) or _kind(rtype, kinds)
         if source.startswith("DocumentRef-") or target.startswith("DocumentRef-"):
             pass  # another document's elements: declared by add_relationship below
         elif kind == _MEANINGLESS:
             continue  # CONTAINS, OTHER, COPY_OF...: most of a syft document, nothing to do
         elif kind == _DEPENDS and source not in NO_VALUE and target not in NO_VALUE:
-            add_edge(source, target, place(path, index, entry))  # the common case, at once
+            add_edge(source, target, place(path, index, entry.line))  # the common case, at once
             continue
-        add_relationship(builder, source, rtype, (target,), place(path, index, entry), containers)
+        add_relationship(
+            builder, source, rtype, (target,), place(path, index, entry.line), containers
+        )
 
 
 _DEPENDS = (DEPENDS, True)
 
 
 def _kind(rtype: str, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
-    kind = known.get(rtype)
-    if kind is None:
-        kind = known[rtype] = classify_relationship(rtype)
+    kind = known[rtype] = classify_relationship(rtype)
     return kind
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from .assemble import DocumentBuilder
 from .model import ParsedSbom, SbomError
 from .spdx2 import read_spdx2
+from .spdx2doc import as_document
 
 # Tags that can open a tag-value document; used to recognise the format.
 LOOKS_LIKE_TAG_VALUE = re.compile(
@@ -43,7 +44,8 @@ _READ_TAGS = frozenset(
 
 def read_tag_value(source: str, builder: DocumentBuilder) -> ParsedSbom:
     """Read SPDX tag-value text."""
-    return read_spdx2(tag_value_document(source, builder), builder, encoding="tag-value")
+    document = as_document(tag_value_document(source, builder))
+    return read_spdx2(document, builder, encoding="tag-value")
 
 
 def tag_value_document(source: str, builder: DocumentBuilder) -> dict[str, Any]:
