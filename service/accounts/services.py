@@ -7,7 +7,6 @@ from sqlmodel import Session, select
 from service.accounts.github import GitHubProfile
 from service.accounts.models import User
 from service.audit.services import Actor, record
-from service.companies.services import accept_invitations
 from service.core.clock import utcnow
 from service.core.crypto import SecretBox
 
@@ -20,7 +19,8 @@ def sign_in(
     secrets: SecretBox | None = None,
     demo: bool = False,
 ) -> User:
-    """Create or update the user behind a GitHub profile; returns it, invitations accepted."""
+    """Create or update the user behind a GitHub profile and return it (the sign-in page
+    then accepts the invitations waiting for it)."""
     user = session.exec(select(User).where(User.github_id == profile.id)).first()
     created = user is None
     if user is None:
@@ -42,7 +42,6 @@ def sign_in(
         login=user.login,
         demo=demo,
     )
-    accept_invitations(session, user)
     return user
 
 

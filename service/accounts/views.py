@@ -23,7 +23,7 @@ from service.accounts.auth import (
 from service.accounts.github import GitHubError
 from service.accounts.oauth import AuthorizationRequest, SignInError
 from service.accounts.services import sign_in, sign_out
-from service.companies.services import companies_of
+from service.companies.services import accept_invitations, companies_of
 from service.core.services import get_github, get_oauth, get_secrets, get_settings
 from service.db import db_session
 
@@ -89,6 +89,7 @@ def github_callback():
         message = f"Signed in, but GitHub did not tell us who you are ({exc.reason}). Try again."
         return render_template("accounts/signin_failed.html", message=message), 502
     user = sign_in(db_session(), profile, token=token, secrets=get_secrets())
+    accept_invitations(db_session(), user)  # invitations wait for the person's sign-in
     start_session(user)
     flash(f"Signed in as {user.login}.", "success")
     return redirect(safe_next(saved.get("next")))
@@ -106,6 +107,7 @@ def demo_login():
     if profile is None:
         abort(400, description="Unknown demo user.")
     user = sign_in(db_session(), profile, token=profile.login, secrets=get_secrets(), demo=True)
+    accept_invitations(db_session(), user)
     start_session(user)
     flash(f"Signed in as the demo user {user.login}.", "success")
     return redirect(safe_next(request.form.get("next")))
