@@ -42,7 +42,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
 from service import __version__
@@ -57,17 +57,17 @@ from service.sboms import services
 from service.sboms.dtrack_projects import (
     Project,
     apply_patch,
-    clear_latest,
     epoch_ms,
     find_project,
+    matching_projects,
     parent_by_name,
     parent_by_uuid,
     parse_uuid,
+    place_upload,
     project_json,
-    set_parent,
     tag_names,
 )
-from service.sboms.models import Product, ProductVersion, Sbom
+from service.sboms.models import Sbom
 from service.sboms.parsing import SbomError, read_json
 from service.sboms.views import upload_limits
 
@@ -215,29 +215,18 @@ def _flag(name: str) -> bool:
 def list_projects():
     _, company = _company(*READ)
     session = db_session()
-    query = (
-        select(ProductVersion, Product)
-        .join(Product, col(Product.id) == ProductVersion.product_id)
-        .where(Product.company_id == company.id)
-    )
-    if name := (request.args.get("name") or "").strip():
-        query = query.where(Product.name == name)
-    if text := _param("filter", "searchText"):
-        query = query.where(func.lower(Product.name).contains(text.lower(), autoescape=True))
-    if _flag("excludeInactive"):
-        query = query.where(col(ProductVersion.active).is_(True))
-    if _flag("onlyRoot"):
-        query = query.where(col(Product.parent_id).is_(None))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     offset, limit = _page()
-    rows = session.exec(
-        query.order_by(
-            func.lower(Product.name), col(ProductVersion.version), col(ProductVersion.id)
-        )
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    response = jsonify([project_json(session, Project(*row)) for row in rows])
+    projects, total = matching_projects(
+        session,
+        company,
+        name=(request.args.get("name") or "").strip(),
+        text=_param("filter", "searchText"),
+        active_only=_flag("excludeInactive"),
+        roots_only=_flag("onlyRoot"),
+        offset=offset,
+        limit=limit,
+    )
+    response = jsonify([project_json(session, project) for project in projects])
     response.headers["X-Total-Count"] = str(total)
     return response
 
@@ -392,16 +381,7 @@ def _ingest(
         if exc.code == "too_large":
             raise ApiError(413, exc.code, exc.message, exc.details) from None
         return _invalid_bom(exc)
-    product = result.product
-    if parent is not None:
-        set_parent(session, product, parent)
-    if fields.tags:
-        product.tags = list(dict.fromkeys(product.tags + fields.tags))
-        session.add(product)
-    if fields.is_latest and not result.version.is_latest:
-        clear_latest(session, product)
-        result.version.is_latest = True
-        session.add(result.version)
+    place_upload(session, result, parent=parent, tags=fields.tags, is_latest=fields.is_latest)
     bom_token = services.bom_token_for(session, company, result.sbom)
     return jsonify(token=bom_token.uuid)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service.companies.models import Company
 from service.core.errors import ApiError
@@ -104,6 +104,43 @@ def _newest(session: Session, product: Product) -> ProductVersion | None:
     ).first()
 
 
+def matching_projects(
+    session: Session,
+    company: Company,
+    *,
+    name: str = "",
+    text: str | None = None,
+    active_only: bool = False,
+    roots_only: bool = False,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[Project], int]:
+    """A page of the company's projects (its product versions, by name and version): of
+    exactly `name`, with `text` in the name, active, without a parent; and the total."""
+    query = (
+        select(ProductVersion, Product)
+        .join(Product, col(Product.id) == ProductVersion.product_id)
+        .where(Product.company_id == company.id)
+    )
+    if name:
+        query = query.where(Product.name == name)
+    if text:
+        query = query.where(func.lower(Product.name).contains(text.lower(), autoescape=True))
+    if active_only:
+        query = query.where(col(ProductVersion.active).is_(True))
+    if roots_only:
+        query = query.where(col(Product.parent_id).is_(None))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(
+            func.lower(Product.name), col(ProductVersion.version), col(ProductVersion.id)
+        )
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [Project(*row) for row in rows], total
+
+
 def find_project(session: Session, company: Company, project_uuid: str) -> Project:
     """The company's project with this UUID, or 404 as Dependency-Track answers it."""
     wanted = parse_uuid(project_uuid, "The project UUID")
@@ -170,6 +207,28 @@ def apply_patch(
             changed.append("parent")
     session.add_all([row, product])
     return changed
+
+
+def place_upload(
+    session: Session,
+    result: services.IngestResult,
+    *,
+    parent: Project | None,
+    tags: list[str] | None,
+    is_latest: bool,
+) -> None:
+    """What an upload says of its project beside the BOM: its parent, more tags, and
+    whether its version is now the product's latest."""
+    product = result.product
+    if parent is not None:
+        set_parent(session, product, parent)
+    if tags:
+        product.tags = list(dict.fromkeys(product.tags + tags))
+        session.add(product)
+    if is_latest and not result.version.is_latest:
+        clear_latest(session, product)
+        result.version.is_latest = True
+        session.add(result.version)
 
 
 def clear_latest(session: Session, product: Product) -> None:
