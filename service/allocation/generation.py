@@ -28,7 +28,7 @@ record their audit event and leave the commit to the caller.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -47,7 +47,7 @@ from service.allocation.infrastructure.stewards import (
     registry_table,
     steward_project_ids,
 )
-from service.allocation.inputs import ProjectInput, adjusted, gather_inputs, to_candidate
+from service.allocation.inputs import Inputs, ProjectInput, adjusted, gather_inputs, to_candidate
 from service.allocation.models import (
     OPEN_STATES,
     Adjustment,
@@ -209,72 +209,79 @@ def _stored_plan(proposal: Proposal) -> InfrastructurePlan | None:
 def _line_rows(
     proposal_id: int, inputs: Sequence[ProjectInput], outcome: Outcome, currency: str
 ) -> list[dict[str, Any]]:
-    result = outcome.split
     by_key = {item.key: item for item in inputs}
-    rows = []
+    return [
+        _input_fields(proposal_id, by_key[key]) | fields
+        for key, fields in _line_fields(outcome, currency)
+    ]
 
-    def base(item: ProjectInput) -> dict[str, Any]:
-        return {
-            "proposal_id": proposal_id,
-            "project_id": item.project_id,
-            "project_key": item.key,
-            "risk": item.risk,
-            "risk_breakdown": item.risk_breakdown,
-            "products": item.products,
-            "claimed": item.claimed,
-            "first_party": item.first_party,
-            "ecosystem": item.ecosystem,
-            "months_held": item.months_held,
-            "omitted_code": None,
-        }
 
+def _input_fields(proposal_id: int, item: ProjectInput) -> dict[str, Any]:
+    """What every line of a project keeps of its inputs."""
+    return {
+        "proposal_id": proposal_id,
+        "project_id": item.project_id,
+        "project_key": item.key,
+        "risk": item.risk,
+        "risk_breakdown": item.risk_breakdown,
+        "products": item.products,
+        "claimed": item.claimed,
+        "first_party": item.first_party,
+        "ecosystem": item.ecosystem,
+        "months_held": item.months_held,
+        "omitted_code": None,
+    }
+
+
+def _line_fields(outcome: Outcome, currency: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(project key, what its line says) of every line: paid, held, caught up, omitted."""
+    result = outcome.split
     for line in result.lines:
         flags = [
             name for name in ("capped", "boosted", "overridden", "pinned") if getattr(line, name)
         ]
         if is_infrastructure(line.project):
             flags.insert(0, "infrastructure")
-        rows.append(
-            base(by_key[line.project])
-            | {
+        yield (
+            line.project,
+            {
                 "kind": LineKind.line.value,
                 "amount_minor": line.amount,
                 "share": line.share,
                 "weight": line.weight,
                 "reason": line.reason,
                 "flags": flags,
-            }
+            },
         )
     for entry in result.held:
-        rows.append(
-            base(by_key[entry.project])
-            | {
+        yield (
+            entry.project,
+            {
                 "kind": LineKind.held.value,
                 "amount_minor": entry.amount,
                 "share": entry.share,
                 "weight": entry.weight,
                 "reason": entry.reason,
                 "flags": [],
-            }
+            },
         )
     for reserve in outcome.released.caught_up:
-        rows.append(
-            base(by_key[reserve.key])
-            | {
+        amount = f"{format_amount(reserve.amount, currency)} {currency}"
+        yield (
+            reserve.key,
+            {
                 "kind": LineKind.catch_up.value,
                 "amount_minor": reserve.amount,
                 "share": 0.0,
                 "weight": 0.0,
-                "reason": catch_up_reason(
-                    reserve, f"{format_amount(reserve.amount, currency)} {currency}"
-                ),
+                "reason": catch_up_reason(reserve, amount),
                 "flags": ["catch_up"],
-            }
+            },
         )
     for omitted in result.omitted:
-        rows.append(
-            base(by_key[omitted.project])
-            | {
+        yield (
+            omitted.project,
+            {
                 "kind": LineKind.omitted.value,
                 "amount_minor": 0,
                 "share": 0.0,
@@ -282,9 +289,8 @@ def _line_rows(
                 "reason": omitted.reason,
                 "flags": [],
                 "omitted_code": omitted.code,
-            }
+            },
         )
-    return rows
 
 
 def _store(
@@ -360,6 +366,68 @@ def carried_remainder(session: Session, company: Company, period: str) -> int:
     return previous.remainder_minor
 
 
+def _refuse_if_approved(existing: Sequence[Proposal], period: str) -> None:
+    approved = next((p for p in existing if p.state == ProposalState.approved.value), None)
+    if approved is not None:
+        when = approved.decided_at.strftime("%Y-%m-%d") if approved.decided_at else "earlier"
+        raise ProposalError(
+            f"The proposal for {period} was approved on {when}; an approved proposal is never "
+            "replaced. Budget, policy or inventory changes apply from the next period's "
+            "proposal.",
+            "period",
+        )
+
+
+def _proposal_inputs(
+    session: Session, company: Company, policy: Policy, period: str, budget: Money, carry: int
+) -> tuple[Inputs, InfrastructurePlan | None]:
+    """The candidates and their stats, with the infrastructure's stewards when the policy
+    sets a share aside for them."""
+    inputs = gather_inputs(session, company, policy, period)
+    inputs.stats["monthly_budget_minor"] = company.monthly_budget_minor
+    inputs.stats["carried_minor"] = carry
+    plan, stewards = _infrastructure_inputs(session, company, policy, budget)
+    if plan is not None:
+        inputs.stats["infrastructure"] = plan.to_dict()
+        inputs.projects.extend(stewards)
+    return inputs, plan
+
+
+def _kept_adjustments(
+    session: Session, current: Proposal | None, projects: Sequence[ProjectInput]
+) -> list[Adjustment]:
+    """The open revision's adjustments that carry over: not removed, and of a project
+    that is still a candidate."""
+    if current is None:
+        return []
+    known = {item.project_id for item in projects}
+    return [
+        a
+        for a in adjustments_of(session, current.id)
+        if a.removed_at is None and a.project_id in known
+    ]
+
+
+def _supersede(
+    session: Session, current: Proposal, proposal: Proposal, kept: Sequence[Adjustment]
+) -> None:
+    """The new revision replaces the open one and takes over its kept adjustments."""
+    current.state = ProposalState.superseded.value
+    session.add(current)
+    for adjustment in kept:
+        session.add(
+            Adjustment(
+                proposal_id=proposal.id,
+                project_id=adjustment.project_id,
+                kind=adjustment.kind,
+                value=adjustment.value,
+                note=adjustment.note,
+                user_id=adjustment.user_id,
+                created_at=adjustment.created_at,
+            )
+        )
+
+
 def generate_proposal(
     session: Session,
     actor: Actor,
@@ -380,35 +448,16 @@ def generate_proposal(
     period = check_period(period or current_period(now))
     _lock_company(session, company.id)
     existing = proposals_of_period(session, company.id, period)
-    approved = next((p for p in existing if p.state == ProposalState.approved.value), None)
-    if approved is not None:
-        when = approved.decided_at.strftime("%Y-%m-%d") if approved.decided_at else "earlier"
-        raise ProposalError(
-            f"The proposal for {period} was approved on {when}; an approved proposal is never "
-            "replaced. Budget, policy or inventory changes apply from the next period's "
-            "proposal.",
-            "period",
-        )
+    _refuse_if_approved(existing, period)
     current = next((p for p in existing if p.state in OPEN_STATES), None)
     if current is not None and not replace:
         return current
     policy = company_policy(session, company)
     stored = policy_row(session, company.id)
-    four_eyes = stored is None or stored.four_eyes
     carry = carried_remainder(session, company, period)
     budget = Money(company.monthly_budget_minor + carry, company.currency)
-    inputs = gather_inputs(session, company, policy, period)
-    inputs.stats["monthly_budget_minor"] = company.monthly_budget_minor
-    inputs.stats["carried_minor"] = carry
-    plan, stewards = _infrastructure_inputs(session, company, policy, budget)
-    if plan is not None:
-        inputs.stats["infrastructure"] = plan.to_dict()
-        inputs.projects.extend(stewards)
-    kept = (
-        [a for a in adjustments_of(session, current.id) if a.removed_at is None] if current else []
-    )
-    known = {item.project_id for item in inputs.projects}
-    kept = [a for a in kept if a.project_id in known]
+    inputs, plan = _proposal_inputs(session, company, policy, period, budget, carry)
+    kept = _kept_adjustments(session, current, inputs.projects)
     reserves = [Reserve.from_dict(r) for r in inputs.stats["reserves"]]
     outcome = _run_engine(
         inputs.projects, budget, policy, kept, plan, inputs.stats["products"], reserves
@@ -427,35 +476,36 @@ def generate_proposal(
         generated_by_id=actor.user_id,
         created_at=now,
         last_edited_by_id=actor.user_id,
-        four_eyes=four_eyes,
+        four_eyes=stored is None or stored.four_eyes,
     )
     session.add(proposal)
     session.flush()
     _store(session, proposal, budget, inputs.projects, outcome)
     if current is not None:
-        current.state = ProposalState.superseded.value
-        session.add(current)
-        for adjustment in kept:
-            session.add(
-                Adjustment(
-                    proposal_id=proposal.id,
-                    project_id=adjustment.project_id,
-                    kind=adjustment.kind,
-                    value=adjustment.value,
-                    note=adjustment.note,
-                    user_id=adjustment.user_id,
-                    created_at=adjustment.created_at,
-                )
-            )
+        _supersede(session, current, proposal, kept)
+    _record_generated(session, actor, proposal, current, outcome, len(kept))
+    if submit:
+        submit_for_review(session, actor, proposal, now=now)
+    return proposal
+
+
+def _record_generated(
+    session: Session,
+    actor: Actor,
+    proposal: Proposal,
+    superseded: Proposal | None,
+    outcome: Outcome,
+    adjustments_carried: int,
+) -> None:
     record(
         session,
         actor,
         "proposal.generated",
-        company_id=company.id,
+        company_id=proposal.company_id,
         obj=proposal,
-        period=period,
+        period=proposal.period,
         revision=proposal.revision,
-        supersedes=current.id if current else None,
+        supersedes=superseded.id if superseded else None,
         budget_minor=proposal.budget_minor,
         paid_minor=proposal.paid_minor,
         held_minor=proposal.held_minor,
@@ -463,11 +513,8 @@ def generate_proposal(
         lines=len(outcome.split.lines),
         caught_up_minor=outcome.released.caught_up_total,
         respread_minor=outcome.released.respread_total,
-        adjustments_carried=len(kept),
+        adjustments_carried=adjustments_carried,
     )
-    if submit:
-        submit_for_review(session, actor, proposal, now=now)
-    return proposal
 
 
 def recompute(session: Session, proposal: Proposal) -> Outcome:
