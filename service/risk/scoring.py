@@ -214,9 +214,45 @@ def score(
         raise InvalidSignalError("signals", f"signal names must be strings, got {bad_keys[0]!r}")
     _unknown(signals, "signals.", "signal")
     effective = resolve_weights(weights)
+    present, crit = _present(signals)
 
-    # (name, raw, normalized, source, fetched_at) for every signal with data.
-    present: list[tuple[str, Any, float, str | None, str | None]] = []
+    total_weight = math.fsum(effective.values())
+    with_data = math.fsum(effective[name] for name, *_ in present)
+    coverage = _round_half_up(with_data / total_weight, 4) if total_weight > 0 else 0.0
+    have = {name for name, *_ in present}
+    missing = tuple(n for n in SIGNAL_NAMES if n not in have and effective[n] > 0)
+
+    exact = [
+        normalized * effective[name] / with_data * 100 if with_data > 0 else 0.0
+        for name, _, normalized, _, _ in present
+    ]
+    final, contributions = _rounded(exact) if with_data > 0 else (None, [0.0] * len(present))
+    order = sorted(range(len(present)), key=lambda i: (-exact[i], _ORDER[present[i][0]]))
+    breakdown = tuple(
+        SignalContribution(
+            signal=present[i][0],
+            raw=present[i][1],
+            normalized=present[i][2],
+            weight=effective[present[i][0]],
+            contribution=contributions[i],
+            source=present[i][3],
+            fetched_at=present[i][4],
+        )
+        for i in order
+    )
+    return RiskScore(
+        score=final, coverage=coverage, criticality=crit, breakdown=breakdown, missing=missing
+    )
+
+
+# (name, raw, normalized, source, fetched_at) of a signal with data.
+_Present = tuple[str, Any, float, str | None, str | None]
+
+
+def _present(signals: Mapping[str, SignalInput]) -> tuple[list[_Present], float | None]:
+    """Every signal with data, in catalogue order, validated and normalized; and the
+    criticality, when known (it may come from its inputs)."""
+    present: list[_Present] = []
     crit: float | None = None
     for name, spec in CATALOGUE.items():
         if name == CRITICALITY:
@@ -237,42 +273,14 @@ def score(
             continue
         normalized = round(spec.normalize(number), 4)
         present.append((name, wrapped.value, normalized, wrapped.source, wrapped.fetched_at))
+    return present, crit
 
-    total_weight = math.fsum(effective.values())
-    with_data = math.fsum(effective[name] for name, *_ in present)
-    coverage = _round_half_up(with_data / total_weight, 4) if total_weight > 0 else 0.0
-    have = {name for name, *_ in present}
-    missing = tuple(n for n in SIGNAL_NAMES if n not in have and effective[n] > 0)
 
-    exact = [
-        normalized * effective[name] / with_data * 100 if with_data > 0 else 0.0
-        for name, _, normalized, _, _ in present
-    ]
-    if with_data > 0:
-        total = _round_half_up(math.fsum(exact), 1)
-        tenths = _largest_remainder([e * 10 for e in exact], round(total * 10))
-        contributions = [t / 10 for t in tenths]
-        final: float | None = total
-    else:
-        contributions = [0.0] * len(present)
-        final = None
-
-    order = sorted(range(len(present)), key=lambda i: (-exact[i], _ORDER[present[i][0]]))
-    breakdown = tuple(
-        SignalContribution(
-            signal=present[i][0],
-            raw=present[i][1],
-            normalized=present[i][2],
-            weight=effective[present[i][0]],
-            contribution=contributions[i],
-            source=present[i][3],
-            fetched_at=present[i][4],
-        )
-        for i in order
-    )
-    return RiskScore(
-        score=final, coverage=coverage, criticality=crit, breakdown=breakdown, missing=missing
-    )
+def _rounded(exact: list[float]) -> tuple[float, list[float]]:
+    """The score to a tenth, and the contributions in tenths that add up to it."""
+    total = _round_half_up(math.fsum(exact), 1)
+    tenths = _largest_remainder([e * 10 for e in exact], round(total * 10))
+    return total, [t / 10 for t in tenths]
 
 
 def _largest_remainder(scaled: list[float], target: int) -> list[int]:

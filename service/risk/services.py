@@ -45,7 +45,7 @@ from service.risk.exposure import (
     exposure_of,
     pledge_coverage,
 )
-from service.risk.gather import gather
+from service.risk.gather import ProjectInputs, gather
 from service.risk.models import CompanyExposureSnapshot, ProjectRisk, RiskSnapshot, RiskWeights
 from service.risk.scoring import resolve_weights, score
 from service.risk.signals import DEFAULT_WEIGHTS, InvalidSignalError
@@ -190,53 +190,12 @@ def recompute_company(
     currents: list[dict[str, Any]] = []
     for project_id, item in inputs.items():
         digest = inputs_digest(item.signals, weights, item.dependence)
-        if current.get(project_id) == digest:
-            continue
-        result = score(item.signals, weights)
-        snapshots.append(
-            {
-                "company_id": company.id,
-                "project_id": project_id,
-                "taken_on": today,
-                "score": result.score,
-                "coverage": result.coverage,
-                "criticality": result.criticality,
-                "dependence": item.dependence,
-                "breakdown": breakdown_rows(result),
-                "missing": list(result.missing),
-                "inputs_digest": digest,
-                "computed_at": now,
-            }
-        )
-        currents.append(
-            {
-                "company_id": company.id,
-                "project_id": project_id,
-                "taken_on": today,
-                "score": result.score,
-                "coverage": result.coverage,
-                "dependence": item.dependence,
-                "exposure": exposure_of(item.dependence, result.score),
-                "inputs_digest": digest,
-                "updated_at": now,
-            }
-        )
-    upsert(
-        session,
-        RiskSnapshot.__table__,
-        snapshots,
-        ["company_id", "project_id", "taken_on"],
-        chunk=CHUNK,
-    )
-    upsert(session, ProjectRisk.__table__, currents, ["company_id", "project_id"], chunk=CHUNK)
+        if current.get(project_id) != digest:  # else nothing it is scored on changed
+            snapshot, latest = _score_rows(company.id, project_id, item, weights, digest, now)
+            snapshots.append(snapshot)
+            currents.append(latest)
     gone = sorted(set(current) - set(inputs))
-    for start in range(0, len(gone), CHUNK):
-        session.exec(
-            delete(ProjectRisk).where(
-                ProjectRisk.company_id == company.id,
-                col(ProjectRisk.project_id).in_(gone[start : start + CHUNK]),
-            )
-        )
+    _write_scores(session, company.id, snapshots, currents, gone)
     exposure = _write_exposure(session, company, today, now)
     # The writes above bypass the ORM: rows of these tables already loaded are stale.
     for loaded in list(session.identity_map.values()):
@@ -246,6 +205,60 @@ def recompute_company(
     if actor is not None and (actor.user_id or actor.token_id or snapshots or gone):
         record(session, actor, "risk.recomputed", company_id=company.id, **report.as_dict())
     return report
+
+
+def _score_rows(
+    company_id: int,
+    project_id: int,
+    item: ProjectInputs,
+    weights: Mapping[str, float],
+    digest: str,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The project's score as today's snapshot row and as its current row."""
+    result = score(item.signals, weights)
+    common = {
+        "company_id": company_id,
+        "project_id": project_id,
+        "taken_on": now.date(),
+        "score": result.score,
+        "coverage": result.coverage,
+        "dependence": item.dependence,
+        "inputs_digest": digest,
+    }
+    snapshot = common | {
+        "criticality": result.criticality,
+        "breakdown": breakdown_rows(result),
+        "missing": list(result.missing),
+        "computed_at": now,
+    }
+    latest = common | {"exposure": exposure_of(item.dependence, result.score), "updated_at": now}
+    return snapshot, latest
+
+
+def _write_scores(
+    session: Session,
+    company_id: int,
+    snapshots: list[dict[str, Any]],
+    currents: list[dict[str, Any]],
+    gone: list[int],
+) -> None:
+    """Store the new snapshots and current scores; drop projects no longer in use."""
+    upsert(
+        session,
+        RiskSnapshot.__table__,
+        snapshots,
+        ["company_id", "project_id", "taken_on"],
+        chunk=CHUNK,
+    )
+    upsert(session, ProjectRisk.__table__, currents, ["company_id", "project_id"], chunk=CHUNK)
+    for start in range(0, len(gone), CHUNK):
+        session.exec(
+            delete(ProjectRisk).where(
+                ProjectRisk.company_id == company_id,
+                col(ProjectRisk.project_id).in_(gone[start : start + CHUNK]),
+            )
+        )
 
 
 def _write_exposure(
