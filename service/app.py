@@ -188,8 +188,10 @@ def with_security_headers(response, *, production: bool):
 def _register_hooks(app: Flask, settings: Settings) -> None:
     from service.accounts.auth import current_user
     from service.core.errors import refuse_impossible_ids, refuse_nul_input
+    from service.core.ui import TEMPLATE_GLOBALS
     from service.core.views import migrations_gate
 
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.before_request(migrations_gate)
     app.before_request(refuse_nul_input)
     app.before_request(refuse_impossible_ids)
@@ -200,8 +202,7 @@ def _register_hooks(app: Flask, settings: Settings) -> None:
 
     @app.context_processor
     def _page_context():
-        from service.companies.services import companies_of
-        from service.db import db_session
+        from service.companies.access import my_companies
 
         demo_mode = settings.demo_signin or settings.github_backend == "demo"
         if g.get("database_unavailable"):
@@ -218,7 +219,7 @@ def _register_hooks(app: Flask, settings: Settings) -> None:
         user = current_user() if request.endpoint not in (None, "static") else None
         return {
             "current_user": user,
-            "my_companies": companies_of(db_session(), user) if user else [],
+            "my_companies": my_companies() if user else [],
             "active_company": g.get("company"),
             "active_role": g.membership.role if g.get("membership") else None,
             "demo_mode": demo_mode,

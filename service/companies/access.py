@@ -9,20 +9,20 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g
-from sqlmodel import Session, select
 
-from service.accounts.auth import require_user
-from service.companies.models import Company, Membership, Role
+from service.accounts.auth import current_user, require_user
+from service.companies.models import Company, Role
+from service.companies.services import companies_of, memberships_of
 from service.db import db_session
 
 
-def membership_for(session: Session, user_id: int, slug: str) -> tuple[Company, Membership] | None:
-    row = session.exec(
-        select(Company, Membership)
-        .join(Membership, Membership.company_id == Company.id)
-        .where(Company.slug == slug, Membership.user_id == user_id)
-    ).first()
-    return (row[0], row[1]) if row else None
+def my_companies() -> list[tuple[Company, Role]]:
+    """The signed-in person's companies for the menu, read once a request: a company page
+    has already read them to find its own (one query serves both)."""
+    if "my_companies" not in g:
+        user = current_user()
+        g.my_companies = companies_of(db_session(), user) if user else []
+    return g.my_companies
 
 
 def company_view(minimum: Role = Role.viewer):
@@ -32,7 +32,9 @@ def company_view(minimum: Role = Role.viewer):
         @wraps(view)
         def wrapper(slug: str, **kwargs):
             user = require_user()
-            found = membership_for(db_session(), user.id, slug)
+            mine = memberships_of(db_session(), user.id)
+            g.my_companies = [(company, membership.role) for company, membership in mine]
+            found = next((row for row in mine if row[0].slug == slug), None)
             if found is None:
                 abort(404)
             g.company, g.membership = found

@@ -425,11 +425,16 @@ def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
     return token
 
 
-def companies_of(session: Session, user: User) -> list[tuple[Company, Role]]:
+def memberships_of(session: Session, user_id: int) -> list[tuple[Company, Membership]]:
+    """Every company the person belongs to with their membership, by company name."""
     query = (
-        select(Company, Membership.role)
+        select(Company, Membership)
         .join(Membership, col(Membership.company_id) == Company.id)
-        .where(Membership.user_id == user.id)
+        .where(Membership.user_id == user_id)
         .order_by(col(Company.name))
     )
-    return [(company, Role(role)) for company, role in session.exec(query)]
+    return [(company, membership) for company, membership in session.exec(query)]
+
+
+def companies_of(session: Session, user: User) -> list[tuple[Company, Role]]:
+    return [(company, m.role) for company, m in memberships_of(session, user.id)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from service.accounts.models import User
@@ -21,7 +21,7 @@ from service.core.clock import current_period, utcnow
 from service.overview.activity import sentence
 from service.pledges.models import Payment, Pledge, PledgeState
 from service.projects.models import ClaimStatus, ProjectClaim
-from service.projects.services import Progress, company_progress
+from service.projects.services import Progress, inventory_progress
 from service.risk.exposure import PledgeCoverage
 from service.risk.models import CompanyExposureSnapshot, ProjectRisk
 from service.risk.services import current_coverage, exposure_history
@@ -69,18 +69,20 @@ def overview(session: Session, company: Company) -> Overview:
     )
     history = exposure_history(session, company.id, limit=62)
     latest = history[-1] if history else None
+    products = products_of(session, company)
+    paid_this_year, paid_last_year = _paid_in_years(session, company, now.year)
     return Overview(
         company=company,
         period=period,
         proposal=proposal,
         previous=previous_approved(session, company.id, proposal.period) if proposal else None,
-        paid_this_year_minor=_paid_in_year(session, company, now.year),
-        paid_last_year_minor=_paid_in_year(session, company, now.year - 1),
+        paid_this_year_minor=paid_this_year,
+        paid_last_year_minor=paid_last_year,
         exposure=latest,
         exposure_before=_month_before(history),
         coverage=current_coverage(session, company),
-        products=products_of(session, company),
-        progress=(progress := company_progress(session, company.id)),
+        products=products,
+        progress=(progress := inventory_progress(session, _latest_ids(products))),
         attention=_attention(session, company, proposal, progress),
     )
 
@@ -94,16 +96,25 @@ def _month_before(history: list[CompanyExposureSnapshot]) -> CompanyExposureSnap
     return older[-1] if older else history[0]
 
 
-def _paid_in_year(session: Session, company: Company, year: int) -> int:
-    total = session.exec(
-        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+def _latest_ids(products: list[ProductRow]) -> list[int]:
+    return [row.latest.id for row in products if row.latest is not None]
+
+
+def _paid_in_years(session: Session, company: Company, year: int) -> tuple[int, int]:
+    """Paid in the company's currency in `year` and in the year before, in one query."""
+    in_year = col(Payment.paid_on) >= date(year, 1, 1)
+    this_year, last_year = session.exec(
+        select(
+            func.coalesce(func.sum(case((in_year, Payment.amount_minor), else_=0)), 0),
+            func.coalesce(func.sum(case((in_year, 0), else_=Payment.amount_minor)), 0),
+        ).where(
             Payment.company_id == company.id,
             Payment.currency == company.currency,
-            col(Payment.paid_on) >= date(year, 1, 1),
+            col(Payment.paid_on) >= date(year - 1, 1, 1),
             col(Payment.paid_on) < date(year + 1, 1, 1),
         )
     ).one()
-    return int(total)
+    return int(this_year), int(last_year)
 
 
 def _attention(
@@ -217,7 +228,14 @@ def activity(
 
 
 def recent_activity(session: Session, company: Company, limit: int = 8) -> list[Activity]:
-    return activity(session, company, per_page=limit).items
+    """The newest entries for the home page (no count: it links to the whole trail)."""
+    events = session.exec(
+        select(Event)
+        .where(Event.company_id == company.id)
+        .order_by(col(Event.id).desc())
+        .limit(limit)
+    ).all()
+    return _described(session, company, list(events))
 
 
 def _described(session: Session, company: Company, events: list[Event]) -> list[Activity]:

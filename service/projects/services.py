@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from service.companies.models import Membership
 from service.core.clock import utcnow
 from service.core.services import get_settings
-from service.db import Database
+from service.db import Database, one_of
 from service.jobs.models import Task, TaskStatus
 from service.jobs.queue import enqueue
 from service.projects.inventory import CompanyResolution, is_dependency
@@ -99,7 +99,7 @@ def sbom_package_ids(session: Session, sbom_ids: Iterable[int]) -> Any:
     """A subquery (column package_id) of the distinct packages of these SBOMs."""
     return (
         select(SbomComponent.package_id)
-        .where(col(SbomComponent.sbom_id).in_(list(sbom_ids)))
+        .where(one_of(session, col(SbomComponent.sbom_id), sbom_ids))
         .where(col(SbomComponent.package_id).is_not(None), is_dependency())
         .distinct()
         .subquery()
@@ -238,7 +238,7 @@ def progress_of(session: Session, sbom_ids: list[int], task_keys: list[str]) -> 
             select(func.count())
             .select_from(SbomComponent)
             .where(
-                col(SbomComponent.sbom_id).in_(sbom_ids),
+                one_of(session, col(SbomComponent.sbom_id), sbom_ids),
                 col(SbomComponent.package_id).is_(None),
             )
         ).one()
@@ -250,7 +250,7 @@ def progress_of(session: Session, sbom_ids: list[int], task_keys: list[str]) -> 
             select(func.count())
             .select_from(Task)
             .where(
-                col(Task.unique_key).in_(task_keys),
+                one_of(session, col(Task.unique_key), task_keys),
                 col(Task.status).in_([TaskStatus.queued, TaskStatus.running]),
             )
         ).one()
@@ -271,9 +271,9 @@ def sbom_progress(session: Session, sbom: Sbom) -> Progress:
     return progress_of(session, [sbom.id], [sbom_task_key(sbom.id)])
 
 
-def company_progress(session: Session, company_id: int) -> Progress:
-    ids = active_sbom_ids(session, company_id)
-    return progress_of(session, ids, [sbom_task_key(i) for i in ids])
+def inventory_progress(session: Session, sbom_ids: list[int]) -> Progress:
+    """Resolution progress of these SBOMs (a company's active inventory) together."""
+    return progress_of(session, sbom_ids, [sbom_task_key(i) for i in sbom_ids])
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,7 @@ def projects_of_sboms(
         resolution.join(query, SbomComponent.package_id)
         .join(Project, col(Project.id) == resolution.project_id)
         .where(
-            col(SbomComponent.sbom_id).in_(sbom_ids),
+            one_of(session, col(SbomComponent.sbom_id), sbom_ids),
             Sbom.company_id == company_id,
             is_dependency(),
         )

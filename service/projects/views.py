@@ -116,7 +116,7 @@ def company_projects(slug: str):
     rows, total = services.projects_of_sboms(
         session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
-    progress = services.company_progress(session_db, g.company.id)
+    progress = services.inventory_progress(session_db, sbom_ids)
     problems = services.packages_of_sboms(
         session_db,
         g.company.id,

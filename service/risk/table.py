@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 from wtforms import Field, ValidationError
 
 from service.core.forms import Choice, Number, QueryForm, Text, WholeNumber
+from service.db import one_of
 from service.projects.inventory import CompanyResolution, is_dependency, latest_sbom_ids
 from service.projects.models import Project
 from service.risk.models import ProjectRisk
@@ -223,94 +224,12 @@ def _inventory(company_id: int):
 
 def dependency_table(session: Session, company_id: int, query: TableQuery) -> DependencyTable:
     inv = _inventory(company_id)
-    resolution = CompanyResolution(company_id)
-    project_id = resolution.project_id
-    resolved = project_id.is_not(None)
-    # 1 funded, 0 unfunded, NULL when the package has no project (funding is unknown).
-    funded = case((resolved & funded_clause(project_id), literal(1)), (resolved, literal(0)))
-    status = resolution.status
-    filtered = resolution.join(
-        select(
-            Package.id,
-            Package.key,
-            Package.name,
-            Package.ecosystem,
-            inv.c.products,
-            inv.c.depth,
-            status.label("status"),
-            Project.id.label("project_id"),
-            Project.key.label("project_key"),
-            ProjectRisk.score,
-            ProjectRisk.coverage,
-            # The number of matching rows, from the same pass that sorts them.
-            func.count().over().label("matching"),
-        )
-        .select_from(inv)
-        .join(Package, col(Package.id) == inv.c.package_id),
-        inv.c.package_id,
-    ).outerjoin(Project, col(Project.id) == project_id)
-    filtered = filtered.outerjoin(
-        ProjectRisk,
-        (ProjectRisk.company_id == company_id) & (col(ProjectRisk.project_id) == project_id),
-    )
-    if query.risk_min is not None:
-        filtered = filtered.where(col(ProjectRisk.score) >= query.risk_min)
-    if query.risk_max is not None:
-        filtered = filtered.where(col(ProjectRisk.score) <= query.risk_max)
-    if query.depth == "unknown":
-        filtered = filtered.where(inv.c.depth.is_(None))
-    elif query.depth == "3+":
-        filtered = filtered.where(inv.c.depth >= 3)
-    elif query.depth is not None:
-        filtered = filtered.where(inv.c.depth == int(query.depth))
-    if query.products is not None:
-        filtered = filtered.where(inv.c.products >= query.products)
-    if query.ecosystem is not None:
-        filtered = filtered.where(Package.ecosystem == query.ecosystem)
-    if query.status == "resolved":
-        filtered = filtered.where(col(Project.id).is_not(None))
-    elif query.status == "unresolved":
-        filtered = filtered.where(col(Project.id).is_(None))
-    if query.funding == "funded":
-        filtered = filtered.where(funded == 1)
-    elif query.funding == "unfunded":
-        filtered = filtered.where(funded == 0)
-    if query.project is not None:
-        filtered = filtered.where(project_id == query.project)
-    if query.q:
-        filtered = filtered.where(
-            func.lower(Package.key).contains(query.q.lower(), autoescape=True)
-        )
-
-    sort_column = {
-        "risk": ProjectRisk.score,
-        "depth": inv.c.depth,
-        "products": inv.c.products,
-        "ecosystem": Package.ecosystem,
-        "package": Package.key,
-        "project": Project.key,
-        "status": status,
-        "funding": funded,
-    }[query.sort]
+    joined, columns = _joined(company_id, inv)
+    filtered = _filtered(joined, columns, inv, query)
+    sort_column = columns[query.sort]
     direction = sort_column.desc() if query.order == "desc" else sort_column.asc()
     ordered = filtered.order_by(sort_column.is_(None), direction, col(Package.key))
-
-    def page_rows(page: int):
-        offset = (page - 1) * query.per_page
-        return session.exec(ordered.offset(offset).limit(query.per_page)).all()
-
-    rows = page_rows(query.page)
-    if rows:
-        matching = rows[0].matching
-    else:
-        # An empty page: nothing matches, or the page is past the end (then show the last).
-        count = select(func.count()).select_from(filtered.subquery())
-        matching = session.exec(count).one() if query.page > 1 else 0
-        last = max(1, math.ceil(matching / query.per_page))
-        if query.page > last:
-            query = replace(query, page=last)
-            rows = page_rows(last) if matching else []
-
+    rows, matching, query = _page(session, filtered, ordered, query)
     # Totals per ecosystem: the inventory's size and the choices of the ecosystem filter.
     ecosystems = list(
         session.exec(
@@ -349,13 +268,118 @@ def dependency_table(session: Session, company_id: int, query: TableQuery) -> De
     )
 
 
+def _joined(company_id: int, inv: Any) -> tuple[Any, dict[str, Any]]:
+    """The inventory's packages with their project and its risk for this company, and the
+    columns the table sorts by (`project_id` and `funded` too, for the filters)."""
+    resolution = CompanyResolution(company_id)
+    project_id = resolution.project_id
+    resolved = project_id.is_not(None)
+    # 1 funded, 0 unfunded, NULL when the package has no project (funding is unknown).
+    funded = case((resolved & funded_clause(project_id), literal(1)), (resolved, literal(0)))
+    status = resolution.status
+    joined = resolution.join(
+        select(
+            Package.id,
+            Package.key,
+            Package.name,
+            Package.ecosystem,
+            inv.c.products,
+            inv.c.depth,
+            status.label("status"),
+            Project.id.label("project_id"),
+            Project.key.label("project_key"),
+            ProjectRisk.score,
+            ProjectRisk.coverage,
+            # The number of matching rows, from the same pass that sorts them.
+            func.count().over().label("matching"),
+        )
+        .select_from(inv)
+        .join(Package, col(Package.id) == inv.c.package_id),
+        inv.c.package_id,
+    ).outerjoin(Project, col(Project.id) == project_id)
+    joined = joined.outerjoin(
+        ProjectRisk,
+        (ProjectRisk.company_id == company_id) & (col(ProjectRisk.project_id) == project_id),
+    )
+    columns = {
+        "risk": ProjectRisk.score,
+        "depth": inv.c.depth,
+        "products": inv.c.products,
+        "ecosystem": Package.ecosystem,
+        "package": Package.key,
+        "project": Project.key,
+        "status": status,
+        "funding": funded,
+        "project_id": project_id,
+    }
+    return joined, columns
+
+
+def _filtered(statement: Any, columns: dict[str, Any], inv: Any, query: TableQuery) -> Any:
+    """The statement narrowed by the query's filters."""
+    if query.risk_min is not None:
+        statement = statement.where(col(ProjectRisk.score) >= query.risk_min)
+    if query.risk_max is not None:
+        statement = statement.where(col(ProjectRisk.score) <= query.risk_max)
+    if query.depth == "unknown":
+        statement = statement.where(inv.c.depth.is_(None))
+    elif query.depth == "3+":
+        statement = statement.where(inv.c.depth >= 3)
+    elif query.depth is not None:
+        statement = statement.where(inv.c.depth == int(query.depth))
+    if query.products is not None:
+        statement = statement.where(inv.c.products >= query.products)
+    if query.ecosystem is not None:
+        statement = statement.where(Package.ecosystem == query.ecosystem)
+    if query.status == "resolved":
+        statement = statement.where(col(Project.id).is_not(None))
+    elif query.status == "unresolved":
+        statement = statement.where(col(Project.id).is_(None))
+    if query.funding == "funded":
+        statement = statement.where(columns["funding"] == 1)
+    elif query.funding == "unfunded":
+        statement = statement.where(columns["funding"] == 0)
+    if query.project is not None:
+        statement = statement.where(columns["project_id"] == query.project)
+    if query.q:
+        statement = statement.where(
+            func.lower(Package.key).contains(query.q.lower(), autoescape=True)
+        )
+    return statement
+
+
+def _page(
+    session: Session, filtered: Any, ordered: Any, query: TableQuery
+) -> tuple[list[Any], int, TableQuery]:
+    """The page's rows, how many match, and the query (its page moved to the last one when
+    it asked for a page past the end)."""
+
+    def page_rows(page: int) -> list[Any]:
+        offset = (page - 1) * query.per_page
+        return list(session.exec(ordered.offset(offset).limit(query.per_page)).all())
+
+    rows = page_rows(query.page)
+    if rows:
+        return rows, rows[0].matching, query
+    # An empty page: nothing matches, or the page is past the end (then show the last).
+    count = select(func.count()).select_from(filtered.subquery())
+    matching = session.exec(count).one() if query.page > 1 else 0
+    last = max(1, math.ceil(matching / query.per_page))
+    if query.page > last:
+        query = replace(query, page=last)
+        rows = page_rows(last) if matching else []
+    return rows, matching, query
+
+
 def _funded(session: Session, project_ids: list[int]) -> set[int]:
     """The funded ones among these projects (one page at most)."""
     if not project_ids:
         return set()
     return set(
         session.exec(
-            select(Project.id).where(col(Project.id).in_(project_ids), funded_clause(Project.id))
+            select(Project.id).where(
+                one_of(session, col(Project.id), project_ids), funded_clause(Project.id)
+            )
         ).all()
     )
 
@@ -370,7 +394,7 @@ def _product_names(session: Session, company_id: int, package_ids: list[int]) ->
         .join(Product, col(Product.id) == Sbom.product_id)
         .where(
             col(SbomComponent.sbom_id).in_(latest_sbom_ids(company_id)),
-            col(SbomComponent.package_id).in_(package_ids),
+            one_of(session, col(SbomComponent.package_id), package_ids),
         )
         .distinct()
     ).all()
