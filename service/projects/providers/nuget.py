@@ -66,42 +66,15 @@ class NuGetProvider(BaseProvider):
         version = as_str(latest.get("version"))
 
         repo_url = None
-        owners: list[str] = []
-        downloads = None
         if version:
             nuspec_url = (
                 f"{self.base_url}/v3-flatcontainer/{ref.quoted(package_id)}/"
                 f"{ref.quoted(version.lower())}/{ref.quoted(package_id)}.nuspec"
             )
             repo_url = self._nuspec_repository(nuspec_url, warnings)
-        if self.search_url:
-            search = self._get_json_optional(
-                self.search_url,
-                warnings,
-                "search",
-                params={
-                    "q": f"packageid:{ref.name}",
-                    "prerelease": "false",
-                    "semVerLevel": "2.0.0",
-                },
-            )
-            hits = [h for h in as_list(as_dict(search).get("data")) if isinstance(h, dict)]
-            hit = next((h for h in hits if str(h.get("id", "")).lower() == package_id), None)
-            if hit:
-                raw_owners = hit.get("owners")
-                owners = [raw_owners] if isinstance(raw_owners, str) else as_list(raw_owners)
-                owners = [o for o in owners if isinstance(o, str) and o.strip()]
-                downloads = as_int(hit.get("totalDownloads"))
-
+        owners, downloads = self._search(ref, package_id, warnings)
         repo = self._repo(repo_url, latest.get("projectUrl"))
-        authors = latest.get("authors")
-        author_names = authors.split(",") if isinstance(authors, str) else as_list(authors)
-        people = [Person(login=o.strip(), role="owner", source="nuget") for o in owners]
-        people += [
-            Person(name=a.strip(), role="author", source="nuget")
-            for a in author_names
-            if isinstance(a, str) and a.strip()
-        ]
+        people = _people(owners, latest.get("authors"))
         return self._success(
             ref,
             PackageMetadata(
@@ -122,6 +95,27 @@ class NuGetProvider(BaseProvider):
             result,
             warnings,
         )
+
+    def _search(
+        self, ref: PackageRef, package_id: str, warnings: list[str]
+    ) -> tuple[list[str], int | None]:
+        """(owners, total downloads) from the search service, when there is one."""
+        if not self.search_url:
+            return [], None
+        search = self._get_json_optional(
+            self.search_url,
+            warnings,
+            "search",
+            params={"q": f"packageid:{ref.name}", "prerelease": "false", "semVerLevel": "2.0.0"},
+        )
+        hits = [h for h in as_list(as_dict(search).get("data")) if isinstance(h, dict)]
+        hit = next((h for h in hits if str(h.get("id", "")).lower() == package_id), None)
+        if not hit:
+            return [], None
+        raw_owners = hit.get("owners")
+        owners = [raw_owners] if isinstance(raw_owners, str) else as_list(raw_owners)
+        owners = [o for o in owners if isinstance(o, str) and o.strip()]
+        return owners, as_int(hit.get("totalDownloads"))
 
     def _leaves(
         self, pages: list[dict[str, Any]], index_url: str, warnings: list[str]
@@ -156,3 +150,15 @@ class NuGetProvider(BaseProvider):
             return repo.get("url")
         node = root.find("metadata/projectUrl")
         return node.text.strip() if node is not None and node.text else None
+
+
+def _people(owners: list[str], authors: Any) -> list[Person]:
+    """The package's owners on the gallery, then the authors its metadata names."""
+    author_names = authors.split(",") if isinstance(authors, str) else as_list(authors)
+    people = [Person(login=o.strip(), role="owner", source="nuget") for o in owners]
+    people += [
+        Person(name=a.strip(), role="author", source="nuget")
+        for a in author_names
+        if isinstance(a, str) and a.strip()
+    ]
+    return people

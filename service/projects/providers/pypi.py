@@ -8,6 +8,7 @@ files' upload times for release recency.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from service.projects.funding import channel_from_url
@@ -81,47 +82,9 @@ class PyPIProvider(BaseProvider):
             if channel is not None
         ]
 
-        ownership = data.get("ownership")
-        maintainers: list[Person] = []
-        publishers: int | None = None
-        if isinstance(ownership, dict):
-            for entry in as_list(ownership.get("roles")):
-                entry = as_dict(entry)
-                user = as_str(entry.get("user"))
-                if user:
-                    role = (as_str(entry.get("role")) or "maintainer").lower()
-                    maintainers.append(Person(login=user, role=role, source="pypi"))
-            publishers = len(maintainers)
-        for field_name, email_field in (
-            ("author", "author_email"),
-            ("maintainer", "maintainer_email"),
-        ):
-            name = as_str(info.get(field_name))
-            email = as_str(info.get(email_field))
-            if name or email:
-                maintainers.append(Person(name=name, email=email, role=field_name, source="pypi"))
-
-        releases = as_dict(data.get("releases"))
-        release_count = None
-        latest_at = None
-        if releases:
-            release_count = 0
-            for files in releases.values():
-                files = [f for f in as_list(files) if isinstance(f, dict)]
-                if files and not all(f.get("yanked") for f in files):
-                    release_count += 1
+        maintainers, publishers = _people(data.get("ownership"), info)
+        release_count, latest_at = _releases(data, info)
         version = as_str(info.get("version"))
-        version_files = as_list(releases.get(version)) if version else as_list(data.get("urls"))
-        if not version_files:
-            version_files = as_list(data.get("urls"))
-        times = [
-            parse_time(f.get("upload_time_iso_8601") or f.get("upload_time"))
-            for f in version_files
-            if isinstance(f, dict)
-        ]
-        times = [t for t in times if t is not None]
-        if times:
-            latest_at = max(times)
 
         status = as_dict(data.get("project-status")) or as_dict(info.get("project_status"))
         status_name = (as_str(status.get("status")) or "").lower()
@@ -141,3 +104,50 @@ class PyPIProvider(BaseProvider):
             archived=True if status_name == "archived" else None,
             raw_source_url=url,
         )
+
+
+def _people(ownership: Any, info: dict[str, Any]) -> tuple[list[Person], int | None]:
+    """The project's people (its roles on PyPI, then the author and maintainer the
+    metadata names) and how many can publish (None when PyPI does not say)."""
+    maintainers: list[Person] = []
+    publishers: int | None = None
+    if isinstance(ownership, dict):
+        for entry in as_list(ownership.get("roles")):
+            entry = as_dict(entry)
+            user = as_str(entry.get("user"))
+            if user:
+                role = (as_str(entry.get("role")) or "maintainer").lower()
+                maintainers.append(Person(login=user, role=role, source="pypi"))
+        publishers = len(maintainers)
+    for field_name, email_field in (
+        ("author", "author_email"),
+        ("maintainer", "maintainer_email"),
+    ):
+        name = as_str(info.get(field_name))
+        email = as_str(info.get(email_field))
+        if name or email:
+            maintainers.append(Person(name=name, email=email, role=field_name, source="pypi"))
+    return maintainers, publishers
+
+
+def _releases(data: dict[str, Any], info: dict[str, Any]) -> tuple[int | None, datetime | None]:
+    """(releases not wholly yanked, when the latest version's files were uploaded)."""
+    releases = as_dict(data.get("releases"))
+    release_count = None
+    if releases:
+        release_count = 0
+        for files in releases.values():
+            files = [f for f in as_list(files) if isinstance(f, dict)]
+            if files and not all(f.get("yanked") for f in files):
+                release_count += 1
+    version = as_str(info.get("version"))
+    version_files = as_list(releases.get(version)) if version else as_list(data.get("urls"))
+    if not version_files:
+        version_files = as_list(data.get("urls"))
+    times = [
+        parse_time(f.get("upload_time_iso_8601") or f.get("upload_time"))
+        for f in version_files
+        if isinstance(f, dict)
+    ]
+    found = [t for t in times if t is not None]
+    return release_count, max(found) if found else None
