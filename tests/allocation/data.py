@@ -24,13 +24,21 @@ from sqlmodel import Session, select
 from service.accounts.models import User
 from service.allocation.policy_store import save_policy
 from service.audit.services import Actor
-from service.companies.models import Company, LinkedOrg, Role
+from service.companies.models import Company, Role
 from service.jobs.models import Task, TaskStatus
-from service.projects.models import FundingChannel, PackageResolution, Project, ProjectClaim
-from service.risk.models import RiskSnapshot
+from service.projects.models import FundingChannel, PackageResolution, Project
 from service.sboms.models import Package
 from service.sboms.services import ingest
-from tests.factories import make_company, make_project, make_user
+from tests.factories import (
+    make_company,
+    make_funding_channel,
+    make_linked_org,
+    make_package_resolution,
+    make_project,
+    make_project_claim,
+    make_risk_snapshot,
+    make_user,
+)
 
 ACTOR = Actor.system("test")
 WHEN = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -69,50 +77,33 @@ def upload(session: Session, company: Company, product: str, direct, edges=None)
 
 def resolve(session: Session, package_key: str, project: Project) -> None:
     package = session.exec(select(Package).where(Package.key == package_key)).one()
-    session.add(
-        PackageResolution(
-            package_id=package.id, project_id=project.id, status="resolved", source="purl"
-        )
-    )
-    session.commit()
+    make_package_resolution(session, package, project)
 
 
 def funding(session: Session, project: Project) -> None:
-    session.add(
-        FundingChannel(
-            project_id=project.id,
-            kind="github_sponsors",
-            handle="left",
-            url="https://github.com/sponsors/left",
-            source="FUNDING.yml",
-        )
-    )
-    session.commit()
+    make_funding_channel(session, project, handle="left")
 
 
 def claim(session: Session, project: Project, user: User) -> None:
-    session.add(ProjectClaim(project_id=project.id, user_id=user.id, evidence="admin"))
-    session.commit()
+    make_project_claim(session, project, user)
 
 
 def risk(session: Session, company: Company, project: Project, score: float, day: date) -> None:
-    session.add(
-        RiskSnapshot(
-            company_id=company.id,
-            project_id=project.id,
-            taken_on=day,
-            score=score,
-            coverage=0.8,
-            breakdown=[
-                {"signal": "publishers", "contribution": score / 2},
-                {"signal": "bus_factor", "contribution": score / 4},
-                {"signal": "advisories", "contribution": score / 8},
-                {"signal": "downloads", "contribution": score / 16},
-            ],
-            inputs_digest="x" * 64,
-        )
+    make_risk_snapshot(
+        session,
+        company,
+        project,
+        taken_on=day,
+        score=score,
+        coverage=0.8,
+        breakdown=[
+            {"signal": "publishers", "contribution": score / 2},
+            {"signal": "bus_factor", "contribution": score / 4},
+            {"signal": "advisories", "contribution": score / 8},
+            {"signal": "downloads", "contribution": score / 16},
+        ],
+        inputs_digest="x" * 64,
     )
-    session.commit()
 
 
 @dataclass
@@ -136,8 +127,7 @@ def acme(session: Session, slug: str | None = None, budget: int = 100_000) -> Ac
         members=[(owner, Role.owner), (reviewer, Role.reviewer), (viewer, Role.viewer)],
         monthly_budget_minor=budget,
     )
-    session.add(LinkedOrg(company_id=company.id, org_login="acme"))
-    session.commit()
+    make_linked_org(session, company, org_login="acme")
     upload(
         session,
         company,

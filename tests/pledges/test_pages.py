@@ -11,6 +11,7 @@ from service.audit.services import Actor
 from service.pledges import approval, services
 from tests.allocation.data import acme
 from tests.conftest import login, post_form
+from tests.factories import make_payout_channel
 
 NOW = datetime(2027, 1, 10, 9, tzinfo=UTC)
 
@@ -338,12 +339,7 @@ def test_open_source_pledge_report_page(client, app, session, found):
 
 
 def test_maintainers_see_what_was_pledged_and_paid_to_them(client, app, session, found):
-    from service.projects.models import PayoutChannel
-
-    session.add(
-        PayoutChannel(user_id=found.maintainer.id, kind="liberapay", value="fw", preferred=True)
-    )
-    session.commit()
+    make_payout_channel(session, found.maintainer, kind="liberapay", value="fw", preferred=True)
     approval.apply_approval(
         session,
         Actor.system("t"),

@@ -15,8 +15,8 @@ from service.notifications.models import Notification
 from service.pledges import approval, jobs, services
 from service.pledges.lifecycle import TransitionError
 from service.pledges.models import Payment, Pledge
-from service.projects.models import PayoutChannel
 from tests.allocation.data import acme
+from tests.factories import make_payout_channel
 
 NOW = datetime(2026, 12, 1, 5, tzinfo=UTC)
 ACTOR = Actor.system("test")
@@ -52,16 +52,13 @@ def actions(session, pledge):
 def test_an_approval_makes_one_pledge_per_project_for_its_period(session, clock):
     found = acme(session)
     left, framework = found.projects["left"].id, found.projects["framework"].id
-    session.add(
-        PayoutChannel(
-            user_id=found.maintainer.id,
-            kind="github_sponsors",
-            value="fw-dev",
-            url="https://github.com/sponsors/fw-dev",
-            preferred=True,
-        )
+    make_payout_channel(
+        session,
+        found.maintainer,
+        value="fw-dev",
+        url="https://github.com/sponsors/fw-dev",
+        preferred=True,
     )
-    session.commit()
     change = apply(session, found.company, "2026-12", {left: 500, framework: 300})
     assert (change.created, change.updated, change.cancelled) == (2, 0, 0)
     apply(session, found.company, "2027-01", {left: 700})

@@ -15,13 +15,12 @@ from service.projects import claims, payouts
 from service.projects.claims import ClaimError
 from service.projects.jobs import recheck_claims
 from service.projects.models import (
-    FundingChannel,
     Notification,
     PayoutChannel,
     ProjectClaim,
 )
 from tests.conftest import login, post_form
-from tests.factories import make_project, make_user
+from tests.factories import make_funding_channel, make_project, make_user
 from tests.projects.conftest import NOW
 
 
@@ -72,15 +71,7 @@ def test_claim_with_repository_permission(app, session, fake_github, level):
 
 def test_claim_through_a_funding_yml_listing(app, session, fake_github):
     project = make_project(session)
-    session.add(
-        FundingChannel(
-            project_id=project.id,
-            kind="github_sponsors",
-            handle="Listed-Person",
-            source="FUNDING.yml",
-        )
-    )
-    session.commit()
+    make_funding_channel(session, project, handle="Listed-Person")
     user = maintainer(app, session, fake_github, "listed-person", token=False)
     created = do_claim(app, session, user, project)
     assert created.evidence == "funding_yml"
@@ -93,10 +84,7 @@ def test_claim_refused_without_evidence(app, session, fake_github):
     with pytest.raises(ClaimError, match="does not show you with admin or maintain"):
         do_claim(app, session, pushy, project)
     # A FUNDING.yml entry found by a registry (npm funding) is not evidence.
-    session.add(
-        FundingChannel(project_id=project.id, kind="github_sponsors", handle="pushy", source="npm")
-    )
-    session.commit()
+    make_funding_channel(session, project, handle="pushy", source="npm")
     with pytest.raises(ClaimError):
         do_claim(app, session, pushy, project)
     other = make_project(session, "gitlab.com/octo/widget")

@@ -11,15 +11,18 @@ from sqlmodel import Session, select
 from service.audit.services import Actor
 from service.companies.models import Company
 from service.projects.models import (
-    FundingChannel,
     MetadataCacheEntry,
-    PackageResolution,
     Project,
 )
 from service.projects.providers.base import PackageMetadata
 from service.sboms.models import Package
 from service.sboms.services import ingest
-from tests.factories import make_project
+from tests.factories import (
+    make_funding_channel,
+    make_metadata_cache_entry,
+    make_package_resolution,
+    make_project,
+)
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 FETCHED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
@@ -80,45 +83,18 @@ def package(session: Session, key: str) -> Package:
 
 
 def resolve(session: Session, package_key: str, project: Project) -> None:
-    session.add(
-        PackageResolution(
-            package_id=package(session, package_key).id,
-            project_id=project.id,
-            status="resolved",
-            source="purl",
-            resolved_at=FETCHED,
-        )
-    )
-    session.commit()
+    make_package_resolution(session, package(session, package_key), project, resolved_at=FETCHED)
 
 
 def cache_row(
     session: Session, source: str, key: str, fetched_at: datetime = FETCHED, **metadata
 ) -> MetadataCacheEntry:
-    entry = MetadataCacheEntry(
-        source=source,
-        key=key,
-        status="ok",
-        fetched_at=fetched_at,
-        data=PackageMetadata(**metadata).to_dict(),
-    )
-    session.add(entry)
-    session.commit()
-    return entry
+    data = PackageMetadata(**metadata).to_dict()
+    return make_metadata_cache_entry(session, source, key, fetched_at=fetched_at, data=data)
 
 
 def funding_channel(session: Session, project: Project, source: str = "FUNDING.yml") -> None:
-    session.add(
-        FundingChannel(
-            project_id=project.id,
-            kind="github_sponsors",
-            handle="someone",
-            url="https://github.com/sponsors/someone",
-            source=source,
-            found_at=FETCHED,
-        )
-    )
-    session.commit()
+    make_funding_channel(session, project, source=source, found_at=FETCHED)
 
 
 def acme_scenario(session: Session, company: Company) -> dict[str, Project]:

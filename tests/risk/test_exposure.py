@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import select
 
 from service.allocation.engine import Candidate, ProductUse, project_weight
-from service.projects.models import PayoutChannel, ProjectClaim
 from service.risk import services
 from service.risk.exposure import (
     NO_EXPOSURE,
@@ -20,7 +19,7 @@ from service.risk.exposure import (
 )
 from service.risk.models import CompanyExposureSnapshot
 from service.risk.services import recompute_company, top_unfunded
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_payout_channel, make_project_claim, make_user
 from tests.risk.data import NOW, acme_scenario, make_project, resolve, upload
 
 
@@ -91,15 +90,11 @@ def test_a_claim_with_a_payout_channel_funds_a_project(session):
     maintainer = make_user(session)
     company = make_company(session)
     projects = acme_scenario(session, company)
-    session.add(
-        ProjectClaim(project_id=projects["tiny"].id, user_id=maintainer.id, evidence="admin")
-    )
-    session.commit()
+    make_project_claim(session, projects["tiny"], maintainer)
     recompute_company(session, company, now=NOW)
     # A claim alone is not enough: nobody can be paid yet.
     assert "github.com/tiny/tiny" in [r.key for r in top_unfunded(session, company.id)]
-    session.add(PayoutChannel(user_id=maintainer.id, kind="github_sponsors", value="m"))
-    session.commit()
+    make_payout_channel(session, maintainer, value="m")
     assert [r.key for r in top_unfunded(session, company.id)] == ["github.com/left/pad"]
 
 

@@ -7,12 +7,12 @@ import re
 import pytest
 from sqlmodel import select
 
-from service.companies.models import Membership, Role
+from service.companies.models import Role
 from service.jobs.models import Task
 from service.risk.models import CompanyExposureSnapshot, RiskSnapshot, RiskWeights
 from service.risk.services import recompute_company
 from tests.conftest import login, post_form
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_membership, make_user
 from tests.risk.data import (
     FETCHED_ISO,
     NOW,
@@ -139,8 +139,7 @@ def test_weights_page_validates_and_saves(client, session, acme):
     login(client, reviewer)  # the weights are the owners' to change
     assert post_form(client, client.application, "/c/acme/risk/weights").status_code == 403
     owner = make_user(session, "owner-o")
-    session.add(Membership(company_id=company.id, user_id=owner.id, role=Role.owner))
-    session.commit()
+    make_membership(session, company, owner, role=Role.owner)
     login(client, owner)
     form = {name: "5" for name in re.findall(r'inputmode="decimal" name="([a-z_]+)"', page)}
     assert "publishers" in form and len(form) == 13

@@ -14,7 +14,7 @@ from service.jobs.queue import run_pending
 from service.sboms.github_import import IMPORT_TASK
 from service.sboms.models import GitHubImport, Product, Sbom
 from tests.conftest import login, post_form
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_linked_org, make_user
 from tests.sboms.documents import github_spdx
 
 
@@ -143,8 +143,7 @@ def test_the_offline_demo_can_import_its_organisation(session):
         github = demo_github()
     owner = make_user(session)
     company = make_company(session)
-    session.add(LinkedOrg(company_id=company.id, org_login=DEMO_ORG))
-    session.commit()
+    make_linked_org(session, company, org_login=DEMO_ORG)
     actor = Actor(user_id=owner.id)
     run = queue_import(session, actor, company, DEMO_ORG, user_id=owner.id, token="demo-owner")
     session.commit()
