@@ -378,9 +378,27 @@ def parse_funding_json(
             if url:
                 repo_urls.append(url)
 
+    channels, channel_ids = _channels(funding.get("channels") or [], source)
+    plans = _plans(funding.get("plans") or [], channel_ids, source, warnings)
+    return FundingManifest(
+        version=_text(doc.get("version")) or None,
+        entity_name=_text(entity.get("name")) or None,
+        entity_type=_text(entity.get("type")) or None,
+        entity_role=_text(entity.get("role")) or None,
+        entity_email=_text(entity.get("email")) or None,
+        entity_url=_url_field(entity.get("webpageUrl")),
+        project_repository_urls=tuple(repo_urls),
+        channels=tuple(dedupe_channels(channels)),
+        plans=tuple(plans),
+        warnings=tuple(warnings),
+    )
+
+
+def _channels(raws: Any, source: str) -> tuple[list[FundingChannel], set[str]]:
+    """The manifest's channels, and the guids plans may name them by."""
     channels: list[FundingChannel] = []
     channel_ids: set[str] = set()
-    for raw in funding.get("channels") or []:
+    for raw in raws:
         if not isinstance(raw, Mapping):
             continue
         guid = _text(raw.get("guid") or raw.get("id"))
@@ -396,9 +414,13 @@ def parse_funding_json(
         elif guid:
             # A bank or cheque channel: no URL, the manifest itself tells how to pay.
             channels.append(FundingChannel("funding_json", f"{ctype}:{guid}", None, source))
+    return channels, channel_ids
 
+
+def _plans(raws: Any, channel_ids: set[str], source: str, warnings: list[str]) -> list[FundingPlan]:
+    """The manifest's plans; what is wrong with them is added to ``warnings``."""
     plans: list[FundingPlan] = []
-    for raw in funding.get("plans") or []:
+    for raw in raws:
         if not isinstance(raw, Mapping):
             continue
         plan, problem = _plan(raw, source)
@@ -409,19 +431,7 @@ def parse_funding_json(
             if unknown:
                 warnings.append(f"plan {plan.name!r} names unknown channels {unknown}")
             plans.append(plan)
-
-    return FundingManifest(
-        version=_text(doc.get("version")) or None,
-        entity_name=_text(entity.get("name")) or None,
-        entity_type=_text(entity.get("type")) or None,
-        entity_role=_text(entity.get("role")) or None,
-        entity_email=_text(entity.get("email")) or None,
-        entity_url=_url_field(entity.get("webpageUrl")),
-        project_repository_urls=tuple(repo_urls),
-        channels=tuple(dedupe_channels(channels)),
-        plans=tuple(plans),
-        warnings=tuple(warnings),
-    )
+    return plans
 
 
 def _plan(raw: Mapping[str, Any], source: str) -> tuple[FundingPlan | None, str | None]:

@@ -118,6 +118,22 @@ def _blob(repo: Mapping[str, Any], alias: str) -> str | None:
     return text if isinstance(text, str) else None
 
 
+def _commit_authors(history: Mapping[str, Any]) -> tuple[Counter[str], set[str]]:
+    """Commits per author of the last year's commits (bots left out), and the
+    organisations those authors name."""
+    authors: Counter[str] = Counter()
+    companies: set[str] = set()
+    for node in as_list(history.get("nodes")):
+        user = as_dict(as_dict(as_dict(node).get("author")).get("user"))
+        login = as_str(user.get("login"))
+        if login and not login.endswith("[bot]"):
+            authors[login] += 1
+            company = (as_str(user.get("company")) or "").strip().lstrip("@").casefold()
+            if company:
+                companies.add(company)
+    return authors, companies
+
+
 def metadata(
     repo: Mapping[str, Any], web_host: str, now: datetime, source_url: str
 ) -> PackageMetadata:
@@ -132,16 +148,7 @@ def metadata(
     manifest_text = _blob(repo, "fundingJson")
     manifest = parse_funding_json(manifest_text) if manifest_text is not None else None
     history = as_dict(as_dict(as_dict(repo.get("defaultBranchRef")).get("target")).get("history"))
-    authors: Counter[str] = Counter()
-    companies: set[str] = set()
-    for node in as_list(history.get("nodes")):
-        user = as_dict(as_dict(as_dict(node).get("author")).get("user"))
-        login = as_str(user.get("login"))
-        if login and not login.endswith("[bot]"):
-            authors[login] += 1
-            company = (as_str(user.get("company")) or "").strip().lstrip("@").casefold()
-            if company:
-                companies.add(company)
+    authors, companies = _commit_authors(history)
     year_ago = now - timedelta(days=365)
     releases = as_dict(repo.get("releases"))
     dates = [parse_time(as_dict(n).get("createdAt")) for n in as_list(releases.get("nodes"))]
