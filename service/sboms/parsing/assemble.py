@@ -7,7 +7,7 @@ purl identity, warnings and depth are decided once, here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import repeat
 
 from .graph import compute_depths
@@ -106,9 +106,12 @@ class DocumentBuilder:
         self._nodes: set[str] = set()  # referable elements that are not components
         self._roots: list[str] = []
         # Dependencies as stated, checked at build: whole lists (CycloneDX dependsOn) and
-        # single edges (SPDX relationships), each with its place in the document.
+        # single edges (SPDX relationships), each with its place in the document: a name,
+        # or the number of a statement that `statement_place` names (only a message needs
+        # the name, and a big document states a hundred thousand edges).
         self._edge_lists: list[tuple[str, list[str], str]] = []
-        self._edges: list[tuple[str, str, str]] = []
+        self._edges: list[tuple[str, str, str | int]] = []
+        self.statement_place: Callable[[int], str] = str
         self._listed: list[str] = []  # refs with a dependency entry, even an empty one
         self._warnings: dict[str, list] = {}  # category -> [first message, count]
 
@@ -220,8 +223,9 @@ class DocumentBuilder:
         """Record that `source` depends on each target; `where` names the list."""
         self._edge_lists.append((source, targets, where))
 
-    def add_edge(self, source: str, target: str, where: str) -> None:
-        """Record that `source` depends on `target`, as stated at `where`."""
+    def add_edge(self, source: str, target: str, where: str | int) -> None:
+        """Record that `source` depends on `target`, as stated at `where` (a place, or a
+        statement's number for `statement_place`)."""
         self._edges.append((source, target, where))
 
     def list_entry(self, ref: str) -> None:
@@ -310,7 +314,7 @@ class DocumentBuilder:
             if valid:
                 found.extend(zip(repeat(source), valid))
                 children.setdefault(source, []).extend(valid)
-        for source, target, where in self._edges:
+        for source, target, stated in self._edges:
             if source in known and target in known:
                 found.append((source, target))
                 if source in children:
@@ -318,7 +322,8 @@ class DocumentBuilder:
                 else:
                     children[source] = [target]
             else:
-                self._missing_ref(where, source, target, known)
+                place = stated if isinstance(stated, str) else self.statement_place(stated)
+                self._missing_ref(place, source, target, known)
         return list(dict.fromkeys(found)), children
 
     def _missing_ref(self, where: str, source: str, target: str, known: set[str]) -> None:

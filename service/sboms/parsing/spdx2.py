@@ -199,6 +199,7 @@ def _read_relationships(
     path = f"{prefix}relationships"
     kinds: dict[str, tuple[str, bool]] = {}  # relationship type -> classification
     add_edge = builder.add_edge
+    builder.statement_place = lambda index: place(path, index, relationships[index].line)
     for index, entry in enumerate(relationships):
         if type(entry) is not Relationship:
             builder.warn(
@@ -227,7 +228,7 @@ def _read_relationships(
         elif kind == _MEANINGLESS:
             continue  # CONTAINS, OTHER, COPY_OF...: most of a syft document, nothing to do
         elif kind == _DEPENDS and source not in NO_VALUE and target not in NO_VALUE:
-            add_edge(source, target, place(path, index, entry.line))  # the common case, at once
+            add_edge(source, target, index)  # the common case, at once
             continue
         add_relationship(
             builder, source, rtype, (target,), place(path, index, entry.line), containers
