@@ -74,11 +74,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def inspect_command(file: str, as_json: bool) -> None:
     """Parse FILE ('-' for stdin) and print its summary; no database needed."""
+    from service.core.collector import collector_paused
     from service.sboms.parsing import SbomError, parse_sbom
 
     data = _read(file, as_json)
     try:
-        summary = parse_sbom(data).summary()
+        # Paused until the document is summarized and freed: resumed earlier, the
+        # collector would first walk every one of its objects, only to find no cycle.
+        with collector_paused():
+            summary = parse_sbom(data).summary()
     except SbomError as exc:
         _fail(exc.to_dict(), as_json)
     if as_json:
