@@ -61,17 +61,7 @@ def make_export(
     parse_period(period)
     now = now or utcnow()
     lines = export_lines(session, company_id, period)
-    name = f"{slug}-{period}"
-    if kind == "github-sponsors":
-        made = exports.github_sponsors(lines, row_limit=row_limit, name=f"{name}-github-sponsors")
-    elif kind == "open-collective":
-        made = exports.open_collective(lines, name=f"{name}-open-collective")
-    elif kind == "csv":
-        made = exports.generic_csv(lines, name=f"{name}-pledges")
-    elif kind == "json":
-        made = exports.generic_json(lines, name=f"{name}-pledges")
-    else:
-        raise ValueError(f"unknown export {kind!r}: one of {', '.join(exports.KINDS)}")
+    made = _files(kind, lines, f"{slug}-{period}", row_limit)
     row = PledgeExport(
         company_id=company_id,
         period=period,
@@ -101,9 +91,30 @@ def make_export(
         files=[{k: f[k] for k in ("name", "sha256", "rows")} for f in row.files],
         left_out=len(made.left_out),
     )
+    _mark_exported(session, actor, row, made.pledge_ids, now)
+    return made, row
+
+
+def _files(kind: str, lines: list[exports.ExportLine], name: str, row_limit: int) -> exports.Export:
+    """The payment files of one kind (``exports.KINDS``), named after ``name``."""
+    if kind == "github-sponsors":
+        return exports.github_sponsors(lines, row_limit=row_limit, name=f"{name}-github-sponsors")
+    if kind == "open-collective":
+        return exports.open_collective(lines, name=f"{name}-open-collective")
+    if kind == "csv":
+        return exports.generic_csv(lines, name=f"{name}-pledges")
+    if kind == "json":
+        return exports.generic_json(lines, name=f"{name}-pledges")
+    raise ValueError(f"unknown export {kind!r}: one of {', '.join(exports.KINDS)}")
+
+
+def _mark_exported(
+    session: Session, actor: Actor, row: PledgeExport, pledge_ids: list[int], now: datetime
+) -> None:
+    """The export's pledges are exported now; the first export of each is recorded."""
     carried = session.exec(
         select(Pledge).where(
-            Pledge.company_id == company_id, col(Pledge.id).in_(made.pledge_ids or [-1])
+            Pledge.company_id == row.company_id, col(Pledge.id).in_(pledge_ids or [-1])
         )
     ).all()
     for pledge in carried:
@@ -115,13 +126,12 @@ def make_export(
                 session,
                 actor,
                 "pledge.exported",
-                company_id=company_id,
+                company_id=row.company_id,
                 obj=pledge,
                 export_id=row.id,
-                kind=kind,
+                kind=row.kind,
                 to_state=pledge.state,
             )
-    return made, row
 
 
 def exports_of(session: Session, company_id: int, period: str | None = None) -> list[PledgeExport]:

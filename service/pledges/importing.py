@@ -103,26 +103,11 @@ def confirm_import(
     lines = receipts.receipts(table, upload.preset, mapping)
     preset = PRESETS[upload.preset]
     chosen = receipts.check_mapping(preset, table.headers, mapping)
-    known = set(
-        session.exec(
-            select(Receipt.fingerprint).where(
-                Receipt.company_id == upload.company_id,
-                col(Receipt.fingerprint).in_([line.fingerprint for line in lines] or [""]),
-            )
-        ).all()
-    )
+    known = _imported_before(session, upload.company_id, lines)
     seen: dict[str, int] = {}
     report = []
     for line in lines:
-        entry: dict[str, Any] = {
-            "row": line.row,
-            "paid_on": line.paid_on.isoformat(),
-            "account": line.account,
-            "amount": format_amount(line.amount_minor, line.currency),
-            "currency": line.currency,
-            "reference": line.reference,
-            "pledges": [],
-        }
+        entry = _report_entry(line)
         if line.skip_reason:
             entry.update(status="skipped", reason=line.skip_reason)
         elif line.fingerprint in known:
@@ -133,6 +118,44 @@ def confirm_import(
             _match(session, actor, upload, preset.platform, line, entry, now)
         seen.setdefault(line.fingerprint, line.row)
         report.append(entry)
+    _finish(session, actor, upload, chosen, report, now)
+    return report
+
+
+def _imported_before(session: Session, company_id: int, lines: list[ReceiptLine]) -> set[str]:
+    """Fingerprints of these lines that an earlier import recorded."""
+    fingerprints = [line.fingerprint for line in lines] or [""]
+    return set(
+        session.exec(
+            select(Receipt.fingerprint).where(
+                Receipt.company_id == company_id, col(Receipt.fingerprint).in_(fingerprints)
+            )
+        ).all()
+    )
+
+
+def _report_entry(line: ReceiptLine) -> dict[str, Any]:
+    """The report's row for a line, before it is matched."""
+    return {
+        "row": line.row,
+        "paid_on": line.paid_on.isoformat(),
+        "account": line.account,
+        "amount": format_amount(line.amount_minor, line.currency),
+        "currency": line.currency,
+        "reference": line.reference,
+        "pledges": [],
+    }
+
+
+def _finish(
+    session: Session,
+    actor: Actor,
+    upload: ReceiptImport,
+    chosen: dict[str, str],
+    report: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Remember the mapping for the next file of this kind, close the upload, record it."""
     found = session.get(ReceiptMapping, (upload.company_id, upload.preset))
     found = found or ReceiptMapping(company_id=upload.company_id, preset=upload.preset)
     found.mapping, found.updated_at = chosen, now
@@ -151,7 +174,6 @@ def confirm_import(
         rows=len(report),
         **counts,
     )
-    return report
 
 
 def _match(
@@ -189,6 +211,27 @@ def _match(
     )
     session.add(receipt)
     session.flush()
+    left = _pay(session, actor, upload, receipt, line, shares, entry, now)
+    entry.update(status="matched", reason=None)
+    if left:
+        entry["reason"] = (
+            f"{format_amount(left, line.currency)} {line.currency} above what was owed "
+            "(the file's whole-dollar rounding), not recorded"
+        )
+
+
+def _pay(
+    session: Session,
+    actor: Actor,
+    upload: ReceiptImport,
+    receipt: Receipt,
+    line: ReceiptLine,
+    shares: list[Share],
+    entry: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Record the line's money against its pledges in turn, each up to what it is owed,
+    listing them in ``entry``; return what is left over."""
     left = line.amount_minor
     for share in shares:
         part = min(left, share.owed_minor)
@@ -202,7 +245,7 @@ def _match(
                 amount=format_amount(part, line.currency),
                 currency=line.currency,
                 paid_on=line.paid_on,
-                platform=platform,
+                platform=receipt.platform,
                 reference=line.reference or f"{upload.filename} row {line.row}",
                 receipt_id=receipt.id,
                 now=now,
@@ -218,12 +261,7 @@ def _match(
             }
         )
         left -= part
-    entry.update(status="matched", reason=None)
-    if left:
-        entry["reason"] = (
-            f"{format_amount(left, line.currency)} {line.currency} above what was owed "
-            "(the file's whole-dollar rounding), not recorded"
-        )
+    return left
 
 
 def _periods(line: ReceiptLine) -> list[str]:

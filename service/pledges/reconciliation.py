@@ -74,6 +74,27 @@ class Reconciliation:
         )
 
 
+def _count_pledge(line: ProjectLine, pledge: Pledge, *, exported: bool) -> None:
+    """Add a pledge to its project's line, with notes on what is not as planned."""
+    line.pledge_ids.append(pledge.id)
+    if pledge.state == PledgeState.cancelled:
+        line.notes.append(f"cancelled: {pledge.cancel_reason}")
+        return
+    line.planned += pledge.amount_minor
+    line.paid += pledge.paid_minor
+    if exported:
+        line.exported += pledge.amount_minor
+    elif pledge.paid_minor < pledge.amount_minor:
+        line.notes.append("not exported")
+    if pledge.paid_minor > pledge.amount_minor:
+        over = format_amount(pledge.paid_minor - pledge.amount_minor, pledge.currency)
+        line.notes.append(f"overpaid by {over} {pledge.currency}")
+    elif 0 < pledge.paid_minor < pledge.amount_minor:
+        line.notes.append("partly paid")
+    if pledge.state == PledgeState.overdue:
+        line.notes.append(f"overdue since {pledge.due_on.isoformat()}")
+
+
 def reconcile(session: Session, company_id: int, period: str, currency: str) -> Reconciliation:
     rows = session.exec(
         select(Pledge, Project.key)
@@ -90,24 +111,7 @@ def reconcile(session: Session, company_id: int, period: str, currency: str) -> 
     lines: dict[str, ProjectLine] = {}
     for pledge, key in rows:
         line = lines.setdefault(key, ProjectLine(key, []))
-        line.pledge_ids.append(pledge.id)
-        if pledge.state == PledgeState.cancelled:
-            line.notes.append(f"cancelled: {pledge.cancel_reason}")
-            continue
-        line.planned += pledge.amount_minor
-        line.paid += pledge.paid_minor
-        kinds = in_export.get(pledge.id)
-        if kinds:
-            line.exported += pledge.amount_minor
-        elif pledge.paid_minor < pledge.amount_minor:
-            line.notes.append("not exported")
-        if pledge.paid_minor > pledge.amount_minor:
-            over = format_amount(pledge.paid_minor - pledge.amount_minor, pledge.currency)
-            line.notes.append(f"overpaid by {over} {pledge.currency}")
-        elif 0 < pledge.paid_minor < pledge.amount_minor:
-            line.notes.append("partly paid")
-        if pledge.state == PledgeState.overdue:
-            line.notes.append(f"overdue since {pledge.due_on.isoformat()}")
+        _count_pledge(line, pledge, exported=bool(in_export.get(pledge.id)))
     for kind, item in left_out:
         line = lines.get(item["project"].split(", ")[0])
         if line is not None:
