@@ -51,6 +51,26 @@ def _adjustment_value(proposal: Proposal, kind: str, value: str | None) -> str:
     return str(amount)
 
 
+def _kind(kind: str) -> str:
+    try:
+        return AdjustmentKind(kind).value
+    except ValueError:
+        raise ProposalError(
+            f"Unknown adjustment {kind!r}: use boost, exclude, override or pin_minimum.", "kind"
+        ) from None
+
+
+def _replace_previous(
+    session: Session, actor: Actor, proposal: Proposal, project_id: int, kind: str, now: datetime
+) -> None:
+    """The project's adjustment of the same kind, if any, is removed: the new one replaces it."""
+    for previous in adjustments_of(session, proposal.id):
+        if previous.project_id == project_id and previous.kind == kind and not previous.removed_at:
+            previous.removed_at = now
+            previous.removed_by_id = actor.user_id
+            session.add(previous)
+
+
 def adjust(
     session: Session,
     actor: Actor,
@@ -63,12 +83,7 @@ def adjust(
 ) -> Adjustment:
     """Add (or replace) an OSPO adjustment and recompute the proposal at once."""
     require_open(proposal, "adjusted")
-    try:
-        kind = AdjustmentKind(kind).value
-    except ValueError:
-        raise ProposalError(
-            f"Unknown adjustment {kind!r}: use boost, exclude, override or pin_minimum.", "kind"
-        ) from None
+    kind = _kind(kind)
     line = session.exec(
         select(ProposalLine).where(
             ProposalLine.proposal_id == proposal.id, ProposalLine.project_id == project_id
@@ -81,11 +96,7 @@ def adjust(
         raise ProposalError("Say why the amount is overridden (the note is kept).", "note")
     stored_value = _adjustment_value(proposal, kind, value)
     now = now or utcnow()
-    for previous in adjustments_of(session, proposal.id):
-        if previous.project_id == project_id and previous.kind == kind and not previous.removed_at:
-            previous.removed_at = now
-            previous.removed_by_id = actor.user_id
-            session.add(previous)
+    _replace_previous(session, actor, proposal, project_id, kind, now)
     adjustment = Adjustment(
         proposal_id=proposal.id,
         project_id=project_id,

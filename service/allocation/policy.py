@@ -134,6 +134,28 @@ def _integer(value: Any, field: str, lowest: int, highest: int = MAX_MINOR) -> i
     return value
 
 
+def _boosts(raw: Any) -> Mapping[str, Fraction]:
+    """``{project key: multiplier}``, the keys case-folded and sorted."""
+    if not isinstance(raw, Mapping):
+        raise InputError(
+            "boosts", f"expected an object {{project: multiplier}}, got {describe(raw)}"
+        )
+    boosts: dict[str, Fraction] = {}
+    for key, value in raw.items():
+        where = f'boosts["{key}"]'
+        if not isinstance(key, str) or not key.strip():
+            raise InputError("boosts", f"expected project keys, got {describe(key)}")
+        multiplier = as_fraction(value, where, "a multiplier > 0")
+        if multiplier <= 0:
+            raise InputError(where, f"expected a multiplier > 0, got {describe(value)}")
+        folded = key.strip().casefold()
+        # Two spellings of one key would make the result depend on dict order.
+        if folded in boosts:
+            raise InputError(where, "the same project is boosted twice (keys are case-insensitive)")
+        boosts[folded] = multiplier
+    return MappingProxyType(dict(sorted(boosts.items())))
+
+
 @dataclass(frozen=True)
 class Policy:
     """How a budget is split. Defaults are DESIGN.md's.
@@ -198,6 +220,18 @@ class Policy:
                 "unclaimed", f'expected "hold" or "skip", got {describe(self.unclaimed)}'
             )
         _integer(self.hold_months, "hold_months", 0)
+        self._normalise_infrastructure()
+        for name in (
+            "exclude_projects",
+            "exclude_owners",
+            "exclude_ecosystems",
+            "first_party_owners",
+        ):
+            set_(self, name, _names(getattr(self, name), name))
+        set_(self, "boosts", _boosts(self.boosts))
+
+    def _normalise_infrastructure(self) -> None:
+        set_ = object.__setattr__
         share = as_fraction(self.infrastructure_share, "infrastructure_share")
         if not 0 <= share <= MAX_INFRASTRUCTURE_SHARE:
             raise InputError(
@@ -215,33 +249,6 @@ class Policy:
                 f"expected a fraction > 0 and ≤ 1, got {describe(self.infrastructure_cap)}",
             )
         set_(self, "infrastructure_cap", infrastructure_cap)
-        for name in (
-            "exclude_projects",
-            "exclude_owners",
-            "exclude_ecosystems",
-            "first_party_owners",
-        ):
-            set_(self, name, _names(getattr(self, name), name))
-        if not isinstance(self.boosts, Mapping):
-            raise InputError(
-                "boosts", f"expected an object {{project: multiplier}}, got {describe(self.boosts)}"
-            )
-        boosts: dict[str, Fraction] = {}
-        for key, value in self.boosts.items():
-            where = f'boosts["{key}"]'
-            if not isinstance(key, str) or not key.strip():
-                raise InputError("boosts", f"expected project keys, got {describe(key)}")
-            multiplier = as_fraction(value, where, "a multiplier > 0")
-            if multiplier <= 0:
-                raise InputError(where, f"expected a multiplier > 0, got {describe(value)}")
-            folded = key.strip().casefold()
-            # Two spellings of one key would make the result depend on dict order.
-            if folded in boosts:
-                raise InputError(
-                    where, "the same project is boosted twice (keys are case-insensitive)"
-                )
-            boosts[folded] = multiplier
-        set_(self, "boosts", MappingProxyType(dict(sorted(boosts.items()))))
 
     def minimum_for(self, currency: str) -> int:
         """The minimum payout in minor units of ``currency``."""

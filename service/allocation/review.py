@@ -94,15 +94,6 @@ def approve(
     proposal.decided_at = now
     proposal.decision_comment = comment[:2000] if comment else None
     session.add(proposal)
-    # A project's pledge for the month is its line plus any catch-up of its reserve.
-    paid: dict[int, int] = {}
-    for project_id, amount in session.exec(
-        select(ProposalLine.project_id, ProposalLine.amount_minor).where(
-            ProposalLine.proposal_id == proposal.id,
-            col(ProposalLine.kind).in_([LineKind.line.value, LineKind.catch_up.value]),
-        )
-    ).all():
-        paid[project_id] = paid.get(project_id, 0) + amount
     change = apply_approval(
         session,
         actor,
@@ -110,7 +101,7 @@ def approve(
         proposal_id=proposal.id,
         period=proposal.period,
         currency=proposal.currency,
-        amounts=paid,
+        amounts=_pledged_amounts(session, proposal),
         now=now,
     )
     record(
@@ -134,6 +125,20 @@ def approve(
     )
     announce(session, proposal, "proposal.approved", actor=actor, now=now)
     return proposal
+
+
+def _pledged_amounts(session: Session, proposal: Proposal) -> dict[int, int]:
+    """{project id: amount}: a project's pledge for the month is its line plus any
+    catch-up of its reserve."""
+    paid: dict[int, int] = {}
+    for project_id, amount in session.exec(
+        select(ProposalLine.project_id, ProposalLine.amount_minor).where(
+            ProposalLine.proposal_id == proposal.id,
+            col(ProposalLine.kind).in_([LineKind.line.value, LineKind.catch_up.value]),
+        )
+    ).all():
+        paid[project_id] = paid.get(project_id, 0) + amount
+    return paid
 
 
 def reject(
