@@ -174,17 +174,7 @@ def gather(
     project_ids = sorted(inventory.projects)
     package_ids = sorted({p for use in inventory.projects.values() for p in use.package_ids})
 
-    packages: dict[int, tuple[str, str]] = {}
-    for chunk in _chunks(package_ids):
-        rows = session.exec(
-            select(Package.id, Package.key, Package.ecosystem).where(col(Package.id).in_(chunk))
-        )
-        packages.update({pid: (key, eco) for pid, key, eco in rows})
-    projects: dict[int, Project] = {}
-    for chunk in _chunks(project_ids):
-        projects.update(
-            {p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(chunk)))}
-        )
+    packages, projects = _packages_and_projects(session, package_ids, project_ids)
     repo_keys = {pid: repo_cache_key(p) for pid, p in projects.items()}
     entries = cache.load_keys(
         session, [key for key, _ in packages.values()] + list(repo_keys.values())
@@ -217,23 +207,54 @@ def gather(
         signals_archived = _archived(project, repo, answers)
         if signals_archived is not None:
             signals["archived_or_deprecated"] = signals_archived
-        known = bool(answers) or repo is not None
         channel = channels.get(project_id)
         claim = claims.get(project_id)
-        if channel is not None:
-            signals["funding_gap"] = _signal(False, channel[0], _iso(channel[1]))
-        elif claim is not None:
-            signals["funding_gap"] = _signal(False, CLAIM_SOURCE, _iso(claim))
-        elif known:
-            # Nothing found where funding is published: say where we looked, and when.
-            looked = [a for by_source in answers.values() for a in by_source.values()]
-            looked += [repo] if repo else []
-            consulted = sorted({_label(a.source) for a in looked})
-            latest = max((a.fetched_at for a in looked if a.fetched_at), default=None)
-            signals["funding_gap"] = _signal(True, ", ".join(consulted), latest)
+        gap = _funding_gap(channel, claim, answers, repo)
+        if gap is not None:
+            signals["funding_gap"] = gap
         inputs.funded = channel is not None or claim is not None
         result[project_id] = inputs
     return inventory, result
+
+
+def _packages_and_projects(
+    session: Session, package_ids: list[int], project_ids: list[int]
+) -> tuple[dict[int, tuple[str, str]], dict[int, Project]]:
+    """{package id: (key, ecosystem)} and {project id: project}, read in chunks."""
+    packages: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(package_ids):
+        rows = session.exec(
+            select(Package.id, Package.key, Package.ecosystem).where(col(Package.id).in_(chunk))
+        )
+        packages.update({pid: (key, eco) for pid, key, eco in rows})
+    projects: dict[int, Project] = {}
+    for chunk in _chunks(project_ids):
+        projects.update(
+            {p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(chunk)))}
+        )
+    return packages, projects
+
+
+def _funding_gap(
+    channel: tuple[str, datetime | None] | None,
+    claim: datetime | None,
+    answers: dict[str, dict[str, _Answer]],
+    repo: _Answer | None,
+) -> dict[str, Any] | None:
+    """The funding_gap signal: no gap with a funding channel or a paid claim; a gap, saying
+    where we looked and when, when the sources know the project but name no funding;
+    unknown (None) when no source answered."""
+    if channel is not None:
+        return _signal(False, channel[0], _iso(channel[1]))
+    if claim is not None:
+        return _signal(False, CLAIM_SOURCE, _iso(claim))
+    if not answers and repo is None:
+        return None
+    looked = [a for by_source in answers.values() for a in by_source.values()]
+    looked += [repo] if repo else []
+    consulted = sorted({_label(a.source) for a in looked})
+    latest = max((a.fetched_at for a in looked if a.fetched_at), default=None)
+    return _signal(True, ", ".join(consulted), latest)
 
 
 # Package metadata --------------------------------------------------------------------------
