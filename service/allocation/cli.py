@@ -33,6 +33,8 @@ from service.allocation.engine import (
     MAX_DEPTH,
     AllocationError,
     Candidate,
+    HeldEntry,
+    Line,
     ProductUse,
     Proposal,
     allocate,
@@ -324,6 +326,12 @@ def _field_of(error: AllocationError, request: AllocationRequest) -> str:
 # --- the table -----------------------------------------------------------------------
 
 
+def _cells(entry: Line | HeldEntry, currency: str) -> tuple[str, str, str, str, str]:
+    """(project, amount, share, weight, reason) of a paid or held line, as shown."""
+    amount = format_amount(entry.amount, currency)
+    return entry.project, amount, f"{entry.share:.2%}", f"{entry.weight:g}", entry.reason
+
+
 def _table(proposal: Proposal) -> str:
     currency = proposal.currency
     total = format_amount(proposal.budget, currency)
@@ -337,26 +345,8 @@ def _table(proposal: Proposal) -> str:
         out.append(
             f"Cap per line {cap}{relaxed}; minimum {format_amount(proposal.minimum, currency)}"
         )
-    rows = [
-        (
-            line.project,
-            format_amount(line.amount, currency),
-            f"{line.share:.2%}",
-            f"{line.weight:g}",
-            line.reason,
-        )
-        for line in proposal.lines
-    ]
-    held = [
-        (
-            entry.project,
-            format_amount(entry.amount, currency),
-            f"{entry.share:.2%}",
-            f"{entry.weight:g}",
-            entry.reason,
-        )
-        for entry in proposal.held
-    ]
+    rows = [_cells(line, currency) for line in proposal.lines]
+    held = [_cells(entry, currency) for entry in proposal.held]
     header = ("project", "amount", "share", "weight")
     widths = [max(len(row[i]) for row in [header, *rows, *held]) for i in range(len(header))]
 

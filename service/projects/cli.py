@@ -18,9 +18,10 @@ import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from service.companies.models import Company
 from service.core.cli import with_appcontext
@@ -35,6 +36,9 @@ from service.projects.providers.offline import SnapshotError, SnapshotRecord, it
 from service.projects.resolution_store import upsert_cache
 from service.sboms.models import Product
 from service.sboms.services import latest_sbom
+
+if TYPE_CHECKING:
+    from service.projects.resolution_state import ResolutionReport
 
 
 @click.command("resolve")
@@ -63,21 +67,7 @@ def resolve_command(
     database = get_db()
     now = utcnow()
     with database.transaction() as session:
-        company = session.exec(select(Company).where(Company.slug == slug)).first()
-        if company is None:
-            raise click.ClickException(f"No company with the slug {slug!r}.")
-        if product_name:
-            product = session.exec(
-                select(Product).where(
-                    Product.company_id == company.id, Product.name == product_name
-                )
-            ).first()
-            if product is None:
-                raise click.ClickException(f"{slug} has no product named {product_name!r}.")
-            sbom = latest_sbom(session, product)
-            sbom_ids = [sbom.id] if sbom else []
-        else:
-            sbom_ids = services.active_sbom_ids(session, company.id)
+        sbom_ids = _sbom_ids(session, slug, product_name)
         if not sbom_ids:
             raise click.ClickException("Nothing to resolve: upload an SBOM first.")
         ids = services.due_package_ids(session, now, sbom_ids=sbom_ids, include_fresh=everything)
@@ -97,6 +87,26 @@ def resolve_command(
             )
     except (FileNotFoundError, SnapshotError) as exc:
         raise click.ClickException(str(exc)) from None
+    _echo_report(report, list_unresolved)
+
+
+def _sbom_ids(session: Session, slug: str, product_name: str | None) -> list[int]:
+    """The SBOMs to resolve: the product's latest, or every product's of the company."""
+    company = session.exec(select(Company).where(Company.slug == slug)).first()
+    if company is None:
+        raise click.ClickException(f"No company with the slug {slug!r}.")
+    if not product_name:
+        return services.active_sbom_ids(session, company.id)
+    product = session.exec(
+        select(Product).where(Product.company_id == company.id, Product.name == product_name)
+    ).first()
+    if product is None:
+        raise click.ClickException(f"{slug} has no product named {product_name!r}.")
+    sbom = latest_sbom(session, product)
+    return [sbom.id] if sbom else []
+
+
+def _echo_report(report: ResolutionReport, list_unresolved: bool) -> None:
     click.echo(
         f"{report.packages} packages: {report.resolved} resolved, {report.unresolved} without "
         f"a known repository, {report.errors} failed (retried later); {report.projects} "
