@@ -222,17 +222,14 @@ class OutboundClient:
         self.user_agent = user_agent(version, contact_url)
         self.total_timeout = total_timeout
         self.max_retries = max(0, max_retries)
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.max_retry_wait = max_retry_wait
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self._guard = AddressGuard(
             allow_hosts, resolver or system_resolver, resolver_ttl, monotonic
         )
-        self._sleep = sleep
-        self._clock = clock
-        self._monotonic = monotonic
+        self._sleep, self._clock, self._monotonic = sleep, clock, monotonic
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self.limits = limits or LocalLimits(clock, sleep)

@@ -86,10 +86,7 @@ log = logging.getLogger(__name__)
 ECOSYSTEMS_BATCH = 100
 # Repositories per batch for a GitHub provider with a token (one GraphQL query each).
 REPOSITORY_BATCH = github_graphql.BATCH
-
-
-FLUSH_EVERY = 250
-
+FLUSH_EVERY = 250  # finished packages written per transaction
 
 Progress = Callable[[int], None]
 
