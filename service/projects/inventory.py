@@ -73,37 +73,47 @@ def is_dependency() -> ColumnElement[bool]:
     return or_(col(SbomComponent.depth).is_(None), col(SbomComponent.depth) > ROOT_DEPTH)
 
 
+# Whether a company's own SBOM link decides a package's project: it names one, and the
+# shared resolution names none or only from a weaker source than an SBOM's link.
+_LINK_APPLIES = col(CompanyPackageLink.project_id).is_not(None) & or_(
+    col(PackageResolution.project_id).is_(None),
+    func.coalesce(PackageResolution.source, "").not_in(sorted(LINKS_ABOVE_HINTS)),
+)
+
+
 class CompanyResolution:
     """Which project a package is for one company: the shared resolution, or the company's
     own SBOM link where neither the purl nor a registry names a repository.
 
-    Another company's links never enter: `join` reads this company's rows only.
+    Another company's links never enter: `join` reads this company's rows only. The
+    columns are the same for every company (built once: building SQL costs more than
+    running it on a page), the join's condition is what names the company.
     """
+
+    project_id: ColumnElement[Any] = case(
+        (_LINK_APPLIES, CompanyPackageLink.project_id), else_=PackageResolution.project_id
+    )
+    status: ColumnElement[Any] = case(
+        (_LINK_APPLIES, literal(ResolutionStatus.resolved.value)),
+        else_=func.coalesce(PackageResolution.status, ResolutionStatus.pending.value),
+    )
+    source: ColumnElement[Any] = case(
+        (_LINK_APPLIES, literal("sbom")), else_=PackageResolution.source
+    )
+    reason: ColumnElement[Any] = case(
+        (_LINK_APPLIES, null()),
+        (
+            col(CompanyPackageLink.note).is_not(None),
+            func.coalesce(
+                CompanyPackageLink.note + "; " + PackageResolution.reason,
+                CompanyPackageLink.note,
+            ),
+        ),
+        else_=PackageResolution.reason,
+    )
 
     def __init__(self, company_id: int) -> None:
         self.company_id = company_id
-        shared = PackageResolution
-        link = CompanyPackageLink
-        applies = col(link.project_id).is_not(None) & or_(
-            col(shared.project_id).is_(None),
-            func.coalesce(shared.source, "").not_in(sorted(LINKS_ABOVE_HINTS)),
-        )
-        self.project_id: ColumnElement[Any] = case(
-            (applies, link.project_id), else_=shared.project_id
-        )
-        self.status: ColumnElement[Any] = case(
-            (applies, literal(ResolutionStatus.resolved.value)),
-            else_=func.coalesce(shared.status, ResolutionStatus.pending.value),
-        )
-        self.source: ColumnElement[Any] = case((applies, literal("sbom")), else_=shared.source)
-        self.reason: ColumnElement[Any] = case(
-            (applies, null()),
-            (
-                col(link.note).is_not(None),
-                func.coalesce(link.note + "; " + shared.reason, link.note),
-            ),
-            else_=shared.reason,
-        )
 
     def join(self, query, package_id: Any):
         """`query` with the shared resolution and this company's link of `package_id`."""

@@ -31,10 +31,12 @@ last, whichever the order; ties are broken by package key, so pages never overla
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import case, func, literal
@@ -223,8 +225,7 @@ def _inventory(company_id: int):
 
 
 def dependency_table(session: Session, company_id: int, query: TableQuery) -> DependencyTable:
-    inv = _inventory(company_id)
-    joined, columns = _joined(company_id, inv)
+    inv, joined, columns = _joined(company_id)
     filtered = _filtered(joined, columns, inv, query)
     sort_column = columns[query.sort]
     direction = sort_column.desc() if query.order == "desc" else sort_column.asc()
@@ -268,9 +269,13 @@ def dependency_table(session: Session, company_id: int, query: TableQuery) -> De
     )
 
 
-def _joined(company_id: int, inv: Any) -> tuple[Any, dict[str, Any]]:
-    """The inventory's packages with their project and its risk for this company, and the
-    columns the table sorts by (`project_id` and `funded` too, for the filters)."""
+@functools.lru_cache(maxsize=1024)
+def _joined(company_id: int) -> tuple[Any, Any, Mapping[str, Any]]:
+    """The inventory subquery; its packages with their project and its risk for this
+    company; and the columns the table sorts by (`project_id` and `funded` too, for the
+    filters). Built once per company and process: SQL statements are immutable, and
+    building this one cost a page more than running it."""
+    inv = _inventory(company_id)
     resolution = CompanyResolution(company_id)
     project_id = resolution.project_id
     resolved = project_id.is_not(None)
@@ -312,10 +317,10 @@ def _joined(company_id: int, inv: Any) -> tuple[Any, dict[str, Any]]:
         "funding": funded,
         "project_id": project_id,
     }
-    return joined, columns
+    return inv, joined, MappingProxyType(columns)
 
 
-def _filtered(statement: Any, columns: dict[str, Any], inv: Any, query: TableQuery) -> Any:
+def _filtered(statement: Any, columns: Mapping[str, Any], inv: Any, query: TableQuery) -> Any:
     """The statement narrowed by the query's filters."""
     if query.risk_min is not None:
         statement = statement.where(col(ProjectRisk.score) >= query.risk_min)
