@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from service.money import MAX_MINOR, MoneyError, format_amount, parse_amount
+from service.risk.exposure import DECAY, UNKNOWN_DEPTH
 
 __all__ = [
     "POLICY_FIELDS",
@@ -172,8 +173,8 @@ class Policy:
     ``infrastructure_cap`` is the largest fraction of that part one organisation takes.
     """
 
-    decay: Fraction = Fraction(1, 2)
-    unknown_depth: int = 2
+    decay: Fraction = DECAY
+    unknown_depth: int = UNKNOWN_DEPTH
     risk_alpha: Fraction = Fraction(1)
     cap: Fraction = Fraction(1, 10)
     minimum: int | None = None

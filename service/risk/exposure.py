@@ -8,11 +8,12 @@ for its products and depths (DESIGN "Allocation", step 2, without risk and boost
     dependence = Σ over the company's products using the project of decay^(depth − 1)
 
 with ``depth`` the project's shallowest depth in that product's latest SBOM (1 = direct),
-an unknown depth counted as ``unknown_depth``, and the allocation policy's defaults
-``decay = 0.5`` and ``unknown_depth = 2``. So a direct dependency of one product counts 1,
-a transitive one at depth 2 counts 0.5, and a project used directly by three products
-counts 3. Using the allocation's own numbers keeps exposure and the monthly split in
-agreement: the projects that hold most of the exposure are the ones the split weighs most.
+an unknown depth counted as ``unknown_depth``, and ``decay = 0.5`` and
+``unknown_depth = 2`` (``DECAY``, ``UNKNOWN_DEPTH``: the allocation policy's defaults).
+So a direct dependency of one product counts 1, a transitive one at depth 2 counts 0.5,
+and a project used directly by three products counts 3. Using the allocation's own
+numbers keeps exposure and the monthly split in agreement: the projects that hold most
+of the exposure are the ones the split weighs most.
 
 **Exposure** = Σ over projects of ``dependence × risk`` (risk 0..100). A project without
 a score (no signal had data) counts at the neutral 50, as the allocation counts it.
@@ -28,8 +29,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from service.allocation.policy import Policy
-
 __all__ = [
     "DECAY",
     "NEUTRAL_RISK",
@@ -42,9 +41,9 @@ __all__ = [
     "top_unfunded",
 ]
 
-_DEFAULTS = Policy()
-DECAY: Fraction = _DEFAULTS.decay
-UNKNOWN_DEPTH: int = _DEFAULTS.unknown_depth
+# Defined here, below the allocation, whose policy takes them as its defaults.
+DECAY = Fraction(1, 2)
+UNKNOWN_DEPTH = 2
 NEUTRAL_RISK = 50.0
 
 NO_PLEDGES = "no pledges recorded yet"
