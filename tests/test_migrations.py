@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "payout_channels",
     "notifications",
     "outbound_usage",
+    "outbound_pauses",
     "risk_weights",
     "risk_snapshots",
     "project_risks",
