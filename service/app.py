@@ -134,7 +134,7 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
     # The one polite, guarded client for metadata sources (registries, deps.dev, GitHub).
     from service.projects.sources import OUTBOUND, build_outbound
 
-    app.extensions[OUTBOUND] = build_outbound(settings)
+    app.extensions[OUTBOUND] = build_outbound(settings, app.extensions[DATABASE].engine)
     app.extensions[SECRETS] = SecretBox(settings.secret_key, settings.encryption_key)
     if settings.github_backend == "demo":
         from service.demo.github import demo_github

@@ -13,11 +13,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
+from sqlalchemy import Engine
 
 from service import __version__
 from service.core.addresses import is_forbidden_host
 from service.core.http import OutboundClient
-from service.core.outbound_limits import RedisLimits
+from service.core.outbound_limits import OutboundLimits, RedisLimits
+from service.core.outbound_pauses import DatabaseLimits
 from service.core.services import get_settings
 from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
@@ -35,12 +37,18 @@ PROVIDERS = "tributary.providers"
 OFFLINE_PROVIDERS = "tributary.offline_providers"
 
 
-def build_outbound(settings: Settings) -> OutboundClient:
+def build_outbound(settings: Settings, engine: Engine | None = None) -> OutboundClient:
     """The single outbound client: User-Agent with the contact URL, per-host limits shared
-    with every process through Redis when ``REDIS_URL`` is set."""
-    limits = None
+    with every process through Redis when ``REDIS_URL`` is set; without it, pauses shared
+    through the database ``engine`` when that is PostgreSQL (several workers run on it;
+    on SQLite a pause written beside the caller's own write transaction would wait for
+    its lock), and tests aside (a pause written beside a test's rolled-back transaction
+    would outlive it)."""
+    limits: OutboundLimits | None = None
     if settings.redis_url:
         limits = RedisLimits.from_url(settings.redis_url, time.time, time.sleep)
+    elif engine is not None and engine.dialect.name == "postgresql" and settings.env != "test":
+        limits = DatabaseLimits(engine, time.time, time.sleep)
     return OutboundClient(
         version=__version__,
         contact_url=settings.contact_url,

@@ -1,0 +1,134 @@
+"""Pauses shared through the database: every process on it honours one it was told."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, delete
+from sqlmodel import col
+
+from service.core.fetch_results import RateLimitedError
+from service.core.models import OutboundPause
+from service.core.outbound_limits import LocalLimits
+from service.core.outbound_pauses import DatabaseLimits
+from service.db import make_engine
+from service.projects.sources import build_outbound
+from service.settings import load_settings
+from tests.core.test_http import Clock, make_client, sequence
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture
+def key() -> str:
+    """A key of this test's own (a host's name, so that its requests' keys start with it)."""
+    return f"pauses-{uuid.uuid4().hex}.example"
+
+
+@pytest.fixture
+def processes(database, key) -> Iterator[Callable[[Clock], DatabaseLimits]]:
+    """Limits as separate processes would hold them: each with its own engine on the
+    test database (its writes are committed, so the rows of `key` are deleted after)."""
+    engines: list[Engine] = []
+
+    def limits(clock: Clock) -> DatabaseLimits:
+        engines.append(make_engine(database.url))
+        return DatabaseLimits(engines[-1], clock, clock.sleep)
+
+    yield limits
+    with database.engine.begin() as connection:
+        connection.execute(delete(OutboundPause).where(col(OutboundPause.key).startswith(key)))
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_pause_one_process_announces_holds_the_others(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    assert two.paused_until(key) is None
+    one.pause(key, NOW + 60)
+    assert one.paused_until(key) == NOW + 60  # its own pause at once
+    clock.now += 1.0
+    assert two.paused_until(key) == NOW + 60
+
+
+def test_the_later_pause_wins(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    one.pause(key, NOW + 60)
+    two.pause(key, NOW + 30)
+    assert processes(clock).paused_until(key) == NOW + 60
+    two.pause(key, NOW + 90)
+    assert processes(clock).paused_until(key) == NOW + 90
+
+
+def test_resume_lifts_only_the_pause_that_was_waited_out(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    one.pause(key, NOW + 60)
+    assert two.paused_until(key) == NOW + 60
+    one.pause(key, NOW + 90)  # announced while the other process waited
+    two.resume(key, NOW + 60)
+    assert processes(clock).paused_until(key) == NOW + 90
+    one.resume(key, NOW + 90)
+    assert processes(clock).paused_until(key) is None
+
+
+def test_the_read_is_cached_until_its_time_passes(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    assert two.paused_until(key) is None
+    one.pause(key, NOW + 60)
+    clock.now += 0.5
+    assert two.paused_until(key) is None  # still the read of half a second ago
+    clock.now += 0.5
+    assert two.paused_until(key) == NOW + 60
+
+
+def test_a_pause_from_a_429_stops_the_other_process_sending(processes, key):
+    clock = Clock()
+    first, first_seen = sequence(httpx.Response(429, headers={"Retry-After": "3000"}))
+    second, second_seen = sequence(httpx.Response(200, content=b"{}"))
+    one = make_client(first, clock=clock, sleep=clock.sleep, limits=processes(clock))
+    two = make_client(second, clock=clock, sleep=clock.sleep, limits=processes(clock))
+    url = f"https://{key}/a"
+    with pytest.raises(RateLimitedError):
+        one.get(url)
+    with pytest.raises(RateLimitedError):
+        two.get(url)
+    assert (len(first_seen), len(second_seen)) == (1, 0)
+
+
+def test_a_failing_database_means_no_shared_pause_not_a_failed_fetch(tmp_path, caplog):
+    clock = Clock()
+    engine = make_engine(f"sqlite:///{tmp_path}/unmigrated.db")  # no outbound_pauses table
+    limits = DatabaseLimits(engine, clock, clock.sleep)
+    handler, seen = sequence(httpx.Response(200, content=b"{}"))
+    client = make_client(handler, clock=clock, sleep=clock.sleep, limits=limits)
+    with caplog.at_level(logging.WARNING, logger="service.core.outbound_pauses"):
+        assert client.get("https://registry.example/a").status == 200
+        limits.pause("registry.example:443", NOW + 60)
+    assert len(seen) == 1
+    assert limits.paused_until("registry.example:443") == NOW + 60  # its own still holds
+    assert any("unknown until the next read" in r.getMessage() for r in caplog.records)
+    assert any("kept in this process only" in r.getMessage() for r in caplog.records)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "chosen"),
+    [
+        ("development", "postgresql+psycopg://tributary@127.0.0.1/tributary", DatabaseLimits),
+        ("development", "sqlite://", LocalLimits),
+        ("test", "postgresql+psycopg://tributary@127.0.0.1/tributary", LocalLimits),
+    ],
+)
+def test_without_redis_pauses_are_shared_through_postgresql(env, url, chosen):
+    engine = create_engine(url)  # never connected: choosing reads only its dialect
+    client = build_outbound(load_settings({"env": env, "redis_url": None}), engine)
+    assert type(client.limits) is chosen
+    client.close()
