@@ -32,6 +32,7 @@ from service.db import (
     respond,
     shipped,
 )
+from service.demo import DEMO_SNAPSHOT
 from service.notifications.delivery import build_mail_sender, build_webhook_sender
 from service.notifications.services import MAIL_SENDER, WEBHOOK_SENDER
 from service.settings import Settings, load_settings
@@ -58,7 +59,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         instance_path=str(settings.instance_path) if settings.instance_path else None,
         instance_relative_config=True,
     )
-    settings = _with_secret_key(app, settings)
+    settings = _with_demo_snapshot(_with_secret_key(app, settings))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
@@ -110,6 +111,13 @@ def _with_secret_key(app: Flask, settings: Settings) -> Settings:
             where,
         )
     return settings.model_copy(update={"secret_key": key})
+
+
+def _with_demo_snapshot(settings: Settings) -> Settings:
+    """The demo resolves from its own metadata snapshot unless another one is configured."""
+    if settings.env != "demo" or settings.resolution_offline_snapshot:
+        return settings
+    return settings.model_copy(update={"resolution_offline_snapshot": DEMO_SNAPSHOT})
 
 
 def _database_url(app: Flask, settings: Settings) -> str:

@@ -21,7 +21,6 @@ from service.core.http import OutboundClient
 from service.core.outbound_limits import OutboundLimits, RedisLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.core.services import get_settings
-from service.demo import DEMO_SNAPSHOT
 from service.projects.providers import (
     SOURCE_POLICIES,
     Provider,
@@ -73,13 +72,12 @@ def github_web_host(settings: Settings) -> str:
 
 
 def offline_snapshot_path(settings: Settings, snapshot: str | Path | None = None) -> Path | None:
-    """The snapshot to resolve from: an explicit one, the configured one, or the demo's."""
+    """The snapshot to resolve from: an explicit one, else the configured one (the demo's
+    own in the demo, see create_app)."""
     if snapshot:
         return Path(snapshot)
     if settings.resolution_offline_snapshot:
         return Path(settings.resolution_offline_snapshot)
-    if settings.env == "demo":
-        return DEMO_SNAPSHOT
     return None
 
 
@@ -90,7 +88,7 @@ def app_providers(
     app = app or current_app
     settings = get_settings(app)
     path = offline_snapshot_path(settings, snapshot)
-    if offline or snapshot or settings.resolution_offline_snapshot or settings.env == "demo":
+    if offline or snapshot or settings.resolution_offline_snapshot:
         if path is None:
             raise FileNotFoundError(
                 "No offline snapshot: set TRIBUTARY_RESOLUTION_OFFLINE_SNAPSHOT to a JSON Lines "
