@@ -6,8 +6,8 @@ Each domain registers itself; nothing else lists its parts:
   "one-line help")}``; the command line lists them without importing them and loads one
   only when it runs (``service.core.cli``);
 - ``init_app(app)`` in its ``__init__``, where it has pages: its blueprints;
-- its tables in its ``models`` module and its background work (``@task``, ``@periodic``)
-  in its ``jobs`` module, found by those names: the app and migrations load every
+- its tables in its ``models`` module and its background work (``@task``, ``@periodic``,
+  ``@after`` a lower domain's task) in its ``jobs`` module, found by those names: the app and migrations load every
   ``models``, the job registry every ``jobs`` when it runs or lists work
   (``service.jobs.registry.load_job_modules``), so no other process pays for them;
 - its part of the API's OpenAPI document in its ``openapi`` module (``PATHS``, and

@@ -26,7 +26,7 @@ from service.core.clock import utcnow
 from service.core.logs import log_context
 from service.db import Database, retry_once_when_locked
 from service.jobs.models import Task, TaskStatus
-from service.jobs.registry import TASKS, load_job_modules
+from service.jobs.registry import FOLLOW_UPS, TASKS, load_job_modules
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -288,6 +288,8 @@ def run_one(
             if handler is None:
                 raise LookupError(f"no handler for task kind {claimed.kind!r}")
             handler(claimed.payload, now or utcnow())
+            for follow_up in FOLLOW_UPS.get(claimed.kind, ()):
+                follow_up(claimed.payload, now or utcnow())
         except Exception as exc:  # a failing task is recorded and retried, never fatal
             log.exception("task %s (%s) failed", claimed.id, claimed.kind)
             error = f"{type(exc).__name__}: {exc}"

@@ -2,7 +2,11 @@
 
 `@task("kind")` marks a function run from the queue: fn(payload, now).
 `@periodic("id", cron={...})` marks a function run on a schedule: fn(now).
-Both run inside an application context and open their own transactions.
+`@after("kind")` marks a function run, with the task's payload, after every task of that
+kind that succeeds: fn(payload, now). A higher domain follows up a lower one's work this
+way, so the lower one never imports it (risk rescores a company once projects resolved
+its SBOM); a follow-up that fails fails the task, which is retried.
+All run inside an application context and open their own transactions.
 """
 
 from __future__ import annotations
@@ -25,12 +29,21 @@ class PeriodicJob:
 
 
 TASKS: dict[str, TaskHandler] = {}
+FOLLOW_UPS: dict[str, list[TaskHandler]] = {}
 PERIODIC: dict[str, PeriodicJob] = {}
 
 
 def task(kind: str) -> Callable[[TaskHandler], TaskHandler]:
     def register(func: TaskHandler) -> TaskHandler:
         TASKS[kind] = func
+        return func
+
+    return register
+
+
+def after(kind: str) -> Callable[[TaskHandler], TaskHandler]:
+    def register(func: TaskHandler) -> TaskHandler:
+        FOLLOW_UPS.setdefault(kind, []).append(func)
         return func
 
     return register

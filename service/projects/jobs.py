@@ -20,7 +20,6 @@ from service.core.services import get_github, get_secrets, get_settings
 from service.db import get_db
 from service.jobs.registry import periodic, task
 from service.projects import claims, services
-from service.risk.jobs import queue_recompute_for_sbom  # risk: rescore after resolution
 from service.sboms.models import Sbom
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,6 @@ def resolve_sbom(payload: dict, now: datetime) -> None:
         )
     else:
         log.info("SBOM %s: every package is already looked up; nothing was due", sbom_id)
-    queue_recompute_for_sbom(int(payload["sbom_id"]))  # risk: rescore the company now
 
 
 @task(services.RESOLVE_DUE)

@@ -1,7 +1,8 @@
 """Background work of the risk domain (run by `tributary scheduler`).
 
-* ``risk.recompute_company`` — queued when a company's resolution run finishes (and by
-  anything else that changes a company's inputs): rescore that company now;
+* ``risk.recompute_company`` — queued when an SBOM's resolution finishes (a follow-up
+  of ``projects.resolve_sbom``) and by anything else that changes a company's inputs:
+  rescore that company now;
 * ``risk.nightly_recompute`` (03:00 UTC, after the 02:00 metadata refresh) — rescore
   every company with an SBOM, so scores follow fresh metadata and the passing of time
   (months since the last release) and each company's exposure gets its daily point.
@@ -20,7 +21,8 @@ from service.audit.services import Actor
 from service.companies.models import Company
 from service.db import get_db
 from service.jobs.queue import enqueue
-from service.jobs.registry import periodic, task
+from service.jobs.registry import after, periodic, task
+from service.projects.services import RESOLVE_SBOM
 from service.risk import services
 from service.sboms.models import Sbom
 
@@ -37,6 +39,12 @@ def queue_recompute(session, company_id: int) -> None:
         unique_key=services.recompute_key(company_id),
         company_id=company_id,
     )
+
+
+@after(RESOLVE_SBOM)
+def rescore_resolved(payload: dict, now: datetime) -> None:
+    """Once an SBOM's packages were resolved, rescore its company."""
+    queue_recompute_for_sbom(int(payload["sbom_id"]))
 
 
 def queue_recompute_for_sbom(sbom_id: int) -> None:

@@ -239,3 +239,15 @@ def test_two_processes_queueing_one_key_at_once_make_one_task(fresh_postgres_url
 def _enqueue_apart(database: Database) -> Task:
     with database.transaction() as session:
         return enqueue(session, "test.record", unique_key="resolve:product:1")
+
+
+def test_follow_ups_run_after_a_task_succeeds(app, session, calls, monkeypatch):
+    database = app.extensions["tributary.db"]
+    followed: list[dict] = []
+    monkeypatch.setitem(registry.FOLLOW_UPS, "test.record", [lambda p, now: followed.append(p)])
+    monkeypatch.setitem(registry.FOLLOW_UPS, "test.explode", [lambda p, now: followed.append(p)])
+    enqueue(session, "test.record", {"n": 1})
+    enqueue(session, "test.explode", {"n": 2})
+    session.commit()
+    assert run_pending(database, now=NOW) == 2
+    assert followed == [{"n": 1}]  # a failed task is not followed up
