@@ -7,9 +7,10 @@ Each domain registers itself; nothing else lists its parts:
   only when it runs (``service.core.cli``);
 - ``init_app(app)`` in its ``__init__``, where it has pages: its blueprints;
 - its tables in its ``models`` module and its background work (``@task``, ``@periodic``,
-  ``@after`` a lower domain's task) in its ``jobs`` module, found by those names: the app and migrations load every
-  ``models``, the job registry every ``jobs`` when it runs or lists work
-  (``service.jobs.registry.load_job_modules``), so no other process pays for them;
+  ``@after`` a lower domain's task) in its ``jobs`` module, found by those names: the app
+  and migrations load every ``models``, the job registry every ``jobs`` when it runs or
+  lists work (``service.jobs.registry.load_job_modules``), so no other process pays for
+  them;
 - its part of the API's OpenAPI document in its ``openapi`` module (``PATHS``, and
   ``SCHEMAS`` where it has its own), which ``service.api.openapi`` gathers.
 
