@@ -169,64 +169,82 @@ def ingest(
 
     # Nothing above wrote anything; from here on the caller's transaction holds it all.
     product = _get_or_create_product(session, actor, company, name)
-    previous = latest_sbom(session, product)
     components = parsed.components
     package_ids = store_packages(session, _packages_of(components))
-    current = versions_by_package((identity_of(c), c.version) for c in components)
-    previous_versions = _package_versions(session, previous.id) if previous else None
-    diff = compute_diff(
-        previous_versions, current, previous_sbom_id=previous.id if previous else None
+    diff = _diff_with_latest(session, product, components)
+    sbom = Sbom(
+        product_id=product.id,
+        company_id=company.id,
+        content_sha256=digest,
+        format=parsed.format,
+        spec_version=clip(parsed.spec_version, 40) or "",
+        encoding=parsed.encoding,
+        source=source,
+        filename=clip(filename, 255),
+        project_version=clip(project_version, 255),
+        uploaded_by_user_id=actor.user_id,
+        uploaded_by_token_id=actor.token_id,
+        component_count=len(components),
+        size_bytes=len(data),
+        summary=stored_summary(parsed),
+        diff=diff,
     )
-    summary = stored_summary(parsed)
-    try:
-        with session.begin_nested():
-            sbom = Sbom(
-                product_id=product.id,
-                company_id=company.id,
-                content_sha256=digest,
-                format=parsed.format,
-                spec_version=clip(parsed.spec_version, 40) or "",
-                encoding=parsed.encoding,
-                source=source,
-                filename=clip(filename, 255),
-                project_version=clip(project_version, 255),
-                uploaded_by_user_id=actor.user_id,
-                uploaded_by_token_id=actor.token_id,
-                component_count=len(components),
-                size_bytes=len(data),
-                summary=summary,
-                diff=diff,
-            )
-            session.add(sbom)
-            session.flush()
-    except IntegrityError:
-        # The same bytes were stored for this product by a concurrent request.
-        existing = _sbom_by_digest(session, product, digest)
-        if existing is None:
-            raise
-        return _result(session, existing, product, project_version, created=False)
+    stored = _stored(session, sbom, product)
+    if stored is not sbom:
+        return _result(session, stored, product, project_version, created=False)
     store_components(session, component_rows(sbom.id, components, package_ids))
     # Resolution (projects domain) runs in the background, queued in this transaction.
     from service.projects.services import queue_resolution
 
     queue_resolution(session, sbom)
+    _record_upload(session, actor, sbom, product, diff)
+    return _result(session, sbom, product, project_version, created=True)
+
+
+def _diff_with_latest(session: Session, product: Product, components: list) -> dict[str, Any]:
+    """What changed against the product's latest SBOM (everything is new for a first one)."""
+    previous = latest_sbom(session, product)
+    current = versions_by_package((identity_of(c), c.version) for c in components)
+    previous_versions = _package_versions(session, previous.id) if previous else None
+    return compute_diff(
+        previous_versions, current, previous_sbom_id=previous.id if previous else None
+    )
+
+
+def _stored(session: Session, sbom: Sbom, product: Product) -> Sbom:
+    """Insert the new SBOM; if a concurrent request stored the same bytes for the product
+    first, that one (the insert undone by its savepoint)."""
+    try:
+        with session.begin_nested():
+            session.add(sbom)
+            session.flush()
+    except IntegrityError:
+        existing = _sbom_by_digest(session, product, sbom.content_sha256)
+        if existing is None:
+            raise
+        return existing
+    return sbom
+
+
+def _record_upload(
+    session: Session, actor: Actor, sbom: Sbom, product: Product, diff: dict[str, Any]
+) -> None:
     record(
         session,
         actor,
         "sbom.uploaded",
-        company_id=company.id,
+        company_id=sbom.company_id,
         obj=sbom,
         product=product.name,
         product_id=product.id,
-        source=source,
+        source=sbom.source,
         filename=sbom.filename,
-        sha256=digest,
-        components=len(components),
+        sha256=sbom.content_sha256,
+        components=sbom.component_count,
         added=diff["added_count"],
         removed=diff["removed_count"],
         changed=diff["changed_count"],
     )
-    return _result(session, sbom, product, project_version, created=True)
 
 
 def _result(
@@ -463,30 +481,9 @@ def inventory(
     filters: InventoryFilters | None = None,
 ) -> InventoryPage:
     """One page of an SBOM's components, ordered by package then version."""
-    filters = filters or InventoryFilters()
     per_page = max(1, min(per_page, 500))
     page = max(1, page)
-    base = (
-        select(SbomComponent, Package.key, Package.ecosystem)
-        .outerjoin(Package, col(Package.id) == SbomComponent.package_id)
-        .where(SbomComponent.sbom_id == sbom.id)
-    )
-    if filters.text:
-        pattern = f"%{filters.text.lower()}%"
-        base = base.where(
-            or_(
-                func.lower(SbomComponent.name).like(pattern),
-                func.lower(SbomComponent.purl).like(pattern),
-                func.lower(Package.key).like(pattern),
-                func.lower(SbomComponent.identity).like(pattern),
-            )
-        )
-    if filters.ecosystem:
-        base = base.where(Package.ecosystem == filters.ecosystem)
-    if filters.direct_only:
-        base = base.where(SbomComponent.depth == 1)
-    if filters.unresolved_only:
-        base = base.where(col(SbomComponent.package_id).is_(None))
+    base = _filtered_components(sbom, filters or InventoryFilters())
     total = session.exec(select(func.count()).select_from(base.subquery())).one()
     rows = session.exec(
         base.order_by(
@@ -519,6 +516,32 @@ def inventory(
         .order_by(func.count().desc(), col(Package.ecosystem))
     ).all()
     return InventoryPage(lines, page, per_page, total, [(e, n) for e, n in ecosystems])
+
+
+def _filtered_components(sbom: Sbom, filters: InventoryFilters) -> Any:
+    """The SBOM's components with their package, narrowed by the page's filters."""
+    base = (
+        select(SbomComponent, Package.key, Package.ecosystem)
+        .outerjoin(Package, col(Package.id) == SbomComponent.package_id)
+        .where(SbomComponent.sbom_id == sbom.id)
+    )
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        base = base.where(
+            or_(
+                func.lower(SbomComponent.name).like(pattern),
+                func.lower(SbomComponent.purl).like(pattern),
+                func.lower(Package.key).like(pattern),
+                func.lower(SbomComponent.identity).like(pattern),
+            )
+        )
+    if filters.ecosystem:
+        base = base.where(Package.ecosystem == filters.ecosystem)
+    if filters.direct_only:
+        base = base.where(SbomComponent.depth == 1)
+    if filters.unresolved_only:
+        base = base.where(col(SbomComponent.package_id).is_(None))
+    return base
 
 
 def versions_of(session: Session, product: Product) -> list[ProductVersion]:
