@@ -36,6 +36,10 @@ def is_spdx3(doc: dict[str, Any]) -> bool:
     )
 
 
+# The graph's objects with their place in it and their local type name.
+_Elements = list[tuple[int, dict[str, Any], str]]
+
+
 def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
     """Read an SPDX 3 JSON-LD document."""
     graph = doc.get("@graph", [doc])
@@ -46,20 +50,9 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
         for index, element in enumerate(graph)
         if isinstance(element, dict)
     ]
-    by_id: dict[str, dict[str, Any]] = {}
-    for _, element, _ in typed:
-        # An element may carry both ids (sbom-tool gives its CreationInfo a blank-node
-        # @id that everything else points at, and an spdxId): either one finds it.
-        for key in ("spdxId", "@id"):
-            if (ref := text(element.get(key))) is not None:
-                by_id.setdefault(ref, element)
+    by_id = _by_id(typed)
     document = next((e for _, e, t in typed if t == "SpdxDocument"), None)
-    # The document's creation info, else the first one declared, else one given inline.
-    creation = _resolve(document.get("creationInfo"), by_id) if document else None
-    creation = creation or next((e for _, e, t in typed if t == "CreationInfo"), None)
-    creation = creation or next(
-        (info for _, e, _ in typed if (info := _resolve(e.get("creationInfo"), by_id))), {}
-    )
+    creation = _creation_info(typed, by_id, document)
     version = _spec_version(creation, doc.get("@context"))
     created = text(creation.get("created"))
     builder.check_timestamp(created, "CreationInfo.created", spdx=True)
@@ -87,17 +80,7 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
 
     for ref in roots:
         builder.add_root(ref)
-    for index, element, kind in typed:
-        if kind not in _RELATIONSHIPS:
-            continue
-        where = f"@graph[{index}]"
-        source = _ref_of(element.get("from"))
-        rtype = text(element.get("relationshipType"))
-        targets = [ref for ref in map(_ref_of, as_list(element.get("to"))) if ref is not None]
-        if source is None or rtype is None:
-            builder.warn("bad_relationship", f"{where}: expected 'from' and 'relationshipType'")
-            continue
-        add_relationship(builder, source, rtype, targets, where, containers)
+    _add_relationships(typed, builder, containers)
 
     described = [names[ref] for ref in builder.roots if names.get(ref)]
     document = document or {}
@@ -112,9 +95,49 @@ def read_spdx3(doc: dict[str, Any], builder: DocumentBuilder) -> ParsedSbom:
     )
 
 
-def _declared_roots(
-    typed: list[tuple[int, dict[str, Any], str]], containers: set[str]
-) -> list[str]:
+def _by_id(typed: _Elements) -> dict[str, dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    for _, element, _ in typed:
+        # An element may carry both ids (sbom-tool gives its CreationInfo a blank-node
+        # @id that everything else points at, and an spdxId): either one finds it.
+        for key in ("spdxId", "@id"):
+            if (ref := text(element.get(key))) is not None:
+                by_id.setdefault(ref, element)
+    return by_id
+
+
+def _creation_info(
+    typed: _Elements,
+    by_id: dict[str, dict[str, Any]],
+    document: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The document's creation info, else the first one declared, else one given inline."""
+    creation = _resolve(document.get("creationInfo"), by_id) if document else None
+    creation = creation or next((e for _, e, t in typed if t == "CreationInfo"), None)
+    return creation or next(
+        (info for _, e, _ in typed if (info := _resolve(e.get("creationInfo"), by_id))), {}
+    )
+
+
+def _add_relationships(
+    typed: _Elements,
+    builder: DocumentBuilder,
+    containers: set[str],
+) -> None:
+    for index, element, kind in typed:
+        if kind not in _RELATIONSHIPS:
+            continue
+        where = f"@graph[{index}]"
+        source = _ref_of(element.get("from"))
+        rtype = text(element.get("relationshipType"))
+        targets = [ref for ref in map(_ref_of, as_list(element.get("to"))) if ref is not None]
+        if source is None or rtype is None:
+            builder.warn("bad_relationship", f"{where}: expected 'from' and 'relationshipType'")
+            continue
+        add_relationship(builder, source, rtype, targets, where, containers)
+
+
+def _declared_roots(typed: _Elements, containers: set[str]) -> list[str]:
     """What the document and its SBOMs name as their subject: rootElement entries and
     the targets of their `describes` relationships, in document order."""
     roots: list[str] = []
