@@ -22,6 +22,7 @@ from service.allocation.models import (
 from service.audit.models import Event
 from service.companies.models import ApiToken, Company, Invitation, LinkedOrg, Membership, Role
 from service.core.clock import utcnow
+from service.core.models import OutboundPause
 from service.jobs.models import PeriodicRun, SchedulerLease, Task
 from service.notifications.models import Notification
 from service.pledges.models import (
@@ -572,4 +573,10 @@ def make_receipt(
         amount_minor=10_000,
         currency="USD",
         paid_on=date(2026, 12, 15),
+    )
+
+
+def make_outbound_pause(session: Session, **fields) -> OutboundPause:
+    return _row(
+        session, OutboundPause, fields, key=f"host{next(_ids)}.example", until=1_800_000_000.0
     )

@@ -6,7 +6,8 @@ from sqlmodel import Field, SQLModel
 
 
 class OutboundPause(SQLModel, table=True):
-    """ "Send nothing for ``key`` before ``until``" (epoch seconds), for every process."""
+    """A pause every process honours: send nothing for ``key`` before ``until`` (epoch
+    seconds)."""
 
     __tablename__ = "outbound_pauses"
 
