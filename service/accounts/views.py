@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -20,10 +21,11 @@ from service.accounts.auth import (
     safe_next,
     start_session,
 )
+from service.accounts.demo_people import demo_profile, demo_user_choices
 from service.accounts.github import GitHubError
 from service.accounts.oauth import AuthorizationRequest, SignInError
 from service.accounts.services import sign_in, sign_out
-from service.companies.services import accept_invitations, companies_of
+from service.accounts.signals import signed_in
 from service.core.services import get_github, get_oauth, get_secrets, get_settings
 from service.db import db_session
 
@@ -35,9 +37,7 @@ def login():
     settings = get_settings()
     demo_users = []
     if settings.demo_signin and is_local_request():
-        from service.demo.seed import demo_user_choices
-
-        demo_users = demo_user_choices(db_session())
+        demo_users = demo_user_choices()
     return render_template(
         "accounts/login.html",
         next=safe_next(request.args.get("next")),
@@ -89,7 +89,7 @@ def github_callback():
         message = f"Signed in, but GitHub did not tell us who you are ({exc.reason}). Try again."
         return render_template("accounts/signin_failed.html", message=message), 502
     user = sign_in(db_session(), profile, token=token, secrets=get_secrets())
-    accept_invitations(db_session(), user)  # invitations wait for the person's sign-in
+    signed_in.send(current_app._get_current_object(), user=user, session=db_session())
     start_session(user)
     flash(f"Signed in as {user.login}.", "success")
     return redirect(safe_next(saved.get("next")))
@@ -101,13 +101,11 @@ def demo_login():
     # Settings refuse demo sign-in off loopback; the request itself must be local too.
     if not settings.demo_signin or not is_local_request():
         abort(404)
-    from service.demo.seed import demo_profile
-
     profile = demo_profile(request.form.get("login", ""))
     if profile is None:
         abort(400, description="Unknown demo user.")
     user = sign_in(db_session(), profile, token=profile.login, secrets=get_secrets(), demo=True)
-    accept_invitations(db_session(), user)
+    signed_in.send(current_app._get_current_object(), user=user, session=db_session())
     start_session(user)
     flash(f"Signed in as the demo user {user.login}.", "success")
     return redirect(safe_next(request.form.get("next")))
@@ -127,6 +125,5 @@ def logout():
 @login_required
 def profile():
     user = current_user()
-    return render_template(
-        "accounts/profile.html", user=user, companies=companies_of(db_session(), user)
-    )
+    # Their companies are the page's `my_companies`, as in every page's menu.
+    return render_template("accounts/profile.html", user=user)

@@ -15,6 +15,15 @@ COMMANDS = {
 
 def init_app(app: Flask) -> None:
     """The company pages: home, members, settings, organisations, tokens."""
+    from service.accounts.signals import signed_in
     from service.companies.views import bp
 
     app.register_blueprint(bp)
+    signed_in.connect(_accept_invitations, app)
+
+
+def _accept_invitations(app: Flask, *, user, session) -> None:
+    """Invitations wait for the person's sign-in (`signed_in`)."""
+    from service.companies.services import accept_invitations
+
+    accept_invitations(session, user)

@@ -1,23 +1,9 @@
 """The demo's GitHub: seeded people, organisations and repositories, no network."""
 
-from service.accounts.github import DemoGitHubAPI, GitHubProfile
+from service.accounts.demo_people import demo_profiles
+from service.accounts.github import DemoGitHubAPI
 
 DEMO_ORG = "acme-demo"
-DEMO_PEOPLE = (
-    # login, name, description shown on the sign-in page
-    ("demo-owner", "Olivia Owner", "owner of Acme Demo: settings, members, tokens"),
-    ("demo-reviewer", "Rafael Reviewer", "OSPO reviewer at Acme Demo: reviews allocations"),
-    ("demo-maintainer", "Mai Maintainer", "maintains open source projects Acme depends on"),
-)
-
-
-def demo_profiles() -> dict[str, GitHubProfile]:
-    return {
-        login: GitHubProfile(
-            id=900_000_001 + index, login=login, name=name, email=f"{login}@example.invalid"
-        )
-        for index, (login, name, _description) in enumerate(DEMO_PEOPLE)
-    }
 
 
 def demo_github() -> DemoGitHubAPI:

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from service.accounts.github import GitHubProfile
+from service.accounts.demo_people import demo_profiles
 from service.accounts.models import User
 from service.accounts.services import sign_in
 from service.audit.services import Actor
@@ -23,7 +23,7 @@ from service.companies.services import accept_invitations, create_company, invit
 from service.core.clock import current_period, utcnow
 from service.db import Database
 from service.demo import DEMO_DATA, DEMO_SNAPSHOT
-from service.demo.github import DEMO_ORG, DEMO_PEOPLE, demo_profiles
+from service.demo.github import DEMO_ORG
 from service.demo.own_sbom import own_dependencies_sbom
 from service.money import format_amount
 from service.pledges.lifecycle import PLATFORMS
@@ -31,20 +31,6 @@ from service.pledges.services import save_settings
 
 DEMO_SLUG = "acme-demo"
 DEMO_ACTOR = Actor.system("demo")
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    login: str
-    description: str
-
-
-def demo_user_choices(session: Session) -> list[DemoUser]:
-    return [DemoUser(login, description) for login, _name, description in DEMO_PEOPLE]
-
-
-def demo_profile(login: str) -> GitHubProfile | None:
-    return demo_profiles().get(login)
 
 
 def demo_products() -> list[tuple[str, str, bytes]]:

@@ -1,9 +1,10 @@
 """Resolution as the rest of Tributary uses it: queue it, run it, read its results.
 
-`queue_resolution` is called by SBOM ingest in the upload's own transaction: resolution
-never runs inside the upload request, the task queue runs it (`tributary scheduler`, or
-`tributary jobs run-pending`).  `run_resolution` is the one entry point for the task, the
-nightly refresh, `tributary resolve` and the benchmark.
+SBOM ingest queues an SBOM's resolution in the upload's own transaction
+(`service.sboms.queueing`): resolution never runs inside the upload request, the task
+queue runs it (`tributary scheduler`, or `tributary jobs run-pending`). `run_resolution`
+is the one entry point for the task, the nightly refresh, `tributary resolve` and the
+benchmark.
 """
 
 from __future__ import annotations
@@ -40,27 +41,12 @@ from service.projects.resolution import ResolutionReport, Resolver
 from service.projects.resolution_store import count_by_status, due_filter
 from service.projects.sources import app_providers, get_outbound
 from service.sboms.models import Package, Product, Sbom, SbomComponent
+from service.sboms.queueing import RESOLVE_SBOM, sbom_task_key
 
-RESOLVE_SBOM = "projects.resolve_sbom"
 RESOLVE_DUE = "projects.resolve_due"
 
 
-def sbom_task_key(sbom_id: int) -> str:
-    return f"resolve:sbom:{sbom_id}"
-
-
 # Queueing ------------------------------------------------------------------------------------
-
-
-def queue_resolution(session: Session, sbom: Sbom) -> Task:
-    """Queue resolution of a stored SBOM's packages in the caller's transaction."""
-    return enqueue(
-        session,
-        RESOLVE_SBOM,
-        {"sbom_id": sbom.id},
-        unique_key=sbom_task_key(sbom.id),
-        company_id=sbom.company_id,
-    )
 
 
 def resolve_again(session: Session, sbom: Sbom) -> Task:

@@ -41,6 +41,7 @@ from service.sboms.models import (
     SbomComponent,
 )
 from service.sboms.parsing import Component, ParsedSbom, ParseLimits, SbomError, parse_sbom
+from service.sboms.queueing import queue_resolution
 from service.sboms.storage import component_rows, identity_of, store_components, store_packages
 
 PRODUCT_NAME_LENGTH = 200
@@ -194,8 +195,6 @@ def ingest(
         return _result(session, stored, product, project_version, created=False)
     store_components(session, component_rows(sbom.id, components, package_ids))
     # Resolution (projects domain) runs in the background, queued in this transaction.
-    from service.projects.services import queue_resolution
-
     queue_resolution(session, sbom)
     _record_upload(session, actor, sbom, product, diff)
     return _result(session, sbom, product, project_version, created=True)
