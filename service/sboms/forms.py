@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from service.core.forms import Flag, QueryForm, Text, WholeNumber
-from service.sboms.services import InventoryFilters
+from service.sboms.inventory_page import InventoryFilters
 
 
 class UploadForm(FlaskForm):

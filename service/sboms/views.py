@@ -26,7 +26,7 @@ from service.companies.services import linked_orgs
 from service.core.errors import size_text
 from service.core.services import get_secrets, get_settings
 from service.db import db_session, savepoint
-from service.sboms import services
+from service.sboms import inventory_page, services
 from service.sboms.forms import GitHubImportForm, InventoryForm, UploadForm
 from service.sboms.github_import import (
     GitHubImportError,
@@ -119,7 +119,7 @@ def product(slug: str, product_id: int):
             abort(404)
     filters = form.filters
     page = (
-        services.inventory(
+        inventory_page.inventory(
             session_db,
             selected,
             page=form.page.data,

@@ -10,9 +10,10 @@ from service.audit.models import Event
 from service.audit.services import Actor
 from service.sboms import services
 from service.sboms.diff import compute_diff, versions_by_package
+from service.sboms.inventory_page import InventoryFilters, inventory
 from service.sboms.models import BomToken, Package, Product, Sbom, SbomComponent
 from service.sboms.parsing import SbomError
-from service.sboms.services import IngestError, InventoryFilters, ingest, inventory
+from service.sboms.services import IngestError, ingest
 from tests.factories import make_company
 from tests.sboms.documents import (
     corpus_file,
