@@ -173,8 +173,9 @@ def refuse_nul_input() -> None:
             # Keep the body readable as it came: `curl --data-binary` labels an SBOM so.
             request.get_data(cache=True)
         for name, value in request.form.items(multi=True):
-            # A part with no value is read as None (a client's `null`): nothing to check.
-            if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            # A malformed part can be read with no name or no value (None): nothing to
+            # check there.
+            if any(isinstance(part, str) and "\x00" in part for part in (name, value)):
                 refuse(f"The form field {name!r}")
         for name, upload in request.files.items(multi=True):
             if "\x00" in (upload.filename or ""):
