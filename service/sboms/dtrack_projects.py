@@ -143,14 +143,18 @@ def matching_projects(
 
 def find_project(session: Session, company: Company, project_uuid: str) -> Project:
     """The company's project with this UUID, or 404 as Dependency-Track answers it."""
-    wanted = parse_uuid(project_uuid, "The project UUID")
+    missing = ApiError(404, "project_not_found", "The project could not be found.")
+    return _by_uuid(session, company, parse_uuid(project_uuid, "The project UUID"), missing)
+
+
+def _by_uuid(session: Session, company: Company, wanted: str, missing: ApiError) -> Project:
     found = session.exec(
         select(ProductVersion, Product)
         .join(Product, col(Product.id) == ProductVersion.product_id)
         .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
     ).first()
     if found is None:
-        raise ApiError(404, "project_not_found", "The project could not be found.")
+        raise missing
     return Project(*found)
 
 
@@ -254,15 +258,8 @@ def tag_names(tags: Any) -> list[str]:
 
 
 def parent_by_uuid(session: Session, company: Company, parent_uuid: str) -> Project:
-    wanted = parse_uuid(parent_uuid, "The parent UUID")
-    found = session.exec(
-        select(ProductVersion, Product)
-        .join(Product, col(Product.id) == ProductVersion.product_id)
-        .where(ProductVersion.company_id == company.id, ProductVersion.uuid == wanted)
-    ).first()
-    if found is None:
-        raise ApiError(404, "parent_not_found", "The parent project could not be found.")
-    return Project(*found)
+    missing = ApiError(404, "parent_not_found", "The parent project could not be found.")
+    return _by_uuid(session, company, parse_uuid(parent_uuid, "The parent UUID"), missing)
 
 
 def parent_by_name(session: Session, company: Company, name: str, version: str | None) -> Project:
