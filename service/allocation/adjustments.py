@@ -15,7 +15,6 @@ from service.allocation.models import (
     Proposal,
     ProposalLine,
 )
-from service.allocation.policy import InputError, as_fraction
 from service.allocation.queries import (
     adjustments_of,
     amount_of,
@@ -23,6 +22,7 @@ from service.allocation.queries import (
 from service.audit.services import Actor, record
 from service.core.clock import utcnow
 from service.money import MoneyError, parse_amount
+from service.numbers import InputError, as_fraction
 from service.projects.models import Project
 
 MAX_BOOST = Fraction(100)

@@ -39,10 +39,11 @@ from service.allocation.engine import (
     Proposal,
     allocate,
 )
-from service.allocation.policy import InputError, Policy, as_fraction, describe
+from service.allocation.policy import Policy
 from service.core.cli_input import fail, parse_json, read_text
 from service.core.collector import collector_paused
 from service.money import Money, MoneyError, format_amount, normalize_currency, parse_amount
+from service.numbers import InputError, as_fraction, describe
 
 __all__ = ["AllocationRequest", "allocate_command", "parse_request", "proposal_to_json"]
 

@@ -32,7 +32,7 @@ from service.allocation.models import (
     ProposalState,
 )
 from service.allocation.periods import check_period
-from service.allocation.policy import Policy, as_fraction
+from service.allocation.policy import Policy
 from service.allocation.policy_store import company_policy
 from service.allocation.queries import (
     INSERT_CHUNK,
@@ -40,6 +40,7 @@ from service.allocation.queries import (
 from service.companies.models import Company, LinkedOrg
 from service.core.clock import current_period
 from service.core.services import get_settings
+from service.numbers import as_fraction
 from service.projects.inventory import CompanyInventory, company_inventory
 from service.projects.models import ClaimStatus, FundingChannel, Project, ProjectClaim
 

@@ -12,30 +12,21 @@ every machine.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
 from service.money import MAX_MINOR, MoneyError, format_amount, parse_amount
+from service.numbers import InputError, as_fraction, describe
 from service.risk.exposure import DECAY, UNKNOWN_DEPTH
 
 __all__ = [
     "POLICY_FIELDS",
-    "InputError",
-    "Number",
     "Policy",
-    "as_fraction",
-    "describe",
     "owner_of",
 ]
-
-#: Numbers accepted wherever the policy or a candidate takes a ratio or a multiplier.
-Number = int | float | Decimal | Fraction
 
 UnclaimedRule = Literal["hold", "skip"]
 
@@ -47,64 +38,6 @@ MAX_INFRASTRUCTURE_SHARE = Fraction(1, 2)
 
 #: The minimum payout when the policy sets none: 5.00 in the budget currency.
 DEFAULT_MINIMUM = "5.00"
-
-
-class InputError(ValueError):
-    """A value that cannot be used, with the field it came from."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-    def within(self, prefix: str) -> InputError:
-        """The same error, its field placed under ``prefix`` (``policy`` + ``cap``)."""
-        joined = f"{prefix}{self.field}" if self.field.startswith("[") else f"{prefix}.{self.field}"
-        return InputError(joined, self.message)
-
-
-def describe(value: Any) -> str:
-    """A short JSON-ish rendering of a bad value for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return f'"{text}"'
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return str(value)
-
-
-def as_fraction(value: Any, field: str, expected: str = "a number") -> Fraction:
-    """An exact fraction from an int, float, Decimal, Fraction or decimal string."""
-    # bool is an int to Python, but `true` is never a sensible ratio.
-    if isinstance(value, bool) or value is None:
-        raise InputError(field, f"expected {expected}, got {describe(value)}")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(field, f"expected {expected}, got {value}")
-        return _exact(value)
-    if isinstance(value, Decimal | str):
-        try:
-            number = Decimal(value.strip()) if isinstance(value, str) else value
-        except InvalidOperation:
-            raise InputError(field, f"expected {expected}, got {describe(value)}") from None
-        if not number.is_finite():
-            raise InputError(field, f"expected {expected}, got {describe(value)}")
-        return Fraction(number)
-    raise InputError(field, f"expected {expected}, got {describe(value)}")
-
-
-@lru_cache(maxsize=4096)  # risks, boosts and weights repeat: thousands of projects, few values
-def _exact(value: int | float) -> Fraction:
-    # repr() is the shortest decimal that round-trips: 0.1 -> "0.1" -> 1/10.
-    return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
 def owner_of(key: str) -> str:

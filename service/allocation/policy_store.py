@@ -9,11 +9,12 @@ from sqlmodel import Session, col, select
 
 from service.allocation.errors import ProposalError
 from service.allocation.models import OPEN_STATES, AllocationPolicy, Proposal
-from service.allocation.policy import InputError, Policy
+from service.allocation.policy import Policy
 from service.audit.services import Actor, changes, record
 from service.companies.models import Company
 from service.companies.services import require_owner
 from service.core.clock import utcnow
+from service.numbers import InputError
 
 
 def policy_row(session: Session, company_id: int) -> AllocationPolicy | None:

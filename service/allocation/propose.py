@@ -29,9 +29,10 @@ import click
 
 from service.allocation.cli import _table, proposal_to_json
 from service.allocation.engine import AllocationError, Candidate, ProductUse, allocate
-from service.allocation.policy import InputError, Policy
+from service.allocation.policy import Policy
 from service.core.cli_input import fail
 from service.money import Money, MoneyError, normalize_currency, parse_amount
+from service.numbers import InputError
 from service.projects.links import REGISTRY_SOURCES, hint_repository, purl_repository
 from service.projects.providers import Provider
 from service.projects.providers.base import parse_package_key

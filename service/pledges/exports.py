@@ -32,8 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.allocation.engine.maintainers import split_among_maintainers
-from service.money import format_amount
+from service.money import format_amount, split_among_maintainers
 
 GITHUB_HEADER = ["Maintainer username", "Sponsorship amount in USD"]
 OPEN_COLLECTIVE_HEADER = ["collective slug", "URL", "amount in cents", "currency"]

@@ -46,6 +46,7 @@ from service.risk.exposure import (
     pledge_coverage,
 )
 from service.risk.gather import ProjectInputs, gather
+from service.risk.hooks import proposed_amounts
 from service.risk.models import CompanyExposureSnapshot, ProjectRisk, RiskSnapshot, RiskWeights
 from service.risk.scoring import resolve_weights, score
 from service.risk.signals import DEFAULT_WEIGHTS, InvalidSignalError
@@ -333,13 +334,12 @@ def pledge_amounts(session: Session, company_id: int) -> dict[int, tuple[int | N
     gives the project. Without pledges coverage is 0 with the reason "no pledges
     recorded yet".
     """
-    from service.allocation.queries import current_amounts
     from service.pledges.services import paying_amounts
 
     pledged = paying_amounts(session, company_id)
     if not pledged:
         return {}
-    proposed = current_amounts(session, company_id)
+    proposed = proposed_amounts(session, company_id)
     return {pid: (amount, proposed.get(pid)) for pid, amount in pledged.items()}
 
 

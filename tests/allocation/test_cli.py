@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from service.allocation.cli import allocate_command, parse_request
-from service.allocation.policy import InputError
+from service.numbers import InputError
 
 
 def run(args: list[str], stdin: str | None = None) -> Result:

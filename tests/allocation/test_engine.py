@@ -18,8 +18,9 @@ from service.allocation.engine import (
     risk_multiplier,
     split_among_maintainers,
 )
-from service.allocation.policy import InputError, Policy
+from service.allocation.policy import Policy
 from service.money import Money
+from service.numbers import InputError
 
 USD = "USD"
 

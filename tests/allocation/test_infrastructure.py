@@ -19,11 +19,12 @@ from service.allocation.infrastructure.split import (
     plan_infrastructure,
 )
 from service.allocation.infrastructure.table import TableError, load_table, parse_table
-from service.allocation.policy import InputError, Policy
+from service.allocation.policy import Policy
 from service.allocation.queries import lines_of
 from service.allocation.review import approve
 from service.audit.services import Actor
 from service.money import Money
+from service.numbers import InputError
 from service.pledges.exporting import make_export
 from service.pledges.models import Pledge
 from service.pledges.reconciliation import reconcile

@@ -44,7 +44,8 @@ The steps, with the decisions the design leaves open:
    so the share it would have had is re-spread over the others by step 3 itself. The
    engine decides this month's money only; releasing reserves of earlier months is the
    caller's job. Always: ``Σ lines + Σ held + remainder == budget``.
-6. :func:`split_among_maintainers` splits one line among its maintainers.
+6. :func:`split_among_maintainers` splits one line among its maintainers (it lives in
+   :mod:`service.money`, where the pledge exports use it too).
 
 OSPO adjustments: ``override`` fixes a line's amount (a multiple of the granularity; may
 be over the cap or under the minimum; 0 means "not this month"). ``pin_minimum``
@@ -75,7 +76,6 @@ Properties (tests/allocation/test_engine_properties.py checks them):
   minimum avoids this. In every case nobody paid before loses their line.
 """
 
-from service.allocation.engine.maintainers import split_among_maintainers
 from service.allocation.engine.model import (
     MAX_DEPTH,
     NEUTRAL_RISK,
@@ -90,6 +90,7 @@ from service.allocation.engine.model import (
 )
 from service.allocation.engine.split import allocate
 from service.allocation.engine.weights import project_weight, risk_multiplier
+from service.money import split_among_maintainers
 
 __all__ = [
     "MAX_DEPTH",

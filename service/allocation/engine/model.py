@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from service.allocation.policy import InputError, Number, as_fraction, describe, owner_of
+from service.allocation.policy import owner_of
+from service.numbers import InputError, Number, as_fraction, describe
 
 RISK_MULTIPLIER_FLOOR = Fraction(1, 100)
 

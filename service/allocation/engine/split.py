@@ -26,9 +26,10 @@ from service.allocation.engine.model import (
 from service.allocation.engine.reasons import Context, reason
 from service.allocation.engine.solver import Solver, round_shares
 from service.allocation.engine.weights import Member, merged_uses, risk_multiplier, weigh
-from service.allocation.policy import Policy, describe
+from service.allocation.policy import Policy
 from service.core.collector import collector_paused
 from service.money import Money, MoneyError, format_amount, normalize_currency
+from service.numbers import describe
 
 _ZERO = Fraction(0)  # a member's weight until weigh() sets it
 

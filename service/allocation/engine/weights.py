@@ -14,7 +14,8 @@ from service.allocation.engine.model import (
     Candidate,
     ProductUse,
 )
-from service.allocation.policy import Number, Policy, as_fraction
+from service.allocation.policy import Policy
+from service.numbers import Number, as_fraction
 
 
 def risk_multiplier(risk: Number | None, alpha: Number = 1) -> Fraction:
