@@ -29,9 +29,9 @@ print("IMPORTED " + json.dumps(sorted({name.split(".")[0] for name in sys.module
 """
 
 
-def imported_heavy(*args: str) -> list[str]:
+def imported_heavy(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -74,6 +74,20 @@ def test_database_free_commands_import_neither_flask_nor_the_database(tmp_path):
     assert imported_heavy("allocate", "--input", str(split)) == []
     offline = ("propose", "--sbom", str(sbom), "--budget", "100", "--offline", "--json")
     assert imported_heavy(*offline) == []
+
+
+def test_propose_offline_imports_no_http_client_and_no_metrics(tmp_path):
+    # The online providers (and the outbound client they share) are imported only when
+    # one is built: a snapshot answers without them.
+    sbom = tmp_path / "app.cdx.json"
+    sbom.write_text(
+        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": '
+        '[{"type": "library", "name": "left-pad", "version": "1.3.0", '
+        '"purl": "pkg:npm/left-pad@1.3.0"}]}'
+    )
+    offline = ("propose", "--sbom", str(sbom), "--budget", "100", "--offline", "--json")
+    heavy = ("httpx", "prometheus_client", "flask")
+    assert imported_heavy(*offline, heavy=heavy) == []
 
 
 def test_commands_that_need_the_app_build_it(app):

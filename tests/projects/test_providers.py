@@ -10,7 +10,6 @@ import pytest
 
 from service.core.http import OutboundClient
 from service.projects.providers import (
-    DEFAULT_BASE_URLS,
     SOURCES,
     CachedEntry,
     PackageMetadata,
@@ -18,6 +17,7 @@ from service.projects.providers import (
     ProviderResult,
     SnapshotRecord,
     build_providers,
+    default_base_urls,
     dump_snapshot,
     github_graphql,
     load_snapshot,
@@ -637,7 +637,7 @@ def test_timeouts_are_reported(sleeps, fake, source, key):
 
 def test_providers_never_raise_for_unreachable_or_blocked_hosts(client):
     providers = build_providers(
-        client, base_urls={source: "http://10.0.0.1" for source in DEFAULT_BASE_URLS}
+        client, base_urls={source: "http://10.0.0.1" for source in default_base_urls()}
     )
     for source, provider in providers.items():
         key = dict(MAIN_REQUESTS)[source]

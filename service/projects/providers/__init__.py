@@ -9,23 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from importlib import import_module
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
-from service.core.http import OutboundClient
 from service.core.outbound_limits import SourcePolicy
-from service.projects.providers import (
-    crates,
-    depsdev,
-    ecosystems,
-    github,
-    golang,
-    maven,
-    npm,
-    nuget,
-    pypi,
-    rubygems,
-)
 from service.projects.providers.base import (
     BaseProvider,
     CachedEntry,
@@ -44,9 +32,10 @@ from service.projects.providers.offline import (
     offline_providers,
 )
 
+if TYPE_CHECKING:
+    from service.core.http import OutboundClient
+
 __all__ = [
-    "DEFAULT_BASE_URLS",
-    "PROVIDER_CLASSES",
     "SOURCES",
     "SOURCE_POLICIES",
     "BaseProvider",
@@ -59,39 +48,48 @@ __all__ = [
     "ProviderResult",
     "SnapshotRecord",
     "build_providers",
+    "default_base_urls",
     "dump_snapshot",
     "load_snapshot",
     "offline_providers",
     "parse_package_key",
+    "provider_class",
 ]
 
-PROVIDER_CLASSES: dict[str, type[BaseProvider]] = {
-    "pypi": pypi.PyPIProvider,
-    "npm": npm.NpmProvider,
-    "crates": crates.CratesProvider,
-    "rubygems": rubygems.RubyGemsProvider,
-    "maven": maven.MavenProvider,
-    "nuget": nuget.NuGetProvider,
-    "go": golang.GoProvider,
-    "depsdev": depsdev.DepsDevProvider,
-    "ecosystems": ecosystems.EcosystemsProvider,
-    "github": github.GitHubProvider,
+# Each source's provider lives in a module of its own, imported only when a provider for
+# that source is built: the offline paths (a snapshot) need none of them, nor their client.
+_PROVIDERS: dict[str, tuple[str, str]] = {
+    "pypi": ("pypi", "PyPIProvider"),
+    "npm": ("npm", "NpmProvider"),
+    "crates": ("crates", "CratesProvider"),
+    "rubygems": ("rubygems", "RubyGemsProvider"),
+    "maven": ("maven", "MavenProvider"),
+    "nuget": ("nuget", "NuGetProvider"),
+    "go": ("golang", "GoProvider"),
+    "depsdev": ("depsdev", "DepsDevProvider"),
+    "ecosystems": ("ecosystems", "EcosystemsProvider"),
+    "github": ("github", "GitHubProvider"),
 }
-SOURCES = tuple(PROVIDER_CLASSES)
+SOURCES = tuple(_PROVIDERS)
 
-DEFAULT_BASE_URLS: dict[str, str] = {
-    "pypi": pypi.DEFAULT_BASE_URL,
-    "npm": npm.DEFAULT_BASE_URL,
-    "crates": crates.DEFAULT_BASE_URL,
-    "rubygems": rubygems.DEFAULT_BASE_URL,
-    "maven": maven.DEFAULT_BASE_URL,
-    "nuget": nuget.DEFAULT_BASE_URL,
-    "nuget_search": nuget.DEFAULT_SEARCH_URL,
-    "go": golang.DEFAULT_BASE_URL,
-    "depsdev": depsdev.DEFAULT_BASE_URL,
-    "ecosystems": ecosystems.DEFAULT_BASE_URL,
-    "github": github.DEFAULT_BASE_URL,
-}
+
+def _module(source: str) -> Any:
+    return import_module(f"{__name__}.{_PROVIDERS[source][0]}")
+
+
+def provider_class(source: str) -> type[BaseProvider]:
+    """The provider class of ``source`` (one of :data:`SOURCES`), its module imported now."""
+    cls: type[BaseProvider] = getattr(_module(source), _PROVIDERS[source][1])
+    return cls
+
+
+def default_base_urls(sources: Iterable[str] = SOURCES) -> dict[str, str]:
+    """The default base URL of each source (NuGet's search endpoint as ``nuget_search``)."""
+    urls = {source: _module(source).DEFAULT_BASE_URL for source in sources}
+    if "nuget" in urls:
+        urls["nuget_search"] = _module("nuget").DEFAULT_SEARCH_URL
+    return urls
+
 
 # Sources that ask for gentler treatment than the default per-host limit, wherever they
 # are served from: the crates registry's data access policy asks for one request a second.
@@ -112,7 +110,7 @@ def build_providers(
 ) -> dict[str, Provider]:
     """Build ``{source: provider}``.
 
-    ``base_urls`` overrides entries of :data:`DEFAULT_BASE_URLS` (``nuget_search`` is
+    ``base_urls`` overrides entries of :func:`default_base_urls` (``nuget_search`` is
     the NuGet search endpoint; ``github`` the API root, e.g. a GHES
     ``https://ghe.example.com/api/v3`` with ``github_web_host="ghe.example.com"``).
     With ``offline_snapshot`` the providers answer from the snapshot and ``client`` may
@@ -126,17 +124,17 @@ def build_providers(
         return providers
     if client is None:
         raise ValueError("build_providers needs an OutboundClient unless offline_snapshot is set")
-    urls = dict(DEFAULT_BASE_URLS)
-    urls.update(base_urls or {})
     sources = list(enabled) if enabled is not None else list(SOURCES)
-    unknown = [s for s in sources if s not in PROVIDER_CLASSES]
+    unknown = [s for s in sources if s not in _PROVIDERS]
     if unknown:
         raise ValueError(f"unknown metadata sources {unknown}; known: {', '.join(SOURCES)}")
+    urls = default_base_urls(sources)
+    urls.update(base_urls or {})
     hosts = tuple(repo_hosts) + ((github_web_host,) if github_web_host != "github.com" else ())
     common = {"now": now, "repo_hosts": hosts}
     built: dict[str, Provider] = {}
     for source in sources:
-        cls = PROVIDER_CLASSES[source]
+        cls = provider_class(source)
         if source == "github":
             built[source] = cls(
                 client,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import quote
 from xml.etree.ElementTree import Element
 
@@ -24,9 +24,11 @@ from packageurl import PackageURL
 
 from service.core.clock import utcnow
 from service.core.fetch_results import FetchError, FetchResult
-from service.core.http import OutboundClient
 from service.projects.funding import FundingChannel, FundingPlan, dedupe_channels
 from service.projects.urls import RepoRef, normalize_repo_url
+
+if TYPE_CHECKING:
+    from service.core.http import OutboundClient
 
 logger = logging.getLogger(__name__)
 
