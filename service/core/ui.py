@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-STATE_TONES = {"approved": "good", "rejected": "bad", "in_review": "info", "draft": "warn"}
+# The tones of a proposal's and a pledge's states (a state not listed is neutral).
+STATE_TONES = {
+    "approved": "good",
+    "rejected": "bad",
+    "in_review": "info",
+    "draft": "warn",
+    "paid": "good",
+    "overdue": "bad",
+    "pledged": "info",
+    "partially_paid": "warn",
+}
 
 
 def pill(text: object, tone: str = "") -> Markup:
@@ -17,7 +27,7 @@ def pill(text: object, tone: str = "") -> Markup:
 
 
 def state_pill(state: str) -> Markup:
-    """A proposal's state as a pill (in review is information, not an alarm)."""
+    """A proposal's or a pledge's state as a pill (in review is information, not an alarm)."""
     return pill(state.replace("_", " "), STATE_TONES.get(state, ""))
 
 

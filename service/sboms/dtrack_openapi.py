@@ -76,6 +76,21 @@ DT_PROJECT_ANSWER = {
     "content": {"application/json": {"schema": DT_PROJECT}},
 }
 
+# Both upload forms (JSON and multipart) answer the same way.
+BOM_UPLOAD_RESPONSES = {
+    "200": {
+        "description": "Stored; the token can be polled",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/BomUploadResponse"}}
+        },
+    },
+    "400": {
+        "description": "The uploaded BOM is invalid",
+        "content": {"application/problem+json": {"schema": {"type": "object"}}},
+    },
+    **problem_responses(401, 403, 404, 413),
+}
+
 DT_PATHS: dict[str, Any] = {
     "/bom": {
         "put": {
@@ -89,21 +104,7 @@ DT_PATHS: dict[str, Any] = {
                     }
                 },
             },
-            "responses": {
-                "200": {
-                    "description": "Stored; the token can be polled",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/BomUploadResponse"}
-                        }
-                    },
-                },
-                "400": {
-                    "description": "The uploaded BOM is invalid",
-                    "content": {"application/problem+json": {"schema": {"type": "object"}}},
-                },
-                **problem_responses(401, 403, 404, 413),
-            },
+            "responses": BOM_UPLOAD_RESPONSES,
         },
         "post": {
             "summary": "Dependency-Track compatible upload (multipart)",
@@ -138,21 +139,7 @@ DT_PATHS: dict[str, Any] = {
                     }
                 },
             },
-            "responses": {
-                "200": {
-                    "description": "Stored; the token can be polled",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/BomUploadResponse"}
-                        }
-                    },
-                },
-                "400": {
-                    "description": "The uploaded BOM is invalid",
-                    "content": {"application/problem+json": {"schema": {"type": "object"}}},
-                },
-                **problem_responses(401, 403, 404, 413),
-            },
+            "responses": BOM_UPLOAD_RESPONSES,
         },
     },
     "/bom/token/{uuid}": TOKEN_POLL,

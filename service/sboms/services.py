@@ -177,18 +177,14 @@ def ingest(
         product_id=product.id,
         company_id=company.id,
         content_sha256=digest,
-        format=parsed.format,
-        spec_version=clip(parsed.spec_version, 40) or "",
-        encoding=parsed.encoding,
         source=source,
         filename=clip(filename, 255),
         project_version=clip(project_version, 255),
         uploaded_by_user_id=actor.user_id,
         uploaded_by_token_id=actor.token_id,
-        component_count=len(components),
         size_bytes=len(data),
-        summary=stored_summary(parsed),
         diff=diff,
+        **_parsed_fields(parsed),
     )
     stored = _stored(session, sbom, product)
     if stored is not sbom:
@@ -198,6 +194,17 @@ def ingest(
     queue_resolution(session, sbom)
     _record_upload(session, actor, sbom, product, diff)
     return _result(session, sbom, product, project_version, created=True)
+
+
+def _parsed_fields(parsed: ParsedSbom) -> dict[str, Any]:
+    """The stored SBOM's columns that come from its reading."""
+    return {
+        "format": parsed.format,
+        "spec_version": clip(parsed.spec_version, 40) or "",
+        "encoding": parsed.encoding,
+        "component_count": len(parsed.components),
+        "summary": stored_summary(parsed),
+    }
 
 
 def _diff_with_latest(session: Session, product: Product, components: list) -> dict[str, Any]:

@@ -98,23 +98,28 @@ def tag_value_document(source: str, builder: DocumentBuilder) -> dict[str, Any]:
             elif not in_elements:
                 doc.setdefault("SPDXID", value)
         elif tag == "Relationship":
-            parts = value.split()
-            if len(parts) != 3:
-                builder.warn(
-                    "tag_value_syntax", f"line {number}: expected 'Relationship: <id> <TYPE> <id>'"
-                )
-                continue
-            doc["relationships"].append(
-                {
-                    "spdxElementId": parts[0],
-                    "relationshipType": parts[1],
-                    "relatedSpdxElement": parts[2],
-                    "_line": number,
-                }
-            )
+            relationship = _relationship(value, number, builder)
+            if relationship is not None:
+                doc["relationships"].append(relationship)
         elif current is not None and "name" in current:
             _package_tag(current, tag, value)
     return doc
+
+
+def _relationship(value: str, number: int, builder: DocumentBuilder) -> dict[str, Any] | None:
+    """A `Relationship: <id> <TYPE> <id>` line as SPDX JSON, or None with a warning."""
+    parts = value.split()
+    if len(parts) != 3:
+        builder.warn(
+            "tag_value_syntax", f"line {number}: expected 'Relationship: <id> <TYPE> <id>'"
+        )
+        return None
+    return {
+        "spdxElementId": parts[0],
+        "relationshipType": parts[1],
+        "relatedSpdxElement": parts[2],
+        "_line": number,
+    }
 
 
 def _text_block(lines: Iterator[tuple[int, str]], start: int, value: str) -> tuple[str, int]:
