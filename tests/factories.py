@@ -36,6 +36,7 @@ from service.pledges.models import (
 )
 from service.projects.models import (
     CompanyPackageLink,
+    FetchLease,
     FundingChannel,
     Maintainer,
     MetadataCacheEntry,
@@ -241,6 +242,18 @@ def make_metadata_cache_entry(
 ) -> MetadataCacheEntry:
     key = key or f"pkg:{source}/package{next(_ids)}"
     return _row(session, MetadataCacheEntry, fields, source=source, key=key, status="ok")
+
+
+def make_fetch_lease(session: Session, **fields) -> FetchLease:
+    return _row(
+        session,
+        FetchLease,
+        fields,
+        source="npm",
+        key=f"pkg:npm/package{next(_ids)}",
+        holder="worker-1",
+        until=1_800_000_000.0,
+    )
 
 
 def make_maintainer(session: Session, project: Project | None = None, **fields) -> Maintainer:

@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "projects",
     "package_resolutions",
     "metadata_cache",
+    "fetch_leases",
     "maintainers",
     "funding_channels",
     "project_claims",

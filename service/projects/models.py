@@ -135,6 +135,19 @@ class MetadataCacheEntry(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class FetchLease(SQLModel, table=True):
+    """Who is asking ``source`` about ``key`` right now (a resolver run), until when (epoch
+    seconds): another run that wants the same answer waits for it instead of asking too
+    (see service.projects.fetch_leases)."""
+
+    __tablename__ = "fetch_leases"
+
+    source: str = Field(primary_key=True, max_length=20)
+    key: str = Field(primary_key=True, max_length=500)
+    holder: str = Field(max_length=100)
+    until: float
+
+
 class Maintainer(SQLModel, table=True):
     """Someone a source names for a project (registry owner, repository contributor)."""
 

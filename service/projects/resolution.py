@@ -35,7 +35,6 @@ at most one batch.  Outside failures never raise: they end up on the package
 
 from __future__ import annotations
 
-import logging
 import queue
 import time
 from collections import defaultdict
@@ -51,6 +50,7 @@ from service.core.clock import current_period
 from service.db import Database
 from service.projects import cache
 from service.projects.cache import Action
+from service.projects.fetch_leases import FetchGate
 from service.projects.links import (
     PACKAGE_SOURCES,
     source_note,
@@ -58,12 +58,18 @@ from service.projects.links import (
 from service.projects.models import (
     PackageResolution,
     Project,
-    ResolutionStatus,
     as_utc,
 )
-from service.projects.providers import PackageMetadata, Provider, ProviderResult, github_graphql
+from service.projects.providers import (
+    PackageMetadata,
+    Provider,
+    ProviderResult,
+    github_graphql,
+    safe_batch,
+    safe_fetch,
+)
 from service.projects.providers.offline import OfflineProvider
-from service.projects.resolution_state import Outcome, PackageWork, ResolutionReport, outcome
+from service.projects.resolution_state import PackageWork, ResolutionReport, outcome
 from service.projects.resolution_store import (
     MAX_REASON,
     add_package_requests,
@@ -79,9 +85,6 @@ from service.projects.resolution_store import (
 )
 from service.projects.urls import RepoRef
 from service.sboms.models import Package
-
-log = logging.getLogger(__name__)
-
 
 ECOSYSTEMS_BATCH = 100
 # Repositories per batch for a GitHub provider with a token (one GraphQL query each).
@@ -106,6 +109,7 @@ class Resolver:
         progress: Progress | None = None,
         github_host: str | None = None,
         sent: Callable[[], Mapping[str, int]] | None = None,
+        gate: FetchGate | None = None,
     ) -> None:
         self.database = database
         self.providers = dict(providers)
@@ -121,6 +125,8 @@ class Resolver:
         github = self.providers.get("github")
         self.github_host = github_host or getattr(github, "web_host", None) or "github.com"
         self.report = ResolutionReport()
+        # Leases: one run at a time asks a source about a package (others wait for it).
+        self._gate = gate or FetchGate(database)
         self._cache_rows: dict[tuple[str, str], cache.CacheRow] = {}
         self._dirty_cache: dict[tuple[str, str], cache.CacheRow] = {}
         self._finished: list[PackageWork] = []
@@ -148,12 +154,15 @@ class Resolver:
         # A snapshot answers from memory: threads would only take turns on the interpreter.
         local = all(isinstance(p, OfflineProvider) for p in self.providers.values())
         pool = None if local else ThreadPoolExecutor(self.workers, thread_name_prefix="resolve")
-        with pool or nullcontext():
-            self._pool = pool
-            for chunk in cache._chunks(ids, 2000):
-                self._start(self._load(chunk))
-                self._drain()
-            self._flush()
+        try:
+            with pool or nullcontext():
+                self._pool = pool
+                for chunk in cache._chunks(ids, 2000):
+                    self._start(self._load(chunk))
+                    self._drain()
+                self._flush()
+        finally:
+            self._gate.close()
         self._retry_repositories()
         self._refresh_projects()
         self.report.seconds = time.monotonic() - started
@@ -224,14 +233,38 @@ class Resolver:
             self._use(item, source, stage, cache.metadata_of(entry), entry)
             return
         version = item.version if stage == "registry" else None
-        self._submit(
-            ("package", (item, source, stage)),
-            _safe_fetch,
-            provider,
-            item.key,
-            decision.cached,
-            version,
+        self._fetch(
+            (source, item.key),
+            lambda: self._submit(
+                ("package", (item, source, stage)),
+                safe_fetch,
+                provider,
+                item.key,
+                decision.cached,
+                version,
+            ),
+            lambda row: self._use_stored(item, source, stage, row),
         )
+
+    def _fetch(
+        self,
+        pair: tuple[str, str],
+        ask: Callable[[], None],
+        on_answer: Callable[[cache.CacheRow], None],
+    ) -> None:
+        """Ask the source once this run holds the pair's lease; while another run holds it,
+        wait for the answer it stores instead. A snapshot sends nothing: asked at once."""
+        if self._pool is None or isinstance(self.providers[pair[0]], OfflineProvider):
+            ask()
+            return
+        self._gate.want(pair, self._cache_rows.get(pair), ask, on_answer)
+
+    def _use_stored(self, item: PackageWork, source: str, stage: str, row: cache.CacheRow) -> None:
+        """Another run's answer, as it stored it."""
+        self._cache_rows[(source, item.key)] = row
+        self._asked[(source, item.key)]["from_cache"] += 1
+        item.changed = True
+        self._use(item, source, stage, cache.metadata_of(row), row if row.status != "ok" else None)
 
     def _submit(self, tag: tuple[str, Any], fn: Callable[..., Any], *args: Any) -> None:
         if self._pool is None:  # offline: answered here and now, handled by _drain as ever
@@ -327,9 +360,17 @@ class Resolver:
             failed = entry if decision.action is Action.wait else None
             self._use(item, "ecosystems", "ecosystems", cache.metadata_of(entry), failed)
             return
-        self._ecosystems_queue.append(item)
-        if len(self._ecosystems_queue) >= ECOSYSTEMS_BATCH:
-            self._submit_ecosystems()
+        self._fetch(
+            ("ecosystems", item.key),
+            lambda: self._queue_ecosystems(item, "ecosystems"),
+            lambda row: self._use_stored(item, "ecosystems", "ecosystems", row),
+        )
+
+    def _queue_ecosystems(self, item: PackageWork, kind: str) -> None:
+        waiting = self._ecosystems_queue if kind == "ecosystems" else self._signals_queue
+        waiting.append(item)
+        if len(waiting) >= ECOSYSTEMS_BATCH:
+            self._submit_ecosystems(kind)
 
     def _submit_ecosystems(self, kind: str = "ecosystems") -> None:
         waiting = self._ecosystems_queue if kind == "ecosystems" else self._signals_queue
@@ -338,7 +379,7 @@ class Resolver:
         if not batch:
             return
         provider = self.providers["ecosystems"]
-        self._submit((kind, batch), _safe_batch, provider, [i.key for i in batch])
+        self._submit((kind, batch), safe_batch, provider, [i.key for i in batch])
 
     def _ask_signals(self, item: PackageWork) -> None:
         """ecosyste.ms for a linked package's dependents, downloads, advisories and people
@@ -350,9 +391,12 @@ class Resolver:
         entry = self._cache_rows.get(("ecosystems", item.key))
         if cache.plan(entry, self.now).action is not Action.fetch:
             return
-        self._signals_queue.append(item)
-        if len(self._signals_queue) >= ECOSYSTEMS_BATCH:
-            self._submit_ecosystems("signals")
+        repo = item.best_link()[0]
+        self._fetch(
+            ("ecosystems", item.key),
+            lambda: self._queue_ecosystems(item, "signals"),
+            lambda row: self._touched_projects.add(repo.key) if repo else None,
+        )
 
     def _finish(self, item: PackageWork) -> None:
         if item.done:
@@ -389,31 +433,47 @@ class Resolver:
         decision = cache.plan(entry, self.now)
         if decision.action is not Action.fetch:
             return
-        if getattr(provider, "batches", False):
-            self._repos_queue.append((repo, key))
-            if len(self._repos_queue) >= REPOSITORY_BATCH:
-                self._submit_repositories()
-            return
-        self._submit(("repository", (repo, key)), _safe_fetch, provider, key, decision.cached)
+
+        def ask() -> None:
+            if getattr(provider, "batches", False):
+                self._repos_queue.append((repo, key))
+                if len(self._repos_queue) >= REPOSITORY_BATCH:
+                    self._submit_repositories()
+                return
+            self._submit(("repository", (repo, key)), safe_fetch, provider, key, decision.cached)
+
+        def on_answer(row: cache.CacheRow) -> None:
+            self._cache_rows[("github", key)] = row
+            self._touched_projects.add(repo.key)
+
+        self._fetch(("github", key), ask, on_answer)
 
     def _submit_repositories(self) -> None:
         batch = self._repos_queue[:REPOSITORY_BATCH]
         del self._repos_queue[:REPOSITORY_BATCH]
         if batch:
             keys = [key for _repo, key in batch]
-            self._submit(("repositories", batch), _safe_batch, self.providers["github"], keys)
+            self._submit(("repositories", batch), safe_batch, self.providers["github"], keys)
 
     def _drain(self) -> None:
         """Handle answers as they arrive (on this thread) until nothing is left to ask."""
         while True:
+            self._gate.step(idle=not self._pending)
             if not self._pending:
-                if not (self._ecosystems_queue or self._signals_queue or self._repos_queue):
+                if self._ecosystems_queue or self._signals_queue or self._repos_queue:
+                    self._submit_ecosystems()
+                    self._submit_ecosystems("signals")
+                    self._submit_repositories()
+                elif self._gate.busy:
+                    self._flush()  # what others may wait for, while this run waits for theirs
+                    self._gate.pause()
+                else:
                     return
-                self._submit_ecosystems()
-                self._submit_ecosystems("signals")
-                self._submit_repositories()
                 continue
-            future = self._completed.get()
+            try:
+                future = self._completed.get(timeout=self._gate.poll)
+            except queue.Empty:
+                continue
             kind, payload = self._pending.pop(future)
             result = future.result()
             if kind == "package":
@@ -472,6 +532,7 @@ class Resolver:
             self._record_requests(session)
             add_package_requests(session, current_period(self.now), asked)
             upsert_cache(session, list(dirty.values()))
+            self._gate.give_back(session, list(dirty))
             links = {repo.key: repo for item in finished for repo in [item.best_link()[0]] if repo}
             links.update(
                 (repo.key, repo)
@@ -499,7 +560,7 @@ class Resolver:
     def _resolution_row(self, item: PackageWork) -> dict[str, Any]:
         repo, source = item.best_link()
         result = outcome(item, self.now, self.ttl)
-        self._count(item, result)
+        self.report.count(item.key, result)
         return {
             "package_id": item.id,
             "project_id": self._projects.get(repo.key) if repo else None,
@@ -511,18 +572,6 @@ class Resolver:
             "next_attempt_at": result.retry_at,
             "updated_at": self.now,
         }
-
-    def _count(self, item: PackageWork, result: Outcome) -> None:
-        """The package's outcome in the report."""
-        if result.status is ResolutionStatus.resolved:
-            self.report.resolved += 1
-        elif result.status is ResolutionStatus.error:
-            self.report.errors += 1
-            self.report.failures.append((item.key, result.reason or "failed"))
-            self._earliest_retry(result.retry_at)
-        else:
-            self.report.unresolved += 1
-            self.report.unlinked.append((item.key, result.reason or "no repository link"))
 
     def _replace_company_links(self, session: Session, finished: list[PackageWork]) -> None:
         """Each company's links for these packages, as its stored SBOMs now assert them."""
@@ -538,10 +587,6 @@ class Resolver:
             for company_id, (repo, notes) in item.company_links.items()
         ]
         replace_company_links(session, [item.id for item in finished], rows)
-
-    def _earliest_retry(self, when: datetime) -> None:
-        if self.report.retry_at is None or when < self.report.retry_at:
-            self.report.retry_at = when
 
     def _record_requests(self, session: Session) -> None:
         if self._sent is None:
@@ -562,7 +607,7 @@ class Resolver:
         with self.database.transaction() as session:
             for repo_key, retry in sorted(self._repo_retries.items()):
                 retry_project_by(session, repo_key, retry)
-                self._earliest_retry(retry)
+                self.report.retry_by(retry)
 
     def _refresh_projects(self) -> None:
         keys = sorted(self._touched_projects)
@@ -573,26 +618,3 @@ class Resolver:
             with self.database.transaction() as session:
                 ids = session.exec(select(Project.id).where(col(Project.key).in_(chunk))).all()
                 refresh_project_data(session, list(ids), self.now)
-
-
-def _safe_fetch(
-    provider: Provider, key: str, cached: Any, version: str | None = None
-) -> ProviderResult:
-    try:
-        return provider.fetch(key, cached=cached, version=version)
-    except Exception:  # a provider bug must not end the run: record it on the package
-        log.exception("%s failed on %s", getattr(provider, "source", "?"), key)
-        return ProviderResult(source=provider.source, package_key=key, error="internal_error")
-
-
-def _safe_batch(provider: Provider, keys: list[str]) -> dict[str, ProviderResult]:
-    try:
-        results = provider.fetch_batch(keys)
-    except Exception:
-        log.exception("%s batch failed", getattr(provider, "source", "?"))
-        results = {}
-    return {
-        key: results.get(key)
-        or ProviderResult(source=provider.source, package_key=key, error="internal_error")
-        for key in keys
-    }

@@ -37,6 +37,23 @@ class ResolutionReport:
     retry_at: datetime | None = None
     unlinked: list[tuple[str, str]] = field(default_factory=list)  # no source names a repo
 
+    def count(self, key: str, result: Outcome) -> None:
+        """A package's outcome."""
+        if result.status is ResolutionStatus.resolved:
+            self.resolved += 1
+        elif result.status is ResolutionStatus.error:
+            self.errors += 1
+            self.failures.append((key, result.reason or "failed"))
+            self.retry_by(result.retry_at)
+        else:
+            self.unresolved += 1
+            self.unlinked.append((key, result.reason or "no repository link"))
+
+    def retry_by(self, when: datetime) -> None:
+        """Something failed for now: the run is due again by ``when`` at the latest."""
+        if self.retry_at is None or when < self.retry_at:
+            self.retry_at = when
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "packages": self.packages,

@@ -7,6 +7,7 @@ registry mirror) point them elsewhere.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from importlib import import_module
@@ -35,6 +36,8 @@ from service.projects.providers.offline import (
 if TYPE_CHECKING:
     from service.core.http import OutboundClient
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "SOURCES",
     "SOURCE_POLICIES",
@@ -54,6 +57,8 @@ __all__ = [
     "offline_providers",
     "parse_package_key",
     "provider_class",
+    "safe_batch",
+    "safe_fetch",
 ]
 
 # Each source's provider lives in a module of its own, imported only when a provider for
@@ -152,3 +157,27 @@ def build_providers(
         else:
             built[source] = cls(client, base_url=urls[source], **common)
     return built
+
+
+def safe_fetch(
+    provider: Provider, key: str, cached: CachedEntry | None, version: str | None = None
+) -> ProviderResult:
+    """The provider's answer; a bug in it becomes an answer too (the run goes on)."""
+    try:
+        return provider.fetch(key, cached=cached, version=version)
+    except Exception:  # a provider bug must not end the run: record it on the package
+        log.exception("%s failed on %s", getattr(provider, "source", "?"), key)
+        return ProviderResult(source=provider.source, package_key=key, error="internal_error")
+
+
+def safe_batch(provider: Provider, keys: list[str]) -> dict[str, ProviderResult]:
+    try:
+        results = provider.fetch_batch(keys)
+    except Exception:
+        log.exception("%s batch failed", getattr(provider, "source", "?"))
+        results = {}
+    return {
+        key: results.get(key)
+        or ProviderResult(source=provider.source, package_key=key, error="internal_error")
+        for key in keys
+    }

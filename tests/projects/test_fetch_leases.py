@@ -1,0 +1,190 @@
+"""One request per package and source at a time: runs that want the same answer at once
+wait for the one that asks, across processes (each run here has its own engine)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from service.core.http import OutboundClient
+from service.db import Database
+from service.projects import cache, fetch_leases
+from service.projects.fetch_leases import FetchGate
+from service.projects.models import FetchLease
+from service.projects.providers import ProviderResult, build_providers
+from service.projects.resolution import Resolver
+from service.projects.resolution_store import upsert_cache
+from service.sboms.models import Package
+from tests.projects.conftest import NOW, no_dns
+
+PAIR = ("npm", "pkg:npm/left-pad")
+EPOCH = 1_900_000_000.0
+
+
+class Clock:
+    """Epoch seconds that move only when the gate sleeps."""
+
+    def __init__(self) -> None:
+        self.now = EPOCH
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Recorder:
+    """What the gate told one fetch: go ahead, or here is the answer another run stored."""
+
+    def __init__(self) -> None:
+        self.won = 0
+        self.answers: list[cache.CacheRow] = []
+
+    def want(self, gate: FetchGate, seen: cache.CacheRow | None = None) -> None:
+        gate.want(PAIR, seen, self._won, self.answers.append)
+
+    def _won(self) -> None:
+        self.won += 1
+
+
+def gate(app, clock: Clock, **options) -> FetchGate:
+    return FetchGate(app.extensions["tributary.db"], clock=clock, sleep=clock.sleep, **options)
+
+
+def lease(session, holder: str, until: float) -> None:
+    session.add(FetchLease(source=PAIR[0], key=PAIR[1], holder=holder, until=until))
+    session.commit()
+
+
+def store_answer(session, holder: str | None = "other") -> None:
+    """What the holder's run does once answered: the row, and its lease given back."""
+    result = ProviderResult(source=PAIR[0], package_key=PAIR[1], error="timeout")
+    upsert_cache(session, [cache.apply_result(None, result, NOW, timedelta(days=7))])
+    if holder:
+        fetch_leases.give_back(session, holder, [PAIR])
+    session.commit()
+
+
+def test_a_free_pair_is_leased_and_asked_then_given_back(app, session):
+    clock, fetch = Clock(), Recorder()
+    one = gate(app, clock)
+    fetch.want(one)
+    one.step(idle=True)
+    assert fetch.won == 1 and not one.busy
+    assert session.exec(select(FetchLease.holder)).all() == [one.holder]
+    one.close()
+    assert session.exec(select(FetchLease)).all() == []
+
+
+def test_a_leased_pair_waits_for_the_answer_its_holder_stores(app, session):
+    clock, fetch = Clock(), Recorder()
+    lease(session, "other", EPOCH + 60)
+    one = gate(app, clock)
+    fetch.want(one)
+    one.step(idle=True)
+    one.pause()
+    one.step(idle=True)
+    assert (fetch.won, fetch.answers, one.busy) == (0, [], True)
+    store_answer(session)
+    one.pause()
+    one.step(idle=True)
+    assert fetch.won == 0 and [row.key for row in fetch.answers] == [PAIR[1]]
+    assert not one.busy
+
+
+def test_an_answer_stored_before_the_lease_is_used_not_asked_again(app, session):
+    clock, fetch = Clock(), Recorder()
+    store_answer(session, holder=None)  # another run finished after this one planned
+    one = gate(app, clock)
+    fetch.want(one, seen=None)
+    one.step(idle=True)
+    assert fetch.won == 0 and len(fetch.answers) == 1
+    assert session.exec(select(FetchLease)).all() == []
+
+
+def test_a_holder_that_died_loses_its_lease_and_the_waiter_asks(app, session):
+    clock, fetch = Clock(), Recorder()
+    lease(session, "died", EPOCH + 60)  # never renewed, never given back
+    one = gate(app, clock)
+    fetch.want(one)
+    one.step(idle=True)
+    while one.busy and clock.now < EPOCH + 120:
+        one.pause()
+        one.step(idle=True)
+    assert fetch.won == 1 and fetch.answers == []
+    assert session.exec(select(FetchLease.holder)).all() == [one.holder]
+
+
+def test_the_wait_for_a_live_holder_is_bounded(app, session):
+    clock, fetch = Clock(), Recorder()
+    lease(session, "slow", EPOCH + 10_000)
+    one = gate(app, clock, max_wait=30.0)
+    fetch.want(one)
+    one.step(idle=True)
+    while one.busy and clock.now < EPOCH + 60:
+        one.pause()
+        one.step(idle=True)
+    assert fetch.won == 1 and EPOCH + 30 <= clock.now < EPOCH + 31
+
+
+def test_the_holder_renews_its_leases_while_it_works(app, session):
+    clock, fetch = Clock(), Recorder()
+    one = gate(app, clock, lease=60.0)
+    fetch.want(one)
+    one.step(idle=True)
+    clock.now += 30
+    one.step(idle=True)
+    assert session.exec(select(FetchLease.until)).all() == [EPOCH + 90]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def own_database(request, tmp_path):
+    """A database of its own (committed writes), on SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/leases.db"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    database = Database(url)
+    database.upgrade()
+    yield url
+    database.engine.dispose()
+
+
+def test_two_runs_at_once_ask_each_package_once(own_database, registries, monkeypatch):
+    keys = ["pkg:npm/left-pad", "pkg:pypi/requests"] + [f"pkg:npm/pkg-{i}" for i in range(10)]
+    setup = Database(own_database)
+    with setup.transaction() as session:
+        session.add_all(Package(key=k, ecosystem=k[4:7], name=k.rsplit("/")[-1]) for k in keys)
+    with setup.transaction() as session:
+        ids = list(session.exec(select(Package.id)))
+    setup.engine.dispose()
+    monkeypatch.setattr(registries.app, "latency", 0.02)  # the runs overlap
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def run() -> None:  # one process: its own engine and outbound client
+        database = Database(own_database)
+        client = OutboundClient(
+            allow_hosts=["127.0.0.1"], resolver=no_dns, trust_env=False, version="test"
+        )
+        providers = build_providers(client, base_urls=registries.base_urls, enabled=["npm", "pypi"])
+        try:
+            start.wait()
+            Resolver(database, providers, now=NOW, ttl=timedelta(days=7)).run(ids)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            client.close()
+            database.engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert registries.counts() == {"npm": 11, "pypi": 1}
