@@ -22,7 +22,7 @@ from service.allocation.models import (
 from service.audit.models import Event
 from service.companies.models import ApiToken, Company, Invitation, LinkedOrg, Membership, Role
 from service.core.clock import utcnow
-from service.core.models import OutboundPause
+from service.core.models import OutboundPause, OutboundSlot, OutboundSpacing
 from service.jobs.models import PeriodicRun, SchedulerLease, Task
 from service.notifications.models import Notification
 from service.pledges.models import (
@@ -592,4 +592,18 @@ def make_receipt(
 def make_outbound_pause(session: Session, **fields) -> OutboundPause:
     return _row(
         session, OutboundPause, fields, key=f"host{next(_ids)}.example", until=1_800_000_000.0
+    )
+
+
+def make_outbound_slot(session: Session, **fields) -> OutboundSlot:
+    return _row(session, OutboundSlot, fields, key=f"host{next(_ids)}.example", slot=0)
+
+
+def make_outbound_spacing(session: Session, **fields) -> OutboundSpacing:
+    return _row(
+        session,
+        OutboundSpacing,
+        fields,
+        key=f"host{next(_ids)}.example",
+        next_start=1_800_000_000.0,
     )

@@ -37,6 +37,8 @@ EXPECTED_TABLES = {
     "notifications",
     "outbound_usage",
     "outbound_pauses",
+    "outbound_slots",
+    "outbound_spacing",
     "risk_weights",
     "risk_snapshots",
     "project_risks",

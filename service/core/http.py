@@ -13,7 +13,7 @@ Every call to a package registry, a metadata service or GitHub goes through
   that source is served from, a mirror included; a host that answers 429 with
   ``Retry-After``, or GitHub's exhausted quota, is paused as a whole; slots, spacing and
   pauses live behind :class:`~service.core.outbound_limits.OutboundLimits`, so processes
-  that share Redis share them too;
+  that share Redis (or, without it, a PostgreSQL database) share them too;
 * stops reading a body past ``max_bytes``;
 * follows redirects itself, re-checking every hop, refusing loops, non-http(s)
   schemes and private addresses, and dropping credentials when the host changes;

@@ -11,8 +11,8 @@ mirror, e.g. ``source:crates``):
 :class:`LocalLimits` keeps them in this process (tests, one worker). :class:`RedisLimits`
 keeps them in Redis (``REDIS_URL``) so every process on every machine shares them; a slot
 is a lease that expires, so a process that dies holding one frees it by itself.
-``outbound_pauses.DatabaseLimits`` shares only the pauses, through the database, for
-processes without Redis. Times are epoch seconds from the caller's clock.
+``outbound_pauses.DatabaseLimits`` shares all three through the database, for processes
+without Redis. Times are epoch seconds from the caller's clock.
 """
 
 from __future__ import annotations

@@ -1,22 +1,27 @@
-"""Outbound pauses shared through the database, for processes without Redis.
+"""Outbound limits shared through the database, for processes without Redis.
 
 :class:`DatabaseLimits` keeps the pauses (a 429's ``Retry-After``, GitHub's exhausted
 quota) in the ``outbound_pauses`` table, so every process on the same database honours a
-pause one of them was told. Slots and spacing stay per process (a :class:`LocalLimits`):
-keeping them in the database would cost a write per request; Redis shares those too.
+pause one of them was told, and the slots and spacing in ``outbound_slots`` and
+``outbound_spacing``, so the processes together keep a host's limit of requests in flight
+and a source's spacing (one statement to take a slot, one to free it, one more for a
+spacing). A process's own threads queue in this process first (a :class:`LocalLimits`),
+so only those that could start now ask the database, which they poll while its slots
+are all taken. A slot is a lease: a process that dies holding one frees it by itself.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, case, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from service.core.models import OutboundPause
+from service.core.models import OutboundPause, OutboundSlot, OutboundSpacing
 from service.core.outbound_limits import LocalLimits
 from service.db import insert_for
 
@@ -24,14 +29,15 @@ log = logging.getLogger(__name__)
 
 
 class DatabaseLimits:
-    """Slots and spacing in this process, pauses in the database.
+    """Slots, spacing and pauses in the database (see the module docstring).
 
-    The pauses are read at most once per ``ttl`` seconds (all of them, in one query: a
-    handful of rows), so a loop of requests does not query per request; a pause another
-    process announces is honoured that much later at most, one this process announces at
-    once. A database that fails to answer means no pause but this process's own, logged:
-    a fetch is never failed for it. A row that outlives its pause stays (one per key at
-    most) and is skipped by the reads."""
+    A database that fails to take or free a slot means this process's own limits only,
+    logged: a fetch is never failed for it. The pauses are read at most once per ``ttl``
+    seconds (all of them, in one query: a handful of rows), so a loop of requests does
+    not query per request; a pause another process announces is honoured that much later
+    at most, one this process announces at once. A database that fails to answer means no
+    pause but this process's own, logged. A row that outlives its pause stays (one per
+    key at most) and is skipped by the reads."""
 
     def __init__(
         self,
@@ -40,20 +46,101 @@ class DatabaseLimits:
         sleep: Callable[[float], None],
         *,
         ttl: float = 1.0,
+        lease: float = 120.0,
+        poll: float = 0.05,
     ) -> None:
         self._engine = engine
-        self._clock = clock
-        self._ttl = ttl
+        self._clock, self._sleep = clock, sleep
+        self._ttl, self._lease, self._poll = ttl, lease, poll
         self._local = LocalLimits(clock, sleep)
         self._lock = threading.Lock()
         self._shared: dict[str, float] = {}
         self._read_at: float | None = None
+        self._slots: set[tuple[str, int]] = set()  # (key, limit) whose slot rows exist
 
     def acquire(self, key: str, limit: int, interval: float) -> str:
-        return self._local.acquire(key, limit, interval)
+        self._local.acquire(key, limit, interval)
+        try:
+            token = self._take_slot(key, limit)
+            if interval > 0:
+                self._space(key, interval)
+        except SQLAlchemyError as exc:
+            log.warning("outbound slot of %s taken in this process only: %s", key, exc)
+            return ""
+        return token
 
     def release(self, key: str, token: str) -> None:
-        self._local.release(key, token)
+        try:
+            if token:
+                slot, _, mine = token.partition(":")
+                with Session(self._engine) as session, session.begin():
+                    session.exec(
+                        update(OutboundSlot)
+                        .where(
+                            col(OutboundSlot.key) == key,
+                            col(OutboundSlot.slot) == int(slot),
+                            col(OutboundSlot.token) == mine,
+                        )
+                        .values(token=None, until=0.0)
+                    )
+        except SQLAlchemyError as exc:
+            log.warning("outbound slot of %s left to its lease: %s", key, exc)
+        finally:
+            self._local.release(key, token)
+
+    def _take_slot(self, key: str, limit: int) -> str:
+        """A free slot of ``key`` (its lease run out), waiting while all are taken; returns
+        "slot:token". Locked rows are skipped, so two processes never take the same one."""
+        if (key, limit) not in self._slots:
+            with Session(self._engine) as session, session.begin():
+                rows = [{"key": key, "slot": n, "until": 0.0} for n in range(limit)]
+                session.exec(
+                    insert_for(session)(OutboundSlot).on_conflict_do_nothing(), params=rows
+                )
+            self._slots.add((key, limit))
+        token = uuid.uuid4().hex
+        while True:
+            now = self._clock()
+            free = (
+                select(OutboundSlot.slot)
+                .where(
+                    col(OutboundSlot.key) == key,
+                    col(OutboundSlot.slot) < limit,
+                    col(OutboundSlot.until) < now,
+                )
+                .order_by(col(OutboundSlot.slot))
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            with Session(self._engine) as session, session.begin():
+                taken = session.exec(
+                    update(OutboundSlot)
+                    .where(col(OutboundSlot.key) == key, col(OutboundSlot.slot) == free)
+                    .values(token=token, until=now + self._lease)
+                    .returning(col(OutboundSlot.slot))
+                ).scalar()
+            if taken is not None:
+                return f"{taken}:{token}"
+            self._sleep(self._poll)
+
+    def _space(self, key: str, interval: float) -> None:
+        """Wait for this request's turn: ``interval`` after the start of the last one any
+        process sent to ``key``."""
+        now = self._clock()
+        with Session(self._engine) as session, session.begin():
+            statement = insert_for(session)(OutboundSpacing).values(
+                key=key, next_start=now + interval
+            )
+            current = col(OutboundSpacing.next_start)
+            statement = statement.on_conflict_do_update(
+                index_elements=[col(OutboundSpacing.key)],
+                set_={"next_start": case((current > now, current), else_=now) + interval},
+            ).returning(current)
+            next_start = session.exec(statement).scalar_one()
+        wait = next_start - interval - now
+        if wait > 0:
+            self._sleep(wait)
 
     def pause(self, key: str, until: float) -> None:
         self._local.pause(key, until)

@@ -38,11 +38,11 @@ OFFLINE_PROVIDERS = "tributary.offline_providers"
 
 def build_outbound(settings: Settings, engine: Engine | None = None) -> OutboundClient:
     """The single outbound client: User-Agent with the contact URL, per-host limits shared
-    with every process through Redis when ``REDIS_URL`` is set; without it, pauses shared
-    through the database ``engine`` when that is PostgreSQL (several workers run on it;
-    on SQLite a pause written beside the caller's own write transaction would wait for
-    its lock), and tests aside (a pause written beside a test's rolled-back transaction
-    would outlive it)."""
+    with every process through Redis when ``REDIS_URL`` is set; without it, slots, spacing
+    and pauses shared through the database ``engine`` when that is PostgreSQL (several
+    workers run on it; on SQLite a write beside the caller's own write transaction would
+    wait for its lock), and tests aside (a row written beside a test's rolled-back
+    transaction would outlive it)."""
     limits: OutboundLimits | None = None
     if settings.redis_url:
         limits = RedisLimits.from_url(settings.redis_url, time.time, time.sleep)

@@ -1,4 +1,5 @@
-"""Pauses shared through the database: every process on it honours one it was told."""
+"""Limits shared through the database: every process on it honours a pause one of them
+was told, and together they keep a host's slots and a source's spacing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, create_engine, delete
 from sqlmodel import col
 
 from service.core.fetch_results import RateLimitedError
-from service.core.models import OutboundPause
+from service.core.models import OutboundPause, OutboundSlot, OutboundSpacing
 from service.core.outbound_limits import LocalLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.db import make_engine
@@ -41,7 +42,8 @@ def processes(database, key) -> Iterator[Callable[[Clock], DatabaseLimits]]:
 
     yield limits
     with database.engine.begin() as connection:
-        connection.execute(delete(OutboundPause).where(col(OutboundPause.key).startswith(key)))
+        for table in (OutboundPause, OutboundSlot, OutboundSpacing):
+            connection.execute(delete(table).where(col(table.key).startswith(key)))
     for engine in engines:
         engine.dispose()
 
@@ -103,6 +105,43 @@ def test_a_pause_from_a_429_stops_the_other_process_sending(processes, key):
     assert (len(first_seen), len(second_seen)) == (1, 0)
 
 
+def test_two_processes_never_hold_more_slots_than_the_limit_together(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    held = [one.acquire(key, 2, 0.0), one.acquire(key, 2, 0.0)]
+    polls: list[float] = []
+
+    def poll(seconds: float) -> None:  # the other process frees a slot while this one waits
+        polls.append(seconds)
+        one.release(key, held.pop())
+
+    two._sleep = poll
+    token = two.acquire(key, 2, 0.0)
+    assert len(polls) == 1 and token.split(":")[0] in {"0", "1"}
+    two.release(key, token)
+    one.release(key, held.pop())
+
+
+def test_a_slot_of_a_process_that_died_is_free_when_its_lease_runs_out(processes, key):
+    clock = Clock()
+    died = processes(clock)
+    died.acquire(key, 1, 0.0)  # never released
+    other = processes(clock)
+    other.acquire(key, 1, 0.0)
+    assert clock.now >= NOW + 120  # it polled until the lease of 120 s ran out
+
+
+def test_the_spacing_a_source_asks_for_holds_across_processes(processes, key):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    one.release(key, one.acquire(key, 1, 1.0))
+    two.release(key, two.acquire(key, 1, 1.0))
+    assert clock.sleeps == [1.0]
+    clock.now += 5.0
+    one.release(key, one.acquire(key, 1, 1.0))
+    assert clock.sleeps == [1.0]
+
+
 def test_a_failing_database_means_no_shared_pause_not_a_failed_fetch(tmp_path, caplog):
     clock = Clock()
     engine = make_engine(f"sqlite:///{tmp_path}/unmigrated.db")  # no outbound_pauses table
@@ -116,6 +155,7 @@ def test_a_failing_database_means_no_shared_pause_not_a_failed_fetch(tmp_path, c
     assert limits.paused_until("registry.example:443") == NOW + 60  # its own still holds
     assert any("unknown until the next read" in r.getMessage() for r in caplog.records)
     assert any("kept in this process only" in r.getMessage() for r in caplog.records)
+    assert any("taken in this process only" in r.getMessage() for r in caplog.records)
     engine.dispose()
 
 
