@@ -66,7 +66,7 @@ _PROJECT = (
 )
 _PRODUCT = ("name", "depth")
 _KNOWN = {fields: frozenset(fields) for fields in (_TOP_LEVEL, _BUDGET, _PROJECT, _PRODUCT)}
-_PRODUCT_KEYS = _KNOWN[_PRODUCT]
+_PROJECT_KEYS, _PRODUCT_KEYS = _KNOWN[_PROJECT], _KNOWN[_PRODUCT]
 
 
 @dataclass(frozen=True)
@@ -213,11 +213,12 @@ def _amount(value: Any, field: str, currency: str) -> int:
 def _project(
     item: Any, where: str, currency: str, shared: dict[tuple[str, int | None], ProductUse]
 ) -> Candidate:
-    if type(item) is not dict and not isinstance(item, Mapping):
-        raise InputError(
-            where, f'expected an object {{"key": "github.com/o/r", ...}}, got {describe(item)}'
-        )
-    _no_unknown(item, _PROJECT, where)
+    if type(item) is not dict or not item.keys() <= _PROJECT_KEYS:  # the common case, at once
+        if not isinstance(item, Mapping):
+            raise InputError(
+                where, f'expected an object {{"key": "github.com/o/r", ...}}, got {describe(item)}'
+            )
+        _no_unknown(item, _PROJECT, where)
     key = item.get("key")
     if not isinstance(key, str) or not key.strip():
         raise InputError(
@@ -226,7 +227,7 @@ def _project(
     products = item.get("products", [])
     if not isinstance(products, list):
         raise InputError(f"{where}.products", f"expected a list, got {describe(products)}")
-    uses = [_product(entry, where, i, shared) for i, entry in enumerate(products)]
+    uses = _uses(products, where, shared)
     risk = item.get("risk")
     if risk is not None:
         if isinstance(risk, bool) or not isinstance(risk, int | float) or not 0 <= risk <= 100:
@@ -240,13 +241,14 @@ def _project(
     months = item.get("months_held", 0)
     if isinstance(months, bool) or not isinstance(months, int) or months < 0:
         raise InputError(f"{where}.months_held", f"expected an integer ≥ 0, got {describe(months)}")
-    amounts = {}
-    for name in ("override", "pin_minimum"):
-        value = item.get(name)
-        amounts[name] = None if value is None else _amount(value, f"{where}.{name}", currency)
+    override, pin = item.get("override"), item.get("pin_minimum")
+    if override is not None:
+        override = _amount(override, f"{where}.override", currency)
+    if pin is not None:
+        pin = _amount(pin, f"{where}.pin_minimum", currency)
     return Candidate(
         key=key.strip(),
-        uses=tuple(uses),
+        uses=uses,
         risk=risk,
         claimed=_flag(item, "claimed", where),
         first_party=_flag(item, "first_party", where),
@@ -254,28 +256,41 @@ def _project(
         boost=as_fraction(boost, f"{where}.boost"),
         owner=_text(item, "owner", where),
         ecosystem=_text(item, "ecosystem", where),
-        override=amounts["override"],
+        override=override,
         override_note=_text(item, "override_note", where),
-        pin_minimum=amounts["pin_minimum"],
+        pin_minimum=pin,
         months_held=months,
     )
 
 
+def _uses(
+    products: list[Any], project: str, shared: dict[tuple[str, int | None], ProductUse]
+) -> tuple[ProductUse, ...]:
+    """The uses `products` (of `project`) states; `shared` holds one value per use seen."""
+    uses = []
+    for index, entry in enumerate(products):
+        # The common case, checked at once: {"name": ..., "depth": ...} seen before. A hit
+        # means the name is that string and the depth equals that depth: only a bool or a
+        # float can equal an int, so the exact type of the depth is all left to check.
+        if type(entry) is dict and entry.keys() <= _PRODUCT_KEYS:
+            depth = entry.get("depth")
+            use = shared.get((entry.get("name"), depth))
+            if use is not None and (depth is None or type(depth) is int):
+                uses.append(use)
+                continue
+        uses.append(_product(entry, f"{project}.products[{index}]", shared))
+    return tuple(uses)
+
+
 def _product(
-    entry: Any, project: str, index: int, shared: dict[tuple[str, int | None], ProductUse]
+    entry: Any, where: str, shared: dict[tuple[str, int | None], ProductUse]
 ) -> ProductUse:
-    """The use `entry` (at project.products[index]) states; `shared` holds those seen."""
-    if type(entry) is dict and entry.keys() <= _PRODUCT_KEYS:  # the common case, checked fast
-        name, depth = entry.get("name"), entry.get("depth")
-        if type(name) is str and (
-            depth is None or (type(depth) is int and 1 <= depth <= MAX_DEPTH)
-        ):
-            use = shared.get((name, depth))
-            if use is None:
-                use = _checked_product(entry, f"{project}.products[{index}]")
-                shared[name, depth] = use
-            return use
-    return _checked_product(entry, f"{project}.products[{index}]")
+    """The use `entry` (at `where`) states, checked, and kept in `shared` for the next."""
+    use = _checked_product(entry, where)
+    depth = entry.get("depth")
+    if type(entry) is dict and (depth is None or type(depth) is int):
+        shared.setdefault((entry["name"], depth), use)
+    return use
 
 
 def _checked_product(entry: Any, where: str) -> ProductUse:

@@ -52,7 +52,7 @@ def test_the_minimum_drops_the_smallest_until_every_share_meets_it():
 
 def test_rounding_gives_the_leftover_units_by_largest_remainder_ties_to_the_earlier_key():
     paid = [
-        Member(candidate(key, ProductUse("web", 1)), [], Fraction(1), Fraction(1), Fraction(1), 1)
+        Member(candidate(key, ProductUse("web", 1)), {}, Fraction(1), Fraction(1), scaled=1)
         for key in ("a/x", "b/y", "c/z")
     ]
     exacts, rounded = round_shares(paid, Fraction(100), Fraction(10, 3), 10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 from service.allocation.policy import owner_of
 from service.numbers import InputError, Number, as_fraction, describe
@@ -56,6 +55,9 @@ class ProductUse:
             )
 
 
+_USE_TYPES = frozenset({ProductUse})  # the uses' types when none is a subclass
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One project the company depends on, as the allocation sees it.
@@ -84,60 +86,54 @@ class Candidate:
     basis: str | None = None
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        if not isinstance(self.key, str) or not self.key.strip():
-            raise AllocationError(
-                f"project key: expected a non-empty string, got {describe(self.key)}"
-            )
-        where = {"project": self.key}
-        uses = tuple(self.uses)
-        for use in uses:
-            if not isinstance(use, ProductUse):
-                raise AllocationError(
-                    f"{self.key}: uses must be ProductUse values", **where, field="uses"
-                )
-        set_(self, "uses", uses)
+        # Runs once per candidate of a split (tens of thousands): values already of the
+        # exact type they are kept as skip the conversions, and no set-up runs for errors.
+        key = self.key
+        if not isinstance(key, str) or not key.strip():
+            raise AllocationError(f"project key: expected a non-empty string, got {describe(key)}")
+        uses = self.uses
+        if type(uses) is not tuple:
+            uses = tuple(uses)
+            object.__setattr__(self, "uses", uses)
+        if not _USE_TYPES.issuperset(map(type, uses)):
+            for use in uses:
+                if not isinstance(use, ProductUse):
+                    raise AllocationError(
+                        f"{key}: uses must be ProductUse values", project=key, field="uses"
+                    )
         if self.risk is not None:
-            risk = _fraction(self.risk, self.key, "risk")
-            # Integer comparisons: Fraction's own are slow, and this runs per candidate.
+            risk = _fraction(self, "risk")
+            # Integer comparisons: Fraction's own are slow.
             if not 0 <= risk.numerator <= 100 * risk.denominator:
                 raise AllocationError(
-                    f"{self.key}: risk must be 0..100, got {describe(self.risk)}",
-                    **where,
+                    f"{key}: risk must be 0..100, got {describe(self.risk)}",
+                    project=key,
                     field="risk",
                 )
-            set_(self, "risk", risk)
-        boost = _fraction(self.boost, self.key, "boost")
-        if boost.numerator <= 0:
+        if _fraction(self, "boost").numerator <= 0:
             raise AllocationError(
-                f"{self.key}: boost must be > 0, got {describe(self.boost)}", **where, field="boost"
+                f"{key}: boost must be > 0, got {describe(self.boost)}", project=key, field="boost"
             )
-        set_(self, "boost", boost)
-        for name in ("override", "pin_minimum"):
-            value = getattr(self, name)
+        for name, value in (("override", self.override), ("pin_minimum", self.pin_minimum)):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 0
             ):
                 raise AllocationError(
-                    f"{self.key}: {name} must be an amount ≥ 0 in minor units, "
-                    f"got {describe(value)}",
-                    **where,
+                    f"{key}: {name} must be an amount ≥ 0 in minor units, got {describe(value)}",
+                    project=key,
                     field=name,
                 )
-        if self.dependence is not None:
-            dependence = _fraction(self.dependence, self.key, "dependence")
-            if dependence.numerator <= 0:
-                raise AllocationError(
-                    f"{self.key}: dependence must be > 0, got {describe(self.dependence)}",
-                    **where,
-                    field="dependence",
-                )
-            set_(self, "dependence", dependence)
+        if self.dependence is not None and _fraction(self, "dependence").numerator <= 0:
+            raise AllocationError(
+                f"{key}: dependence must be > 0, got {describe(self.dependence)}",
+                project=key,
+                field="dependence",
+            )
         held = self.months_held
         if isinstance(held, bool) or not isinstance(held, int) or held < 0:
             raise AllocationError(
-                f"{self.key}: months_held must be an integer ≥ 0, got {describe(held)}",
-                **where,
+                f"{key}: months_held must be an integer ≥ 0, got {describe(held)}",
+                project=key,
                 field="months_held",
             )
 
@@ -221,8 +217,15 @@ class Proposal:
         return 0
 
 
-def _fraction(value: Any, project: str, field: str) -> Fraction:
+def _fraction(candidate: Candidate, field: str) -> Fraction:
+    """The candidate's ``field`` as a Fraction, stored as one; bad values name the field."""
+    value = getattr(candidate, field)
+    if type(value) is Fraction:
+        return value
     try:
-        return as_fraction(value, field)
+        exact = as_fraction(value, field)
     except InputError as exc:
-        raise AllocationError(f"{project}: {exc.message}", project=project, field=field) from None
+        key = candidate.key
+        raise AllocationError(f"{key}: {exc.message}", project=key, field=field) from None
+    object.__setattr__(candidate, field, exact)
+    return exact

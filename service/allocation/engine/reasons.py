@@ -10,7 +10,7 @@ from fractions import Fraction
 from service.allocation.engine.model import (
     RISK_MULTIPLIER_FLOOR,
 )
-from service.allocation.engine.weights import Member
+from service.allocation.engine.weights import Member, ordered_uses
 from service.allocation.policy import Policy
 from service.money import format_amount
 
@@ -85,7 +85,7 @@ def reason(
 def _used_by(member: Member, context: Context) -> str:
     """ "used by 2 of 3 products (web at depth 1, api at depth 2)"."""
     named = []
-    for product, depth in member.uses[:_REASON_PRODUCTS]:
+    for product, depth in ordered_uses(member.uses)[:_REASON_PRODUCTS]:
         if depth is None:
             named.append(f"{product} at unknown depth (counted as {context.policy.unknown_depth})")
         else:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any, cast
+from itertools import chain
+from operator import attrgetter
+from typing import cast
 
 from service.allocation.engine.eligibility import ineligible
 from service.allocation.engine.model import (
@@ -30,8 +32,6 @@ from service.allocation.policy import Policy
 from service.core.collector import collector_paused
 from service.money import Money, MoneyError, format_amount, normalize_currency
 from service.numbers import describe
-
-_ZERO = Fraction(0)  # a member's weight until weigh() sets it
 
 
 @collector_paused()  # tens of thousands of projects: millions of objects, none cyclic
@@ -53,7 +53,8 @@ def allocate(
     ordered = by_unique_key(candidates)
     step = policy.granularity
     if products_total is None:
-        products_total = len({use.product for c in ordered for use in c.uses})
+        uses = chain.from_iterable(c.uses for c in ordered)
+        products_total = len(set(map(attrgetter("product"), uses)))
     context = Context(currency, total, step, policy, products_total)
     members, omitted = take_part(ordered, policy)
     weigh(members, policy)
@@ -115,7 +116,9 @@ def checked_budget(budget: Money) -> tuple[str, int]:
 
 def by_unique_key(candidates: Iterable[Candidate]) -> list[Candidate]:
     """The candidates ordered by key; a key listed twice (case-insensitive) is an error."""
-    ordered = sorted(candidates, key=lambda c: c.key)
+    ordered = sorted(candidates, key=attrgetter("key"))
+    if len({candidate.key.casefold() for candidate in ordered}) == len(ordered):
+        return ordered  # no key twice (nearly always): nothing to name
     seen: dict[str, str] = {}
     for candidate in ordered:
         folded = candidate.key.casefold()
@@ -133,7 +136,9 @@ def take_part(ordered: list[Candidate], policy: Policy) -> tuple[list[Member], l
     """Steps 1 and 5: the members of this month's split, and the candidates left out."""
     omitted: list[Omitted] = []
     members: list[Member] = []
-    multipliers: dict[Any, Fraction] = {}
+    # Risk scores repeat a lot (integers 0..100): each multiplier is computed once, keyed
+    # by the risk's integers (hashing a Fraction costs more than the look-up saves).
+    multipliers: dict[tuple[int, int] | None, Fraction] = {}
     for candidate in ordered:
         why = ineligible(candidate, policy)
         if why is not None:
@@ -142,11 +147,12 @@ def take_part(ordered: list[Candidate], policy: Policy) -> tuple[list[Member], l
         boost = cast(Fraction, candidate.boost)  # Candidate made it a Fraction
         if policy.boosts:
             boost *= policy.boost_for(candidate.key)
-        # Risk scores repeat a lot (integers 0..100): compute each multiplier once.
-        if candidate.risk not in multipliers:
-            multipliers[candidate.risk] = risk_multiplier(candidate.risk, policy.risk_alpha)
-        multiplier = multipliers[candidate.risk]
-        members.append(Member(candidate, merged_uses(candidate.uses), _ZERO, multiplier, boost))
+        risk = cast(Fraction | None, candidate.risk)
+        key = None if risk is None else (risk.numerator, risk.denominator)
+        multiplier = multipliers.get(key)
+        if multiplier is None:
+            multiplier = multipliers[key] = risk_multiplier(risk, policy.risk_alpha)
+        members.append(Member(candidate, merged_uses(candidate.uses), multiplier, boost))
     return members, omitted
 
 

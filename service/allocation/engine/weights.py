@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -25,17 +25,24 @@ def risk_multiplier(risk: Number | None, alpha: Number = 1) -> Fraction:
     return max(value, RISK_MULTIPLIER_FLOOR)
 
 
-def merged_uses(uses: Iterable[ProductUse]) -> list[tuple[str, int | None]]:
-    """One entry per product at its shallowest known depth; ordered for reading."""
-    best: dict[str, int | None] = {}
+def merged_uses(uses: Sequence[ProductUse]) -> dict[str, int | None]:
+    """One entry per product, at its shallowest known depth (None = unknown)."""
+    best = {use.product: use.depth for use in uses}
+    if len(best) == len(uses):
+        return best  # each product once (nearly always): nothing to merge
+    best = {}
     for use in uses:
         if use.product not in best:
             best[use.product] = use.depth
         elif use.depth is not None:
             current = best[use.product]
             best[use.product] = use.depth if current is None else min(current, use.depth)
-    # Shallowest first, unknown depths last, then by product: sorted as plain tuples.
-    ordered = sorted([(depth is None, depth or 0, product) for product, depth in best.items()])
+    return best
+
+
+def ordered_uses(uses: Mapping[str, int | None]) -> list[tuple[str, int | None]]:
+    """(product, depth) shallowest first, unknown depths last, then by product: for reading."""
+    ordered = sorted([(depth is None, depth or 0, product) for product, depth in uses.items()])
     return [(product, None if unknown else depth) for unknown, depth, product in ordered]
 
 
@@ -48,7 +55,7 @@ def project_weight(candidate: Candidate, policy: Policy | None = None) -> Fracti
         total = sum(
             (
                 policy.decay ** ((depth or policy.unknown_depth) - 1)
-                for _, depth in merged_uses(candidate.uses)
+                for depth in merged_uses(candidate.uses).values()
             ),
             Fraction(0),
         )
@@ -61,39 +68,51 @@ class Member:
     """A candidate taking part in the split of the pool."""
 
     candidate: Candidate
-    uses: list[tuple[str, int | None]]
-    weight: Fraction
+    uses: dict[str, int | None]  # product -> shallowest depth, as merged_uses() gives
     multiplier: Fraction
     boost: Fraction
     scaled: int = 0  # weight × common denominator: exact integer weights for the solver
+    common: int = 1  # that denominator, the same for every member of the split
     lo: int = 0  # pinned floor in granularity units, 0 when not pinned
+
+    @property
+    def weight(self) -> Fraction:
+        """The exact weight (DESIGN step 2)."""
+        return Fraction(self.scaled, self.common)
 
 
 def weigh(members: list[Member], policy: Policy) -> None:
-    """Exact weights, and the same weights scaled to integers for the solver."""
+    """Exact weights as integers over one common denominator (the least one)."""
     if not members:
         return
-    decay = policy.decay
-    depths = {depth or policy.unknown_depth for m in members for _, depth in m.uses}
-    deepest = max(depths, default=1)
+    unknown = policy.unknown_depth
+    depths: set[int | None] = set().union(*(m.uses.values() for m in members))
+    deepest = max((depth or unknown for depth in depths), default=1)
     # Σ decay^(d−1) over a common denominator b^(deepest−1): integer sums, no Fraction
     # arithmetic per product use (thousands of projects × dozens of products).
-    num, den = decay.numerator, decay.denominator
-    terms = {d: num ** (d - 1) * den ** (deepest - d) for d in depths}
+    num, den = policy.decay.numerator, policy.decay.denominator
+    terms = {d: num ** ((d or unknown) - 1) * den ** (deepest - (d or unknown)) for d in depths}
     base = den ** (deepest - 1)
+    # Each weight as (numerator, denominator) of integers: depth sum × multiplier × boost.
+    parts = []
     for member in members:
-        given = member.candidate.dependence
-        depth_sum = (
-            sum(terms[depth or policy.unknown_depth] for _, depth in member.uses)
-            if given is None
-            else Fraction(given) * base
-        )
         factor, boost = member.multiplier, member.boost
-        # One Fraction (one gcd) instead of two multiplications.
-        member.weight = Fraction(
-            depth_sum * factor.numerator * boost.numerator,
-            base * factor.denominator * boost.denominator,
+        given = member.candidate.dependence
+        if given is None:
+            top, bottom = sum(map(terms.__getitem__, member.uses.values())), base
+        else:
+            top, bottom = given.numerator, given.denominator  # type: ignore[union-attr]
+        parts.append(
+            (
+                top * factor.numerator * boost.numerator,
+                bottom * factor.denominator * boost.denominator,
+            )
         )
-    common = math.lcm(*(m.weight.denominator for m in members))
-    for member in members:
-        member.scaled = member.weight.numerator * (common // member.weight.denominator)
+    # The denominators are few (risks and boosts repeat): one multiple of them all, then
+    # divided by what every scaled weight shares, which leaves the least common one.
+    multiple = math.lcm(*{bottom for _, bottom in parts})
+    scaled = [top * (multiple // bottom) for top, bottom in parts]
+    shared = math.gcd(multiple, *scaled)
+    for member, value in zip(members, scaled, strict=True):
+        member.scaled = value // shared
+        member.common = multiple // shared
