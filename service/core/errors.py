@@ -55,6 +55,14 @@ class ApiError(HTTPException):
         self.details = details or {}
 
 
+def refuse_bad_parameters(problems: dict[str, str]) -> None:
+    """An API answers 400 naming the first bad query parameter, with all of them listed
+    (`problems` as a QueryForm gives them)."""
+    if problems:
+        name, message = next(iter(problems.items()))
+        raise ApiError(400, "invalid_parameter", message, {"field": name, "errors": problems})
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -191,11 +199,6 @@ def refuse_impossible_ids() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and value > MAX_ROW_ID:
             abort(404)
-
-
-def page_arg(name: str = "page", highest: int = 100_000) -> int:
-    """A page number from the query: 1 when missing or unreadable, at most `highest`."""
-    return min(max(1, request.args.get(name, 1, type=int) or 1), highest)
 
 
 def _limit_text() -> str:

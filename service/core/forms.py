@@ -163,15 +163,22 @@ class WholeNumber(InputField):
 
 
 class Choice(InputField):
-    """One of `choices`, in any case (read in lower case)."""
+    """One of `choices`, in any case (read in lower case). `message` names what is
+    expected, with {choices} and {raw} filled in."""
 
-    def __init__(self, *args: Any, choices: Iterable[str] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: Iterable[str] = (),
+        message: str = "expected one of {choices}, got {raw!r}",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.choices = tuple(choices)
+        self.choices, self.message = tuple(choices), message
 
     def parse(self, raw: str) -> str:
         if raw.lower() not in self.choices:
-            raise ValueError(f"expected one of {', '.join(self.choices)}, got {raw!r}")
+            raise ValueError(self.message.format(choices=", ".join(self.choices), raw=raw))
         return raw.lower()
 
 
@@ -184,3 +191,10 @@ class Flag(InputField):
 
     def parse(self, raw: str) -> bool:
         return raw == self.on
+
+
+class PageForm(QueryForm):
+    """A pager's page number: 1 when missing or unreadable (links people edit by hand keep
+    working). Extend it with a page's own filters."""
+
+    page = WholeNumber(default=1, low=1, high=100_000, strict=False)

@@ -12,6 +12,7 @@ from service.money import exponent
 from service.overview import activity as sentences
 from service.overview import money, services
 from service.overview.figures import trend
+from service.overview.forms import ActivityForm
 from service.risk.services import current_coverage
 
 bp = Blueprint("overview", __name__)
@@ -71,16 +72,10 @@ def dashboard(slug: str):
 @bp.get("/c/<slug>/activity")
 @company_view()
 def activity(slug: str):
-    kind = request.args.get("kind") or None
-    if kind not in (None, *sentences.kinds()):
-        kind = None
-    actor = (request.args.get("actor") or "").strip()[:100] or None
+    args = ActivityForm(request.args)
+    kind, actor = args.kind.data, args.actor.data
     found = services.activity(
-        db_session(),
-        g.company,
-        kind=kind,
-        actor_login=actor,
-        page=request.args.get("page", 1, type=int),
+        db_session(), g.company, kind=kind, actor_login=actor, page=args.page.data
     )
     return render_template(
         "overview/activity.html",

@@ -21,10 +21,11 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from service.api.auth import token_actor, token_required
-from service.core.errors import ApiError
+from service.core.errors import ApiError, refuse_bad_parameters
 from service.db import db_session
 from service.money import format_amount
 from service.pledges import services
+from service.pledges.forms import PledgeFilterForm
 from service.pledges.lifecycle import TransitionError
 from service.pledges.models import Payment
 
@@ -82,10 +83,9 @@ def _pledge(pledge_id: int) -> services.PledgeRow:
 @bp.get("/companies/<slug>/pledges")
 @token_required("read")
 def pledges(slug: str):
-    filters, errors = services.parse_filters(request.args)
-    if errors:
-        name, message = next(iter(errors.items()))
-        raise ApiError(400, "invalid_parameter", message, {"field": name, "errors": errors})
+    form = PledgeFilterForm(request.args)
+    refuse_bad_parameters(form.problems)
+    filters = form.filters
     listing = services.list_pledges(db_session(), g.company.id, filters)
     return jsonify(
         filters=filters.to_dict(),

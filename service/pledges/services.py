@@ -371,29 +371,6 @@ class PledgeFilters:
         return {k: v for k, v in vars(self).items() if v}
 
 
-def parse_filters(args: Any) -> tuple[PledgeFilters, dict[str, str]]:
-    """Filters from query arguments, and an error per bad one (the bad one is ignored)."""
-    errors: dict[str, str] = {}
-    period = (args.get("period") or "").strip() or None
-    if period:
-        try:
-            lifecycle.parse_period(period)
-        except TransitionError as exc:
-            errors["period"], period = exc.message, None
-    state = (args.get("state") or "").strip() or None
-    if state and state not in {s.value for s in PledgeState}:
-        errors["state"] = (
-            f"Unknown state {state!r}: one of {', '.join(s.value for s in PledgeState)}."
-        )
-        state = None
-    platform = (args.get("platform") or "").strip() or None
-    if platform and platform not in PLATFORMS:
-        errors["platform"] = f"Unknown platform {platform!r}: one of {', '.join(PLATFORMS)}."
-        platform = None
-    project = (args.get("project") or "").strip()[:200] or None
-    return PledgeFilters(period, state, project, platform), errors
-
-
 @dataclass
 class PledgeRow:
     pledge: Pledge

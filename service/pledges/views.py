@@ -34,6 +34,7 @@ from service.money import format_amount
 from service.pledges import pledge_report, services, transparency
 from service.pledges.exporting import export_of, exports_of, make_export
 from service.pledges.exports import KINDS as EXPORT_KINDS
+from service.pledges.forms import PledgeFilterForm
 from service.pledges.importing import (
     confirm_import,
     import_of,
@@ -90,7 +91,8 @@ def _checked() -> None:
 @company_view()
 def index(slug: str, errors: dict[str, str] | None = None, status: int = 200):
     session = db_session()
-    filters, filter_errors = services.parse_filters(request.args)
+    filter_form = PledgeFilterForm(request.args)
+    filters = filter_form.filters
     listing = services.list_pledges(session, g.company.id, filters)
     return _render(
         "pledges/index.html",
@@ -98,7 +100,7 @@ def index(slug: str, errors: dict[str, str] | None = None, status: int = 200):
         status,
         listing=listing,
         filters=filters,
-        filter_errors=filter_errors,
+        filter_errors=filter_form.problems,
         states=list(PledgeState),
         recurrences=list(Recurrence),
         pledge_settings=services.settings_of(session, g.company.id),

@@ -32,7 +32,7 @@ from service.audit.services import Actor
 from service.companies.access import company_view
 from service.companies.forms import ConfirmForm
 from service.companies.models import Role
-from service.core.errors import page_arg
+from service.core.forms import PageForm
 from service.core.services import get_github, get_secrets, get_settings
 from service.core.views import migrations_gate
 from service.db import db_session, savepoint
@@ -112,7 +112,7 @@ def _show_notifications() -> None:
 def company_projects(slug: str):
     session_db = db_session()
     sbom_ids = services.active_sbom_ids(session_db, g.company.id)
-    page = page_arg()
+    page = PageForm(request.args).page.data
     rows, total = services.projects_of_sboms(
         session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
@@ -153,7 +153,7 @@ def product_resolution(slug: str, product_id: int):
         return redirect(url_for("projects.product_resolution", slug=slug, product_id=product_id))
     sbom_ids = [sbom.id] if sbom else []
     progress = services.sbom_progress(session_db, sbom) if sbom else None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = PageForm(request.args).page.data
     rows, total = services.projects_of_sboms(
         session_db, g.company.id, sbom_ids, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )

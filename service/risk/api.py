@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 
 from service.api.auth import token_required
-from service.core.errors import ApiError
+from service.core.errors import ApiError, refuse_bad_parameters
 from service.db import db_session
 from service.risk import services
 from service.risk.explain import explain
@@ -38,9 +38,7 @@ def _round(value: float | None, places: int = 2) -> float | None:
 @token_required("read")
 def dependencies(slug: str):
     query, errors = parse_query(request.args)
-    if errors:
-        name, message = next(iter(errors.items()))
-        raise ApiError(400, "invalid_parameter", message, {"field": name, "errors": errors})
+    refuse_bad_parameters(errors)
     table = dependency_table(db_session(), g.company.id, query)
     return jsonify(
         total=table.total,

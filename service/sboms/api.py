@@ -18,7 +18,8 @@ from flask import Blueprint, g, jsonify, request
 
 from service.api.auth import token_actor, token_required
 from service.companies.models import Company
-from service.core.errors import ApiError
+from service.core.errors import ApiError, refuse_bad_parameters
+from service.core.forms import QueryForm, WholeNumber
 from service.db import db_session
 from service.sboms import services
 from service.sboms.parsing import SbomError
@@ -26,7 +27,11 @@ from service.sboms.views import upload_limits
 
 bp = Blueprint("sboms_api", __name__, url_prefix="/api/v1")
 
-HISTORY_LIMIT = 100
+
+class HistoryArgs(QueryForm):
+    limit = WholeNumber(
+        default=100, low=1, high=1000, message="expected a whole number from 1 to 1000, got {raw!r}"
+    )
 
 
 def _product_or_404(company: Company, name: str):
@@ -64,8 +69,9 @@ def list_products(slug: str):
 @token_required("read")
 def list_sboms(slug: str, product: str):
     found = _product_or_404(g.company, product)
-    limit = max(1, min(request.args.get("limit", HISTORY_LIMIT, type=int), 1000))
-    history = services.product_history(db_session(), g.company, found, limit=limit)
+    args = HistoryArgs(request.args)
+    refuse_bad_parameters(args.problems)
+    history = services.product_history(db_session(), g.company, found, limit=args.limit.data)
     return jsonify(
         product=services.product_json(found), sboms=[services.sbom_json(s) for s in history]
     )

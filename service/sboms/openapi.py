@@ -55,7 +55,12 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "limit",
                     "in": "query",
-                    "schema": {"type": "integer", "default": 100, "maximum": 1000},
+                    "schema": {
+                        "type": "integer",
+                        "default": 100,
+                        "minimum": 1,
+                        "maximum": 1000,
+                    },
                 }
             ],
             "responses": {
@@ -76,7 +81,7 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                **error_responses(401, 403, 404),
+                **error_responses(400, 401, 403, 404),
             },
         },
         "post": {

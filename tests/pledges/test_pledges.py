@@ -13,6 +13,7 @@ from service.allocation.review import approve
 from service.audit.services import Actor
 from service.notifications.models import Notification
 from service.pledges import approval, jobs, services
+from service.pledges.forms import PledgeFilterForm
 from service.pledges.lifecycle import TransitionError
 from service.pledges.models import Payment, Pledge
 from tests.allocation.data import acme
@@ -327,19 +328,17 @@ def test_listing_filters_and_totals(session, clock):
     ]
     assert everything.totals == {"USD": {"pledged": 14_000, "paid": 2_500, "owed": 11_500}}
     assert everything.periods == ["2026-12", "2026-11"]
-    filters, errors = services.parse_filters(
-        {"period": "2026-12", "state": "partially_paid", "project": "LEFT"}
-    )
-    assert errors == {}
-    listed = services.list_pledges(session, found.company.id, filters)
+    form = PledgeFilterForm({"period": "2026-12", "state": "partially_paid", "project": "LEFT"})
+    assert form.problems == {}
+    listed = services.list_pledges(session, found.company.id, form.filters)
     assert [r.pledge.amount_minor for r in listed.rows] == [10_000]
     # left/pad's FUNDING.yml names GitHub Sponsors; framework's maintainer has no channel.
     by_platform = services.list_pledges(
         session, found.company.id, services.PledgeFilters(platform="github_sponsors")
     )
     assert {r.project_key for r in by_platform.rows} == {"github.com/left/pad"}
-    _, errors = services.parse_filters({"period": "2026-13", "state": "lost", "platform": "x"})
-    assert set(errors) == {"period", "state", "platform"}
+    form = PledgeFilterForm({"period": "2026-13", "state": "lost", "platform": "x"})
+    assert set(form.problems) == {"period", "state", "platform"}
 
 
 def test_another_companys_pledge_is_not_found(session, clock):

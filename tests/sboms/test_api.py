@@ -161,6 +161,24 @@ def test_listing_products_and_sboms(client, session, acme):
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("limit", ["0", "1001", "ten"])
+def test_a_bad_history_limit_is_named(client, acme, limit):
+    _company, headers = acme
+    client.post("/api/v1/companies/acme/products/web-shop/sboms", data=V1, headers=headers)
+    answer = client.get(
+        f"/api/v1/companies/acme/products/web-shop/sboms?limit={limit}", headers=headers
+    )
+    assert answer.status_code == 400
+    assert answer.json["error"] == {
+        "code": "invalid_parameter",
+        "message": f"limit: expected a whole number from 1 to 1000, got {limit!r}",
+        "details": {
+            "field": "limit",
+            "errors": {"limit": f"limit: expected a whole number from 1 to 1000, got {limit!r}"},
+        },
+    }
+
+
 def test_openapi_lists_the_sbom_paths(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"post", "get"} <= set(paths["/companies/{slug}/products/{product}/sboms"])
