@@ -1,4 +1,4 @@
-"""Pure SBOM reading: bytes of a CycloneDX or SPDX document in, plain dataclasses out.
+"""Pure SBOM reading: bytes of a CycloneDX or SPDX document in, plain data out.
 
 No Flask and no database here; storage, web and API layers build on `parse_sbom`.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from itertools import repeat
+from itertools import chain, repeat
 
 from .graph import compute_depths
 from .model import Component, ParsedSbom, ParseLimits, SbomError
@@ -110,7 +110,8 @@ class DocumentBuilder:
         # or the number of a statement that `statement_place` names (only a message needs
         # the name, and a big document states a hundred thousand edges).
         self._edge_lists: list[tuple[str, list[str], str]] = []
-        self._edges: list[tuple[str, str, str | int]] = []
+        self._edges: list[tuple[str, str]] = []
+        self._edge_places: list[str | int] = []  # where each of `_edges` was stated
         self.statement_place: Callable[[int], str] = str
         self._listed: list[str] = []  # refs with a dependency entry, even an empty one
         self._warnings: dict[str, list] = {}  # category -> [first message, count]
@@ -205,6 +206,10 @@ class DocumentBuilder:
         """Declare a referable element that is not a component (file, service, root ...)."""
         self._nodes.add(ref)
 
+    def component(self, ref: str) -> Component | None:
+        """The component registered under `ref`, if any."""
+        return self._component_refs.get(ref)
+
     def is_known(self, ref: str) -> bool:
         return ref in self._component_refs or ref in self._nodes
 
@@ -226,7 +231,8 @@ class DocumentBuilder:
     def add_edge(self, source: str, target: str, where: str | int) -> None:
         """Record that `source` depends on `target`, as stated at `where` (a place, or a
         statement's number for `statement_place`)."""
-        self._edges.append((source, target, where))
+        self._edges.append((source, target))
+        self._edge_places.append(where)
 
     def list_entry(self, ref: str) -> None:
         """Record that the dependency data has an entry for `ref` (even an empty one)."""
@@ -314,17 +320,28 @@ class DocumentBuilder:
             if valid:
                 found.extend(zip(repeat(source), valid))
                 children.setdefault(source, []).extend(valid)
-        for source, target, stated in self._edges:
+        edges = self._edges
+        if not known.issuperset(chain.from_iterable(edges)):  # rare: some end is unknown
+            edges = self._known_edges(known)
+        found.extend(edges)
+        for source, target in edges:
+            if source in children:
+                children[source].append(target)
+            else:
+                children[source] = [target]
+        return list(dict.fromkeys(found)), children
+
+    def _known_edges(self, known: set[str]) -> list[tuple[str, str]]:
+        """The single edges whose both ends are known; a warning for each of the others."""
+        valid = []
+        for edge, stated in zip(self._edges, self._edge_places, strict=True):
+            source, target = edge
             if source in known and target in known:
-                found.append((source, target))
-                if source in children:
-                    children[source].append(target)
-                else:
-                    children[source] = [target]
+                valid.append(edge)
             else:
                 place = stated if isinstance(stated, str) else self.statement_place(stated)
                 self._missing_ref(place, source, target, known)
-        return list(dict.fromkeys(found)), children
+        return valid
 
     def _missing_ref(self, where: str, source: str, target: str, known: set[str]) -> None:
         missing = target if source in known else source

@@ -70,7 +70,6 @@ def read_spdx2(
     builder.check_timestamp(created, f"{prefix}creationInfo.created", spdx=True)
     tools = _tools(as_list(creation.get("creators")), builder)
 
-    names: dict[str, str | None] = {}
     path = f"{prefix}packages"
     for index, package in enumerate(entries(doc.packages, "packages")):
         if type(package) is not Package:
@@ -79,8 +78,7 @@ def read_spdx2(
                 f"{path}[{index}]: expected a package object, got {kind_of(package)}",
             )
             continue
-        component = _add_package(package, place(path, index, package.line), builder)
-        names[component.ref] = component.name
+        _add_package(package, place(path, index, package.line), builder)
     for key, elements in (("files", doc.files), ("snippets", doc.snippets)):
         for element in entries(elements, key):
             if type(element) is Element and (ref := text(element.SPDXID)):
@@ -91,7 +89,11 @@ def read_spdx2(
             builder.add_root(ref)
     _read_relationships(entries(doc.relationships, "relationships"), document_id, prefix, builder)
 
-    described = [names[ref] for ref in builder.roots if names.get(ref)]
+    described = [
+        component.name
+        for ref in builder.roots
+        if (component := builder.component(ref)) is not None and component.name
+    ]
     return builder.build(
         "spdx",
         version,
@@ -142,7 +144,7 @@ def _tools(creators: list, builder: DocumentBuilder) -> list[str]:
     return tools
 
 
-def _add_package(package: Package, where: str, builder: DocumentBuilder) -> Component:
+def _add_package(package: Package, where: str, builder: DocumentBuilder) -> None:
     # The draft format names every package field differently, starting with the name.
     if package.name is UNSET and (
         legacy := [k for k in _LEGACY_KEYS if getattr(package, k) is not UNSET]
@@ -187,9 +189,7 @@ def _add_package(package: Package, where: str, builder: DocumentBuilder) -> Comp
         type=purpose.lower() if purpose else None,
     )
     # Tag-value places are lines, which already point at the ExternalRef.
-    return builder.add_component(
-        component, where, None if package.line is not None else "externalRefs"
-    )
+    builder.add_component(component, where, None if package.line is not None else "externalRefs")
 
 
 def _read_relationships(
