@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from service.accounts.models import User
@@ -54,10 +54,41 @@ def proposal_for(
     revisions = proposals_of_period(session, company_id, period)
     if revision is not None:
         return next((p for p in revisions if p.revision == revision), None)
+    return _shown(revisions)
+
+
+def _shown(revisions: list[Proposal]) -> Proposal | None:
+    """Of a period's revisions (newest first), the approved one, else the open one, else
+    the latest."""
     for wanted in (ProposalState.approved.value, *OPEN_STATES):
         found = next((p for p in revisions if p.state == wanted), None)
         if found is not None:
             return found
+    return revisions[0] if revisions else None
+
+
+def current_or_latest(session: Session, company_id: int, period: str) -> Proposal | None:
+    """The proposal of `period` as `proposal_for` picks it, else the latest of any period
+    (the company home's), in one query: the revisions of the period to show."""
+    shown_period = (
+        select(
+            func.coalesce(
+                func.max(case((Proposal.period == period, Proposal.period))),
+                func.max(Proposal.period),
+            )
+        )
+        .where(Proposal.company_id == company_id)
+        .scalar_subquery()
+    )
+    revisions = list(
+        session.exec(
+            select(Proposal)
+            .where(Proposal.company_id == company_id, Proposal.period == shown_period)
+            .order_by(col(Proposal.revision).desc())
+        ).all()
+    )
+    if revisions and revisions[0].period == period:
+        return _shown(revisions)
     return revisions[0] if revisions else None
 
 

@@ -5,18 +5,19 @@ risk's `current_coverage`, as on the risk page)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlmodel import Session, col, select
 
 from service.accounts.models import User
 from service.allocation.models import Proposal, ProposalState
-from service.allocation.queries import previous_approved, proposal_for, proposals_of
+from service.allocation.queries import current_or_latest, previous_approved
 from service.audit.models import Event
-from service.companies.models import Company
+from service.companies.models import Company, Membership
 from service.core.clock import current_period, utcnow
 from service.overview.activity import sentence
 from service.pledges.models import Payment, Pledge, PledgeState
@@ -39,13 +40,23 @@ class Attention:
 
 
 @dataclass(frozen=True)
+class Figures:
+    """The home's counts and sums that need no rows, read together in one query."""
+
+    paid_this_year_minor: int
+    paid_last_year_minor: int
+    overdue_pledges: int
+    lapsed_projects: int  # projects the company depends on whose claim lapsed
+    members: int
+
+
+@dataclass(frozen=True)
 class Overview:
     company: Company
     period: str
     proposal: Proposal | None  # this period's, else the latest
     previous: Proposal | None  # the approved one before it (trend of "to pay")
-    paid_this_year_minor: int
-    paid_last_year_minor: int
+    figures: Figures
     exposure: CompanyExposureSnapshot | None
     exposure_before: CompanyExposureSnapshot | None  # about a month earlier
     coverage: PledgeCoverage
@@ -64,26 +75,23 @@ class Overview:
 def overview(session: Session, company: Company) -> Overview:
     now = utcnow()
     period = current_period(now)
-    proposal = proposal_for(session, company.id, period) or next(
-        iter(proposals_of(session, company.id, limit=1)), None
-    )
+    proposal = current_or_latest(session, company.id, period)
     history = exposure_history(session, company.id, limit=62)
-    latest = history[-1] if history else None
     products = products_of(session, company)
-    paid_this_year, paid_last_year = _paid_in_years(session, company, now.year)
+    found = figures(session, company, now.year)
+    progress = inventory_progress(session, _latest_ids(products))
     return Overview(
         company=company,
         period=period,
         proposal=proposal,
         previous=previous_approved(session, company.id, proposal.period) if proposal else None,
-        paid_this_year_minor=paid_this_year,
-        paid_last_year_minor=paid_last_year,
-        exposure=latest,
+        figures=found,
+        exposure=history[-1] if history else None,
         exposure_before=_month_before(history),
         coverage=current_coverage(session, company),
         products=products,
-        progress=(progress := inventory_progress(session, _latest_ids(products))),
-        attention=_attention(session, company, proposal, progress),
+        progress=progress,
+        attention=_attention(company, proposal, progress, found),
     )
 
 
@@ -100,25 +108,66 @@ def _latest_ids(products: list[ProductRow]) -> list[int]:
     return [row.latest.id for row in products if row.latest is not None]
 
 
-def _paid_in_years(session: Session, company: Company, year: int) -> tuple[int, int]:
-    """Paid in the company's currency in `year` and in the year before, in one query."""
-    in_year = col(Payment.paid_on) >= date(year, 1, 1)
-    this_year, last_year = session.exec(
-        select(
-            func.coalesce(func.sum(case((in_year, Payment.amount_minor), else_=0)), 0),
-            func.coalesce(func.sum(case((in_year, 0), else_=Payment.amount_minor)), 0),
-        ).where(
-            Payment.company_id == company.id,
-            Payment.currency == company.currency,
-            col(Payment.paid_on) >= date(year - 1, 1, 1),
-            col(Payment.paid_on) < date(year + 1, 1, 1),
-        )
+def figures(session: Session, company: Company, year: int) -> Figures:
+    """Paid in the company's currency in `year` and the year before, overdue pledges, lapsed
+    claims and members: one query of five counts instead of five round trips."""
+    row = session.exec(
+        _figures_statement(),
+        params={
+            "company_id": company.id,
+            "currency": company.currency,
+            "year_start": date(year, 1, 1),
+            "last_year_start": date(year - 1, 1, 1),
+            "next_year_start": date(year + 1, 1, 1),
+        },
     ).one()
-    return int(this_year), int(last_year)
+    return Figures(*(int(value) for value in row))
+
+
+@functools.cache
+def _figures_statement() -> Any:
+    """Built once per process (building it cost more than running it); its values are
+    bound per request."""
+    company_id = bindparam("company_id")
+    in_year = col(Payment.paid_on) >= bindparam("year_start")
+    paid = (
+        select(
+            func.coalesce(func.sum(case((in_year, Payment.amount_minor), else_=0)), 0).label(
+                "this_year"
+            ),
+            func.coalesce(func.sum(case((in_year, 0), else_=Payment.amount_minor)), 0).label(
+                "last_year"
+            ),
+        )
+        .where(
+            Payment.company_id == company_id,
+            Payment.currency == bindparam("currency"),
+            col(Payment.paid_on) >= bindparam("last_year_start"),
+            col(Payment.paid_on) < bindparam("next_year_start"),
+        )
+        .subquery("paid")  # one row: an aggregate without GROUP BY
+    )
+    overdue = select(func.count(col(Pledge.id))).where(
+        Pledge.company_id == company_id, Pledge.state == PledgeState.overdue.value
+    )
+    lapsed = select(func.count(func.distinct(ProjectClaim.project_id))).where(
+        ProjectClaim.status == ClaimStatus.lapsed.value,
+        col(ProjectClaim.project_id).in_(
+            select(ProjectRisk.project_id).where(ProjectRisk.company_id == company_id)
+        ),
+    )
+    members = select(func.count(col(Membership.id))).where(Membership.company_id == company_id)
+    return select(
+        paid.c.this_year,
+        paid.c.last_year,
+        overdue.scalar_subquery(),
+        lapsed.scalar_subquery(),
+        members.scalar_subquery(),
+    ).select_from(paid)
 
 
 def _attention(
-    session: Session, company: Company, proposal: Proposal | None, progress: Progress
+    company: Company, proposal: Proposal | None, progress: Progress, found: Figures
 ) -> list[Attention]:
     slug = {"slug": company.slug}
     items: list[Attention] = []
@@ -135,15 +184,10 @@ def _attention(
                 "info",
             )
         )
-    overdue = session.exec(
-        select(func.count(col(Pledge.id))).where(
-            Pledge.company_id == company.id, Pledge.state == PledgeState.overdue.value
-        )
-    ).one()
-    if overdue:
+    if found.overdue_pledges:
         items.append(
             Attention(
-                f"{overdue} pledges are overdue.",
+                f"{found.overdue_pledges} pledges are overdue.",
                 "pledges.index",
                 {**slug, "state": "overdue"},
                 "bad",
@@ -157,18 +201,10 @@ def _attention(
                 slug,
             )
         )
-    lapsed = session.exec(
-        select(func.count(func.distinct(ProjectClaim.project_id))).where(
-            ProjectClaim.status == ClaimStatus.lapsed.value,
-            col(ProjectClaim.project_id).in_(
-                select(ProjectRisk.project_id).where(ProjectRisk.company_id == company.id)
-            ),
-        )
-    ).one()
-    if lapsed:
+    if found.lapsed_projects:
         items.append(
             Attention(
-                f"{lapsed} projects you depend on lost their maintainer's claim.",
+                f"{found.lapsed_projects} projects you depend on lost their maintainer's claim.",
                 "projects.company_projects",
                 slug,
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template, request, session
 
 from service.companies.access import company_view
-from service.companies.services import members
 from service.core.charts import history_chart, months_chart
 from service.db import db_session
 from service.money import exponent
@@ -28,7 +27,6 @@ def home(slug: str):
         company=g.company,
         view=services.overview(db, g.company),
         activity=services.recent_activity(db, g.company),
-        members=members(db, g.company),
         trend=trend,
     )
 

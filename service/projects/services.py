@@ -218,38 +218,37 @@ class Progress:
 
 
 def progress_of(session: Session, sbom_ids: list[int], task_keys: list[str]) -> Progress:
-    counts = count_by_status(session, sbom_package_ids(session, sbom_ids)) if sbom_ids else {}
+    if not sbom_ids:
+        return Progress(0, 0, 0, 0, 0, 0, queued=False)
+    counts = count_by_status(session, sbom_package_ids(session, sbom_ids))
+    # The components without a purl and the queued tasks: two counts, one round trip.
     without = (
-        session.exec(
-            select(func.count())
-            .select_from(SbomComponent)
-            .where(
-                one_of(session, col(SbomComponent.sbom_id), sbom_ids),
-                col(SbomComponent.package_id).is_(None),
-            )
-        ).one()
-        if sbom_ids
-        else 0
+        select(func.count())
+        .select_from(SbomComponent)
+        .where(
+            one_of(session, col(SbomComponent.sbom_id), sbom_ids),
+            col(SbomComponent.package_id).is_(None),
+        )
+        .scalar_subquery()
     )
-    queued = bool(task_keys) and (
-        session.exec(
-            select(func.count())
-            .select_from(Task)
-            .where(
-                one_of(session, col(Task.unique_key), task_keys),
-                col(Task.status).in_([TaskStatus.queued, TaskStatus.running]),
-            )
-        ).one()
-        > 0
+    queued = (
+        select(func.count())
+        .select_from(Task)
+        .where(
+            one_of(session, col(Task.unique_key), task_keys),
+            col(Task.status).in_([TaskStatus.queued, TaskStatus.running]),
+        )
+        .scalar_subquery()
     )
+    without_purl, tasks = session.exec(select(without, queued)).one()
     return Progress(
         total=sum(counts.values()),
         resolved=counts.get("resolved", 0),
         unresolved=counts.get("unresolved", 0),
         errors=counts.get("error", 0),
         pending=counts.get("pending", 0),
-        without_purl=without,
-        queued=queued,
+        without_purl=without_purl,
+        queued=tasks > 0,
     )
 
 
@@ -298,15 +297,19 @@ def projects_of_sboms(
         .group_by(col(Project.id))
         .subquery()
     )
-    total = session.exec(select(func.count()).select_from(base)).one()
     rows = session.exec(
-        select(Project, base.c.packages, base.c.products, base.c.depth)
+        # How many there are, from the same pass that sorts them.
+        select(Project, base.c.packages, base.c.products, base.c.depth, func.count().over())
         .join(base, base.c.project_id == Project.id)
         .order_by(base.c.products.desc(), func.coalesce(base.c.depth, 99), col(Project.key))
         .offset(offset)
         .limit(limit)
     ).all()
-    return [ProjectRow(p, n, m, d) for p, n, m, d in rows], total
+    if rows:
+        total = rows[0][4]
+    else:  # none at all, or a page past the end
+        total = session.exec(select(func.count()).select_from(base)).one() if offset else 0
+    return [ProjectRow(p, n, m, d) for p, n, m, d, _ in rows], total
 
 
 @dataclass(frozen=True)

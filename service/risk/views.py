@@ -20,6 +20,7 @@ from service.core.charts import history_chart
 from service.core.clock import utcnow
 from service.db import db_session, savepoint
 from service.risk import services
+from service.risk.cells import table_cells
 from service.risk.explain import explain
 from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
 from service.risk.forms import WeightsForm
@@ -40,10 +41,13 @@ def _actor() -> Actor:
 def dependencies(slug: str):
     query, errors = parse_query(request.args)
     table = dependency_table(db_session(), g.company.id, query)
+    # One url_for for the page: a project's id is the last segment of its risk page.
+    project_url = url_for("risk.project", slug=slug, project_id=0).removesuffix("0")
     return render_template(
         "risk/dependencies.html",
         company=g.company,
         table=table,
+        cells=table_cells(table.rows, project_url),
         query=table.query,
         errors=errors,
         sorts=SORTS,
