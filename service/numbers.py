@@ -51,6 +51,9 @@ def describe(value: Any) -> str:
 
 def as_fraction(value: Any, field: str, expected: str = "a number") -> Fraction:
     """An exact fraction from an int, float, Decimal, Fraction or decimal string."""
+    kind = type(value)  # a plain int or float (nearly always): none of the checks below
+    if kind is int or (kind is float and math.isfinite(value)):
+        return _exact(value)
     # bool is an int to Python, but `true` is never a sensible ratio.
     if isinstance(value, bool) or value is None:
         raise InputError(field, f"expected {expected}, got {describe(value)}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import click
@@ -234,7 +235,7 @@ def _project(
             raise InputError(
                 f"{where}.risk", f"expected a number from 0 to 100 or null, got {describe(risk)}"
             )
-        risk = as_fraction(risk, f"{where}.risk")
+        risk = _number(risk, where, "risk")
     boost = item.get("boost", 1)
     if isinstance(boost, bool) or not isinstance(boost, int | float) or not boost > 0:
         raise InputError(f"{where}.boost", f"expected a number > 0, got {describe(boost)}")
@@ -253,7 +254,7 @@ def _project(
         claimed=_flag(item, "claimed", where),
         first_party=_flag(item, "first_party", where),
         excluded=_flag(item, "excluded", where),
-        boost=as_fraction(boost, f"{where}.boost"),
+        boost=_number(boost, where, "boost"),
         owner=_text(item, "owner", where),
         ecosystem=_text(item, "ecosystem", where),
         override=override,
@@ -269,15 +270,15 @@ def _uses(
     """The uses `products` (of `project`) states; `shared` holds one value per use seen."""
     uses = []
     for index, entry in enumerate(products):
-        # The common case, checked at once: {"name": ..., "depth": ...} seen before. A hit
-        # means the name is that string and the depth equals that depth: only a bool or a
-        # float can equal an int, so the exact type of the depth is all left to check.
+        # The common case, checked at once: {"name": ..., "depth": ...} seen before (the
+        # exact types first: true and 1.0 equal 1, and a list cannot be looked up).
         if type(entry) is dict and entry.keys() <= _PRODUCT_KEYS:
-            depth = entry.get("depth")
-            use = shared.get((entry.get("name"), depth))
-            if use is not None and (depth is None or type(depth) is int):
-                uses.append(use)
-                continue
+            name, depth = entry.get("name"), entry.get("depth")
+            if type(name) is str and (depth is None or type(depth) is int):
+                use = shared.get((name, depth))
+                if use is not None:
+                    uses.append(use)
+                    continue
         uses.append(_product(entry, f"{project}.products[{index}]", shared))
     return tuple(uses)
 
@@ -312,6 +313,14 @@ def _checked_product(entry: Any, where: str) -> ProductUse:
             f"{where}.depth", f"{depth} is deeper than {MAX_DEPTH}; check the dependency graph"
         )
     return ProductUse(name.strip(), depth)
+
+
+def _number(value: int | float, where: str, name: str) -> Fraction:
+    """A number checked for its range as a Fraction (an infinite float is refused here)."""
+    try:
+        return as_fraction(value, name)  # the field is named only for an error
+    except InputError as exc:
+        raise exc.within(where) from None
 
 
 def _flag(item: Mapping[str, Any], name: str, where: str) -> bool:

@@ -192,6 +192,12 @@ def _with_depth(value: Any) -> dict[str, Any]:
         (_with_depth("1"), "projects[2].products[0].depth", "integer ≥ 1 or null"),
         (_with_depth(True), "projects[2].products[0].depth", "integer ≥ 1 or null"),
         (_with_depth(10**6), "projects[2].products[0].depth", "deeper than 1000"),
+        (_with_depth([1]), "projects[2].products[0].depth", "integer ≥ 1 or null"),
+        (
+            _with_project_field("products", [{"name": ["web"], "depth": 1}]),
+            "projects[2].products[0].name",
+            "got a list",
+        ),
         (
             _with_project_field("products", [{"depth": 1}]),
             "projects[2].products[0].name",

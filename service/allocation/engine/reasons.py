@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 from service.allocation.engine.model import (
     RISK_MULTIPLIER_FLOOR,
@@ -49,7 +50,7 @@ def reason(
             parts.append("risk unknown → ×1 (neutral)")
     else:
         floor_note = " (floor)" if member.multiplier == RISK_MULTIPLIER_FLOOR else ""
-        risk = Fraction(candidate.risk)  # type: ignore[arg-type]
+        risk = cast(Fraction, candidate.risk)  # Candidate made it a Fraction
         parts.append(f"risk {_number(risk, 1)} → ×{float(member.multiplier):.2f}{floor_note}")
 
     if candidate.override is not None:

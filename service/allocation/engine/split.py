@@ -67,7 +67,9 @@ def allocate(
     set_pins(pool_members, units, minimum_units, context)
 
     base_cap = int(policy.cap * total) // step  # rounded down: rounding never lifts a line over it
-    free = sorted((m for m in pool_members if not m.lo), key=lambda m: (-m.scaled, m.candidate.key))
+    # Heaviest first, equal weights by key: the members are in key order already and the
+    # sort is stable (also in reverse), so the weight alone orders them.
+    free = sorted((m for m in pool_members if not m.lo), key=attrgetter("scaled"), reverse=True)
     pinned = [m for m in pool_members if m.lo]
     solver = Solver(
         [m.scaled for m in free], [(m.scaled, m.lo) for m in pinned], units, base_cap, minimum_units
@@ -85,7 +87,7 @@ def allocate(
     placed = sum(line.amount for line in lines) + sum(entry.amount for entry in held)
     lines.sort(key=lambda line: (-line.amount, line.project))
     held.sort(key=lambda entry: (-entry.amount, entry.project))
-    omitted.sort(key=lambda entry: entry.project)
+    omitted.sort(key=attrgetter("project"))
     return Proposal(
         currency=currency,
         budget=total,
@@ -133,7 +135,8 @@ def by_unique_key(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 
 def take_part(ordered: list[Candidate], policy: Policy) -> tuple[list[Member], list[Omitted]]:
-    """Steps 1 and 5: the members of this month's split, and the candidates left out."""
+    """Steps 1 and 5: the members of this month's split (in the order of ``ordered``), and
+    the candidates left out."""
     omitted: list[Omitted] = []
     members: list[Member] = []
     # Risk scores repeat a lot (integers 0..100): each multiplier is computed once, keyed
