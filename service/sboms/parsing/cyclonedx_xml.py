@@ -20,6 +20,19 @@ _NAMESPACE = re.compile(r"http://cyclonedx\.org/schema/bom/(\d+\.\d+)")
 _COMPONENT_TEXT = frozenset({"name", "version", "group", "purl", "cpe", "scope"})
 
 
+def check_xml_root(root: Element) -> None:
+    """Refuse XML that is not a CycloneDX <bom>, naming what it is instead."""
+    name = local_name(root.tag)
+    if name == "bom":
+        return
+    namespace = namespace_of(root.tag) or ""
+    if name == "RDF" or "spdx" in namespace.lower():
+        message = "SPDX RDF/XML is not supported; upload SPDX as JSON or tag-value"
+    else:
+        message = f"XML root element <{name}>: expected a CycloneDX <bom>"
+    raise SbomError("unknown_format", message, {"element": name, "namespace": namespace})
+
+
 def read_cyclonedx_xml(root: Element, builder: DocumentBuilder) -> ParsedSbom:
     """Read a parsed XML tree whose root is a CycloneDX <bom>."""
     namespace = namespace_of(root.tag) or ""

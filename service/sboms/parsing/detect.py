@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from xml.etree.ElementTree import Element
 
 from .decode import Payload
 from .model import SbomError
 from .spdx3 import is_spdx3
 from .spdx_tagvalue import LOOKS_LIKE_TAG_VALUE
-from .xmldoc import local_name, namespace_of
 
 JSON, XML, TAG_VALUE = "json", "xml", "tag-value"
 CYCLONEDX, SPDX2, SPDX3 = "cyclonedx", "spdx2", "spdx3"
@@ -73,16 +71,3 @@ def json_format(data: Any) -> tuple[str, dict[str, Any], str]:
         f"{keys}); {_NOT_AN_SBOM}",
         {"keys": sorted(data)[:20]},
     )
-
-
-def check_xml_root(root: Element) -> None:
-    """Refuse XML that is not a CycloneDX <bom>, naming what it is instead."""
-    name = local_name(root.tag)
-    if name == "bom":
-        return
-    namespace = namespace_of(root.tag) or ""
-    if name == "RDF" or "spdx" in namespace.lower():
-        message = "SPDX RDF/XML is not supported; upload SPDX as JSON or tag-value"
-    else:
-        message = f"XML root element <{name}>: expected a CycloneDX <bom>"
-    raise SbomError("unknown_format", message, {"element": name, "namespace": namespace})

@@ -8,16 +8,14 @@ from service.core.collector import collector_paused
 
 from .assemble import DocumentBuilder
 from .cyclonedx import read_cyclonedx_json
-from .cyclonedx_xml import read_cyclonedx_xml
 from .decode import check_characters, decode_payload
-from .detect import CYCLONEDX, JSON, SPDX2, XML, check_xml_root, json_format, syntax_of
+from .detect import CYCLONEDX, JSON, SPDX2, XML, json_format, syntax_of
 from .jsondoc import load_json
 from .model import DEFAULT_LIMITS, ParsedSbom, ParseLimits
 from .spdx2 import read_spdx2
 from .spdx2doc import as_document, load_document
 from .spdx3 import read_spdx3
 from .spdx_tagvalue import read_tag_value
-from .xmldoc import parse_xml
 
 
 def parse_sbom(data: bytes, *, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSbom:
@@ -55,6 +53,11 @@ def _parse(data: bytes, limits: ParseLimits) -> ParsedSbom:
             return read_spdx2(as_document(document), builder, encoding="json", prefix=prefix)
         return read_spdx3(document, builder)
     if syntax == XML:
+        # Imported for XML documents only: a command reading one JSON document, the
+        # usual upload, never loads the XML parsers.
+        from .cyclonedx_xml import check_xml_root, read_cyclonedx_xml
+        from .xmldoc import parse_xml
+
         root = parse_xml(payload, limits)
         check_xml_root(root)
         return read_cyclonedx_xml(root, builder)
