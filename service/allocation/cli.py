@@ -150,12 +150,12 @@ def proposal_to_json(proposal: Proposal) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def allocate_command(input_path: str, as_json: bool) -> None:
     """Propose this month's split of a budget over the projects in FILE."""
-    document = parse_json(read_text(input_path))
-    try:
-        with collector_paused():  # the document and the candidates: millions of objects
+    with collector_paused():  # the document and the candidates: millions of objects
+        document = parse_json(read_text(input_path))
+        try:
             request = parse_request(document)
-    except InputError as exc:
-        fail(str(exc), {"field": exc.field})
+        except InputError as exc:
+            fail(str(exc), {"field": exc.field})
     try:
         proposal = allocate(request.candidates, request.budget, request.policy)
     except AllocationError as exc:
