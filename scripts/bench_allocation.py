@@ -9,20 +9,28 @@ and the engine's default split together under one second at 50,000 projects, eac
 growing linearly with the input. Usage::
 
     python scripts/bench_allocation.py [--projects 5000 50000] [--products 50]
-        [--runs 5] [--seed 7] [--granularity 1] [--write]
+        [--runs 5] [--seed 7] [--granularity 1] [--reference DIR [--pairs 3]] [--write]
 
 Prints one table (``--write`` also replaces the "Allocation" section of
 docs/benchmarks.md). Exits 1 when the 50,000-project pair is over the target.
+
+``--reference DIR`` compares with the code of another checkout (an earlier commit, say
+``git worktree add DIR <commit>``): for each size, ``--pairs`` pairs of fresh processes,
+one on that code and one on this, in alternating order, each timing validation and the
+default split on the same input; it reports each side's best and the median of the
+pairs' ratios (this code's time / the reference's).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The code measured: this checkout, or (in a child process of --reference) another one.
+sys.path.insert(0, os.environ.get("BENCH_ALLOCATION_CODE") or str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from service.allocation.cli import parse_request
@@ -39,6 +48,7 @@ from service.allocation.policy import Policy
 from service.core.collector import collector_paused
 
 TARGET_SECONDS = 1.0
+CODE_VARIABLE, CODE = "BENCH_ALLOCATION_CODE", str(Path(__file__).resolve().parents[1])
 T = TypeVar("T")
 
 
@@ -157,6 +167,60 @@ def measure(projects: int, args: argparse.Namespace) -> list[tuple[str, list[flo
     return rows
 
 
+def child(projects: int, args: argparse.Namespace) -> None:
+    """One side of a --reference pair: best CPU seconds of validation and the default split."""
+    rng = random.Random(args.seed)
+    inventory = make_inventory(args.products, projects * 4, projects, rng)
+    document = allocation_document(build_candidates(inventory, projects, random.Random(args.seed)))
+    policy = Policy(granularity=args.granularity)
+    with collector_paused():
+        validate, request = timed(lambda: parse_request(document), args.runs)
+        split, _ = timed(lambda: allocate(request.candidates, request.budget, policy), args.runs)
+    print(json.dumps({"validate": min(validate), "allocate": min(split)}))
+
+
+def compare(reference: str, args: argparse.Namespace) -> list[str]:
+    """Alternating pairs of processes on the reference's code and on this code, per size."""
+    lines = [
+        f"Against the code in `--reference` (the same inputs; {args.pairs} pairs of processes "
+        "per size in alternating order, each side's best of the pairs, the ratio is the "
+        "median of the pairs' ratios, this code / the reference):",
+        "",
+        "| projects | step | reference | this code | ratio |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for projects in args.projects:
+        sides: dict[str, list[dict[str, float]]] = {"reference": [], "this": []}
+        for index in range(args.pairs):
+            order = ("reference", "this") if index % 2 == 0 else ("this", "reference")
+            for side in order:
+                sides[side].append(
+                    _child_run(projects, reference if side == "reference" else CODE, args)
+                )
+        for step in ("validate", "allocate", "pair"):
+            ref, this = ([_step(run, step) for run in sides[s]] for s in ("reference", "this"))
+            ratio = statistics.median(t / r for t, r in zip(this, ref, strict=True))
+            lines.append(
+                f"| {projects:,} | {step} | {min(ref) * 1000:,.0f} ms | {min(this) * 1000:,.0f} ms "
+                f"| {ratio:.2f}x |"
+            )
+    return lines
+
+
+def _child_run(projects: int, code: str, args: argparse.Namespace) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", str(projects), "--runs", str(args.runs)]
+    command += ["--products", str(args.products), "--seed", str(args.seed)]
+    command += ["--granularity", str(args.granularity)]
+    env = {**os.environ, CODE_VARIABLE: code}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def _step(run: dict[str, float], step: str) -> float:
+    return run["validate"] + run["allocate"] if step == "pair" else run[step]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, nargs="+", default=[5_000, 50_000])
@@ -164,8 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--granularity", type=int, default=1, help="minor units per step")
+    parser.add_argument("--reference", metavar="DIR", help="a checkout to compare with")
+    parser.add_argument("--pairs", type=int, default=3, help="pairs of processes per size")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args)
+        return 0
 
     rows: list[tuple[str, list[float], str]] = []
     pairs: dict[int, float] = {}
@@ -205,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             f"From {small:,} to {large:,} projects ({large / small:.0f}x the input) the pair "
             f"takes {b / a:.1f}x the time."
         )
+    if args.reference:
+        lines += ["", *compare(str(Path(args.reference).resolve()), args)]
     text = "\n".join(lines)
     print(text)
     if args.write:
