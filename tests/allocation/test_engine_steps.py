@@ -6,7 +6,7 @@ from service.allocation.engine import Candidate, ProductUse
 from service.allocation.engine.eligibility import ineligible
 from service.allocation.engine.solver import Solver, round_shares
 from service.allocation.engine.split import take_part
-from service.allocation.engine.weights import Member, weigh
+from service.allocation.engine.weights import Member, merged_uses, ordered_uses, weigh
 from service.allocation.policy import Policy
 
 
@@ -31,6 +31,22 @@ def test_weights_are_exact_and_scaled_to_integers_over_one_denominator():
         ("github.com/a/x", Fraction(9, 4), 9),
         ("github.com/b/y", Fraction(1), 4),
     ]
+
+
+def test_uses_merge_to_the_shallowest_known_depth_per_product_and_read_shallowest_first():
+    uses = (
+        ProductUse("web", 3),
+        ProductUse("api"),
+        ProductUse("web", 2),
+        ProductUse("cli", 1),
+        ProductUse("api", 4),
+        ProductUse("db"),
+    )
+    merged = merged_uses(uses)
+    assert merged == {"web": 2, "api": 4, "cli": 1, "db": None}
+    assert ordered_uses(merged) == [("cli", 1), ("web", 2), ("api", 4), ("db", None)]
+    once = (ProductUse("web", 1), ProductUse("api"))
+    assert merged_uses(once) == {"web": 1, "api": None}
 
 
 def test_the_cap_is_relaxed_only_when_too_few_projects_share_the_pool():
