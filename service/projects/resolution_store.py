@@ -385,12 +385,18 @@ def count_by_status(session: Session, package_ids_query) -> dict[str, int]:
 
 
 def record_usage(session: Session, counts: dict[str, int], day: date) -> None:
-    """Add requests sent to the day's count per source (`metadata stats`)."""
-    for source, requests in counts.items():
-        row = session.exec(
-            select(OutboundUsage).where(OutboundUsage.day == day, OutboundUsage.source == source)
-        ).first()
-        if row is None:
-            row = OutboundUsage(day=day, source=source[:20], requests=0)
-        row.requests += requests
-        session.add(row)
+    """Add requests sent to the day's count per source (`metadata stats`), in one statement
+    that adds up when another worker counts the same day and source at once."""
+    rows = [
+        {"day": day, "source": source[:20], "requests": requests}
+        for source, requests in sorted(counts.items())
+    ]
+    if not rows:
+        return
+    table = OutboundUsage.__table__
+    statement = insert_for(session)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "source"],
+        set_={"requests": table.c.requests + statement.excluded.requests},
+    )
+    session.exec(statement, params=rows)

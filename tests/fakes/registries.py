@@ -252,6 +252,8 @@ class FakeRegistries:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._statuses: Counter[int] = Counter()
+        self._in_flight: Counter[str] = Counter()
+        self._most_in_flight: Counter[str] = Counter()  # per source, since the last reset
         self._faults: dict[str, list[Fault]] = {}
         # The most recent requests, for assertions: (source, method, raw path + query).
         self.requests: deque[tuple[str, str, str]] = deque(maxlen=10_000)
@@ -294,10 +296,16 @@ class FakeRegistries:
         with self._lock:
             return dict(self._statuses)
 
+    def most_in_flight(self) -> dict[str, int]:
+        """The most requests each source was answering at once."""
+        with self._lock:
+            return dict(self._most_in_flight)
+
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
             self._statuses.clear()
+            self._most_in_flight.clear()
             self.requests.clear()
             self.bodies.clear()
             self.request_headers.clear()
@@ -363,6 +371,27 @@ class FakeRegistries:
             self.bodies.append(body)
             self.request_headers.append(dict(headers))
             fault = self._take_fault(source, raw_path)
+            self._in_flight[source] += 1
+            most = max(self._most_in_flight[source], self._in_flight[source])
+            self._most_in_flight[source] = most
+        try:
+            return self._answer(source, method, raw_path, rest, query, params, headers, body, fault)
+        finally:
+            with self._lock:
+                self._in_flight[source] -= 1
+
+    def _answer(
+        self,
+        source: str,
+        method: str,
+        raw_path: str,
+        rest: list[str],
+        query: str,
+        params: dict[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        fault: Fault | None,
+    ) -> FakeResponse:
         delay = self.latency.get(source, 0.0) if isinstance(self.latency, Mapping) else self.latency
         if delay:
             time.sleep(delay)

@@ -1,22 +1,24 @@
-"""One request per package and source at a time: runs that want the same answer at once
-wait for the one that asks, across processes (each run here has its own engine)."""
+"""Runs at once, across processes (each run here has its own engine): one request per
+package and source at a time, the others wait for its answer; their counts add up."""
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from service.core.http import OutboundClient
 from service.db import Database
 from service.projects import cache, fetch_leases
 from service.projects.fetch_leases import FetchGate
-from service.projects.models import FetchLease
+from service.projects.models import FetchLease, OutboundUsage
 from service.projects.providers import ProviderResult, build_providers
 from service.projects.resolution import Resolver
-from service.projects.resolution_store import upsert_cache
+from service.projects.resolution_store import record_usage, upsert_cache
 from service.sboms.models import Package
 from tests.projects.conftest import NOW, no_dns
 
@@ -188,3 +190,35 @@ def test_two_runs_at_once_ask_each_package_once(own_database, registries, monkey
         thread.join()
     assert failures == []
     assert registries.counts() == {"npm": 11, "pypi": 1}
+
+
+@pytest.mark.postgres
+def test_two_runs_counting_the_same_day_and_source_at_once_add_up(fresh_postgres_url):
+    database = Database(fresh_postgres_url)
+    database.upgrade()
+    first = database.session(writer=True)
+    record_usage(first, {"npm": 3}, NOW.date())  # not committed yet: the row is locked
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with database.transaction() as session:
+                record_usage(session, {"npm": 4}, NOW.date())
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with database.engine.connect() as connection:  # until the second waits for the first
+        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        for _ in range(1000):
+            if connection.execute(waiting).scalar():
+                break
+            time.sleep(0.01)
+    first.commit()
+    first.close()
+    thread.join()
+    with database.transaction() as session:
+        assert session.exec(select(OutboundUsage.requests)).all() == [7]
+    assert failures == []
+    database.engine.dispose()
