@@ -202,12 +202,12 @@ def test_the_library_parses_each_package_once(monkeypatch: pytest.MonkeyPatch) -
         return original(cls, purl, normalize_purl)
 
     monkeypatch.setattr(PackageURL, "from_string", classmethod(counting))
-    purls_module._identity_of_head.cache_clear()
+    identities = purls_module.PackageIdentities()
     for version in range(20):  # the "+" keeps these heads off the direct split
-        package_identity(f"pkg:npm/%40once/only%2Bx@{version}.0.0?tarball=x")
-        package_identity(f"pkg:npm/@once/only%2bx@{version}.0.0")
+        identities.of(f"pkg:npm/%40once/only%2Bx@{version}.0.0?tarball=x")
+        identities.of(f"pkg:npm/@once/only%2bx@{version}.0.0")
     assert len(calls) == 2  # one per distinct spelling of the package, not per version
-    purls_module._identity_of_head.cache_clear()
+    assert identities.of("pkg:npm/@once/only%2bx@9") == package_identity("pkg:npm/@once/only%2bx")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from itertools import chain, repeat
 
 from .graph import compute_depths
 from .model import Component, ParsedSbom, ParseLimits, SbomError
-from .purls import package_identity
+from .purls import PackageIdentities
 
 # ISO 8601 date-time as the specs write it: seconds, optional fraction, zone.
 _TIMESTAMP = re.compile(
@@ -103,6 +103,7 @@ class DocumentBuilder:
         self.limits = limits
         self.components: list[Component] = []
         self._component_refs: dict[str, Component] = {}
+        self._identities = PackageIdentities()
         self._nodes: set[str] = set()  # referable elements that are not components
         self._roots: list[str] = []
         # Dependencies as stated, checked at build: whole lists (CycloneDX dependsOn) and
@@ -180,7 +181,7 @@ class DocumentBuilder:
             ref = f"{ref}#{where}"
         component.ref = ref
         for purl in component.purls:
-            identity = package_identity(purl)
+            identity = self._identities.of(purl)
             if identity.error is not None:
                 field = f"{where}.{purl_field}" if purl_field else f"{where}: purl"
                 self.warn(

@@ -30,7 +30,6 @@ one repository). The original purl is kept on the component for registry look-up
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from msgspec import Struct
 
@@ -74,19 +73,35 @@ class PurlIdentity(Struct, frozen=True, gc=False):
 
 
 def package_identity(purl: str) -> PurlIdentity:
-    """Return the package key and ecosystem of a purl string.
-
-    The result is cached on the purl's head (type/namespace/name), which every version
-    and qualifier variant of a package shares, so each package is parsed once.
-    """
+    """Return the package key and ecosystem of a purl string (a document's purls go
+    through `PackageIdentities`, which parses each package once)."""
     return _identity_of_head(_purl_head(purl))
+
+
+class PackageIdentities:
+    """The package identities of one document's purls.
+
+    They are kept by the purl's head (type/namespace/name), which every version and
+    qualifier variant of a package shares, so each package is parsed once; the memo goes
+    with the document rather than staying in the process.
+    """
+
+    def __init__(self) -> None:
+        self._by_head: dict[str, PurlIdentity] = {}
+
+    def of(self, purl: str) -> PurlIdentity:
+        head = _purl_head(purl)
+        identity = self._by_head.get(head)
+        if identity is None:
+            identity = self._by_head[head] = _identity_of_head(head)
+        return identity
 
 
 def _purl_head(purl: str) -> str:
     """Cut subpath, qualifiers and version: what is left names the package.
 
     Many purls in one document share a head (every version of a package), so the
-    expensive parse below is cached on it.
+    expensive parse below is done once for it.
     """
     head = purl.strip()
     hash_at = head.find("#")
@@ -131,7 +146,6 @@ def split_head(head: str) -> tuple[str, str | None, str]:
     return parsed.type, parsed.namespace or None, parsed.name
 
 
-@lru_cache(maxsize=65536)
 def _identity_of_head(head: str) -> PurlIdentity:
     plain = _PLAIN_HEAD.fullmatch(head)
     if plain is not None:
