@@ -39,6 +39,7 @@ from service.projects.models import (
     FetchLease,
     FundingChannel,
     Maintainer,
+    MavenParentPom,
     MetadataCacheEntry,
     OutboundUsage,
     PackageRequests,
@@ -253,6 +254,16 @@ def make_fetch_lease(session: Session, **fields) -> FetchLease:
         key=f"pkg:npm/package{next(_ids)}",
         holder="worker-1",
         until=1_800_000_000.0,
+    )
+
+
+def make_maven_parent_pom(session: Session, **fields) -> MavenParentPom:
+    return _row(
+        session,
+        MavenParentPom,
+        fields,
+        coordinates=f"org.example:parent{next(_ids)}:1.0",
+        pom=b"<project/>",
     )
 
 

@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "package_resolutions",
     "metadata_cache",
     "fetch_leases",
+    "maven_parent_poms",
     "maintainers",
     "funding_channels",
     "project_claims",

@@ -16,7 +16,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.core.clock import utcnow
@@ -146,6 +146,17 @@ class FetchLease(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=500)
     holder: str = Field(max_length=100)
     until: float
+
+
+class MavenParentPom(SQLModel, table=True):
+    """A released parent POM (``group:artifact:version``), which never changes: read once
+    for every process, however many artifacts climb to it."""
+
+    __tablename__ = "maven_parent_poms"
+
+    coordinates: str = Field(primary_key=True, max_length=500)
+    pom: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    fetched_at: datetime = Field(default_factory=utcnow)
 
 
 class Maintainer(SQLModel, table=True):

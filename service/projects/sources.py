@@ -21,6 +21,7 @@ from service.core.http import OutboundClient
 from service.core.outbound_limits import OutboundLimits, RedisLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.core.services import get_settings
+from service.projects.parent_poms import StoredParentPoms
 from service.projects.providers import (
     SOURCE_POLICIES,
     Provider,
@@ -106,12 +107,15 @@ def app_providers(
     if injected is not None:
         return injected
     base_urls = {"github": settings.github_api_url, **settings.registry_base_urls}
+    # Tests share one connection across threads (rolled back after): parents per process.
+    parents = None if settings.env == "test" else StoredParentPoms(app.extensions["tributary.db"])
     providers = build_providers(
         get_outbound(app),
         base_urls=base_urls,
         enabled=settings.resolution_sources,
         github_token=settings.github_metadata_token,
         github_web_host=github_web_host(settings),
+        maven_parents=parents,
     )
     app.extensions[PROVIDERS] = providers
     return providers

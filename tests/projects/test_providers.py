@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from service.core.http import OutboundClient
+from service.db import Database
+from service.projects.parent_poms import StoredParentPoms
 from service.projects.providers import (
     SOURCES,
     CachedEntry,
@@ -299,6 +301,19 @@ def test_a_parent_pom_is_read_once_for_every_child_that_climbs_to_it(providers, 
         assert result.metadata.repository_url == "https://github.com/example/multi"
     poms = [path.rsplit("/", 1)[-1] for _source, _method, path in fake.app.requests]
     assert poms == ["multi-core-2.0.0.pom", "multi-core-parent-2.0.0.pom", "multi-core-2.0.0.pom"]
+
+
+def test_a_parent_pom_one_process_read_is_not_asked_again_by_another(client, fake, tmp_path):
+    database = Database(f"sqlite:///{tmp_path}/poms.db")
+    database.upgrade()
+    stored = StoredParentPoms(database)
+    for _process in range(2):  # each with its own providers (and memory)
+        maven = providers_for(client, fake, maven_parents=stored)["maven"]
+        result = maven.fetch("pkg:maven/com.example.multi/multi-core", version="2.0.0")
+        assert result.metadata.repository_url == "https://github.com/example/multi"
+    poms = [path.rsplit("/", 1)[-1] for _source, _method, path in fake.app.requests]
+    assert poms == ["multi-core-2.0.0.pom", "multi-core-parent-2.0.0.pom", "multi-core-2.0.0.pom"]
+    database.engine.dispose()
 
 
 def test_maven_xml_with_entities_is_refused(providers, fake):

@@ -35,6 +35,7 @@ from service.projects.providers.offline import (
 
 if TYPE_CHECKING:
     from service.core.http import OutboundClient
+    from service.projects.providers.maven import ParentPoms
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def build_providers(
     repo_hosts: Iterable[str] = (),
     offline_snapshot: str | Path | IO[str] | None = None,
     now: Callable[[], datetime] | None = None,
+    maven_parents: ParentPoms | None = None,
 ) -> dict[str, Provider]:
     """Build ``{source: provider}``.
 
@@ -119,7 +121,7 @@ def build_providers(
     the NuGet search endpoint; ``github`` the API root, e.g. a GHES
     ``https://ghe.example.com/api/v3`` with ``github_web_host="ghe.example.com"``).
     With ``offline_snapshot`` the providers answer from the snapshot and ``client`` may
-    be None.
+    be None. ``maven_parents`` keeps parent POMs for every process (else per process).
     """
     if offline_snapshot is not None:
         providers: dict[str, Provider] = dict(offline_providers(offline_snapshot))
@@ -152,6 +154,8 @@ def build_providers(
             built[source] = cls(
                 client, base_url=urls["nuget"], search_url=urls.get("nuget_search"), **common
             )
+        elif source == "maven":
+            built[source] = cls(client, base_url=urls["maven"], parents=maven_parents, **common)
         elif source == "go":
             built[source] = cls(client, base_url=urls["go"], vanity_url=go_vanity_url, **common)
         else:

@@ -17,7 +17,7 @@ import re
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from xml.etree.ElementTree import Element
 
 from service.core.fetch_results import FetchError, FetchResult
@@ -48,18 +48,28 @@ def _text(node: Element | None, path: str) -> str | None:
     return found.text.strip() or None
 
 
+class ParentPoms(Protocol):
+    """Parent POMs kept for every process (by ``group:artifact:version``)."""
+
+    def get(self, coordinates: str) -> bytes | None: ...
+
+    def put(self, coordinates: str, pom: bytes) -> None: ...
+
+
 class MavenProvider(BaseProvider):
     """Metadata from a Maven repository layout (Maven Central by default)."""
 
     source = "maven"
     types = frozenset({"maven"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, parents: ParentPoms | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A released POM never changes, and many artifacts share one parent: each parent
-        # is read once, however many children (and runs) climb to it.
+        # is read once, however many children (and runs, and processes with ``parents``)
+        # climb to it.
         self._parents: OrderedDict[str, Element] = OrderedDict()
         self._parents_lock = threading.Lock()
+        self._stored = parents
 
     def _fetch(self, ref: PackageRef, cached: CachedEntry | None) -> ProviderResult:
         group, artifact = ref.namespace or "", ref.name
@@ -164,15 +174,25 @@ class MavenProvider(BaseProvider):
     def _fetch_pom(self, url: str) -> Element | None:
         return parse_xml(self._get(url, None).body)
 
-    def _parent_pom(self, url: str) -> Element | None:
+    def _parent_pom(self, group: str, artifact: str, version: str) -> Element | None:
+        """A parent POM: from this process, else from the store, else asked (and kept)."""
+        coordinates = f"{group}:{artifact}:{version}"
         with self._parents_lock:
-            if url in self._parents:
-                self._parents.move_to_end(url)
-                return self._parents[url]
-        pom = self._fetch_pom(url)
-        if pom is not None and not url.endswith("-SNAPSHOT.pom"):
+            if coordinates in self._parents:
+                self._parents.move_to_end(coordinates)
+                return self._parents[coordinates]
+        released = not version.endswith("-SNAPSHOT")
+        stored = self._stored if released else None
+        body = stored.get(coordinates) if stored else None
+        fetched = body is None
+        if body is None:
+            body = self._get(self._pom_url(group, artifact, version), None).body
+        pom = parse_xml(body)
+        if pom is not None and released:
+            if stored and fetched:
+                stored.put(coordinates, body)
             with self._parents_lock:
-                self._parents[url] = pom
+                self._parents[coordinates] = pom
                 while len(self._parents) > PARENT_CACHE_SIZE:
                     self._parents.popitem(last=False)
         return pom
@@ -203,7 +223,7 @@ class MavenProvider(BaseProvider):
             if not all(_SEGMENT_RE.match(s) for s in (group, parent_artifact, version)):
                 break
             try:
-                parent = self._parent_pom(self._pom_url(group, parent_artifact, version))
+                parent = self._parent_pom(group, parent_artifact, version)
             except FetchError as exc:
                 warnings.append(f"parent pom: {exc.reason}")
                 break
