@@ -84,21 +84,34 @@ def allocate(
     cap_amount, relaxed = _pay_pool(paid, solver, kept, units, context, lines, held)
     omitted.extend(_pay_overrides(overrides, context, lines, held))
 
+    return _proposal(context, lines, held, omitted, cap_amount, relaxed, minimum_units * step)
+
+
+def _proposal(
+    context: Context,
+    lines: list[Line],
+    held: list[HeldEntry],
+    omitted: list[Omitted],
+    cap: int | None,
+    cap_relaxed: bool,
+    minimum: int,
+) -> Proposal:
+    """The proposal, its entries in the order it shows them: largest amounts first."""
     placed = sum(line.amount for line in lines) + sum(entry.amount for entry in held)
     lines.sort(key=lambda line: (-line.amount, line.project))
     held.sort(key=lambda entry: (-entry.amount, entry.project))
     omitted.sort(key=attrgetter("project"))
     return Proposal(
-        currency=currency,
-        budget=total,
+        currency=context.currency,
+        budget=context.budget,
         lines=tuple(lines),
         held=tuple(held),
-        remainder=total - placed,
+        remainder=context.budget - placed,
         omitted=tuple(omitted),
-        cap=cap_amount,
-        cap_relaxed=relaxed,
-        minimum=minimum_units * step,
-        granularity=step,
+        cap=cap,
+        cap_relaxed=cap_relaxed,
+        minimum=minimum,
+        granularity=context.step,
     )
 
 
