@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert, update
+from sqlalchemy import Select, String, cast, delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from service.db import insert_for, upsert
@@ -369,10 +369,10 @@ def due_filter(now: datetime):
     )
 
 
-def count_by_status(session: Session, package_ids_query) -> dict[str, int]:
-    """{status: n} for the packages the subquery selects (missing rows count as pending)."""
+def status_counts(package_ids_query) -> Select:
+    """(status, n) for the packages the subquery selects (missing rows count as pending)."""
     status = func.coalesce(PackageResolution.status, ResolutionStatus.pending.value)
-    rows = session.exec(
+    return (
         select(status, func.count())
         .select_from(package_ids_query)
         .outerjoin(
@@ -380,8 +380,7 @@ def count_by_status(session: Session, package_ids_query) -> dict[str, int]:
             col(PackageResolution.package_id) == package_ids_query.c.package_id,
         )
         .group_by(status)
-    ).all()
-    return {name: count for name, count in rows}
+    )
 
 
 def record_usage(session: Session, counts: dict[str, int], day: date) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, func, or_, update
+from sqlalchemy import String, cast, exists, func, literal, or_, union_all, update
 from sqlmodel import Session, col, select
 
 from service.companies.models import Membership
@@ -38,7 +38,7 @@ from service.projects.models import (
 )
 from service.projects.providers import Provider
 from service.projects.resolution import ResolutionReport, Resolver
-from service.projects.resolution_store import count_by_status, due_filter
+from service.projects.resolution_store import due_filter, status_counts
 from service.projects.sources import app_providers, get_outbound
 from service.sboms.models import Package, Product, Sbom, SbomComponent
 from service.sboms.queueing import RESOLVE_SBOM, sbom_task_key
@@ -217,30 +217,34 @@ class Progress:
         return self.queued and self.pending > 0
 
 
+# Labels of progress_of's two counts among its statuses (no status starts with ":").
+WITHOUT_PURL, QUEUED = ":without_purl", ":queued"
+
+
 def progress_of(session: Session, sbom_ids: list[int], task_keys: list[str]) -> Progress:
     if not sbom_ids:
         return Progress(0, 0, 0, 0, 0, 0, queued=False)
-    counts = count_by_status(session, sbom_package_ids(session, sbom_ids))
-    # The components without a purl and the queued tasks: two counts, one round trip.
+    # One round trip: the packages by status, the components without a purl and the
+    # queued tasks.
     without = (
-        select(func.count())
+        select(literal(WITHOUT_PURL), func.count())
         .select_from(SbomComponent)
         .where(
             one_of(session, col(SbomComponent.sbom_id), sbom_ids),
             col(SbomComponent.package_id).is_(None),
         )
-        .scalar_subquery()
     )
     queued = (
-        select(func.count())
+        select(literal(QUEUED), func.count())
         .select_from(Task)
         .where(
             one_of(session, col(Task.unique_key), task_keys),
             col(Task.status).in_([TaskStatus.queued, TaskStatus.running]),
         )
-        .scalar_subquery()
     )
-    without_purl, tasks = session.exec(select(without, queued)).one()
+    statuses = status_counts(sbom_package_ids(session, sbom_ids))
+    counts = dict(session.exec(union_all(statuses, without, queued)).all())
+    without_purl, tasks = counts.pop(WITHOUT_PURL), counts.pop(QUEUED)
     return Progress(
         total=sum(counts.values()),
         resolved=counts.get("resolved", 0),

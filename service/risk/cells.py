@@ -1,12 +1,12 @@
 # ruff: noqa: RUF001 - the en dash is what the table shows for a missing value
-"""The dependency table's cells as its page draws them, computed once per row in Python: a
-page draws 100 rows of eight cells, and the filters, tests, calls and `url_for` of each
-cell in Jinja cost the page more than its query did. The template only places them."""
+"""The dependency table's rows as its page draws them, each built once in Python: a page
+draws 100 rows of eight cells, and the filters, tests, calls, `url_for` and escaping of
+each cell in Jinja cost the page more than its query did. The template places the rows
+in the table; the text in them (package, ecosystem, products, project) is escaped here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
@@ -19,35 +19,28 @@ RESOLVED = pill("resolved", "good")
 FUNDED, UNFUNDED = pill("funded", "good"), pill("unfunded", "bad")
 
 
-@dataclass(frozen=True, slots=True)
-class Cells:
-    package: str  # the purl as people read it
-    ecosystem: str
-    product_names: str
-    products: int
-    depth: int | str
-    project: Markup  # linked to its risk breakdown once scored
-    risk: Markup
-    resolution: Markup
-    funding: Markup
+def table_rows(rows: Iterable[DependencyRow], project_url: str) -> list[Markup]:
+    """Each row's `<tr>`; `project_url` is a project's risk page without its id."""
+    return [_row(row, project_url) for row in rows]
 
 
-def table_cells(rows: Iterable[DependencyRow], project_url: str) -> list[Cells]:
-    """The cells of each row; `project_url` is a project's risk page without its id."""
-    return [
-        Cells(
-            package=decoded(row.package),
-            ecosystem=row.ecosystem,
-            product_names=", ".join(row.product_names),
-            products=row.products,
-            depth=row.depth if row.depth is not None else "unknown",
-            project=_project(row, project_url),
-            risk=risk_badge(row.score),
-            resolution=RESOLVED if row.resolved else _unresolved(row.status),
-            funding=NONE if row.funded is None else (FUNDED if row.funded else UNFUNDED),
-        )
-        for row in rows
-    ]
+def _row(row: DependencyRow, project_url: str) -> Markup:
+    depth = row.depth if row.depth is not None else "unknown"
+    resolution = RESOLVED if row.resolved else _unresolved(row.status)
+    funding = NONE if row.funded is None else (FUNDED if row.funded else UNFUNDED)
+    names = escape(", ".join(row.product_names))
+    return Markup(
+        "<tr>\n"
+        f"    <td><code>{escape(decoded(row.package))}</code></td>\n"
+        f"    <td>{escape(row.ecosystem)}</td>\n"
+        f'    <td class="num" title="{names}">{int(row.products)}</td>\n'
+        f'    <td class="num">{depth}</td>\n'
+        f"    <td>{_project(row, project_url)}</td>\n"
+        f'    <td class="num">{risk_badge(row.score)}</td>\n'
+        f"    <td>{resolution}</td>\n"
+        f"    <td>{funding}</td>\n"
+        "  </tr>"
+    )
 
 
 def _project(row: DependencyRow, project_url: str) -> Markup:

@@ -20,7 +20,7 @@ from service.core.charts import history_chart
 from service.core.clock import utcnow
 from service.db import db_session, savepoint
 from service.risk import services
-from service.risk.cells import table_cells
+from service.risk.cells import table_rows
 from service.risk.explain import explain
 from service.risk.exposure import DECAY, NEUTRAL_RISK, UNKNOWN_DEPTH
 from service.risk.forms import WeightsForm
@@ -47,7 +47,7 @@ def dependencies(slug: str):
         "risk/dependencies.html",
         company=g.company,
         table=table,
-        cells=table_cells(table.rows, project_url),
+        rows=table_rows(table.rows, project_url),
         query=table.query,
         errors=errors,
         sorts=SORTS,

@@ -95,3 +95,30 @@ def test_viewers_cannot_queue_resolution_and_other_tenants_see_nothing(
     assert post_form(client, app, url).status_code == 403
     login(client, outsider)
     assert client.get(url).status_code == 404
+
+
+def test_inventory_progress_counts_statuses_components_without_purl_and_queued_work(
+    app, session, providers
+):
+    from service.projects.services import inventory_progress
+
+    company = make_company(session)
+    sbom = store_sbom(
+        session,
+        company,
+        [
+            component("pkg:pypi/requests@2.32.3"),
+            component("pkg:pypi/no-repo@1.0"),
+            {"name": "vendored", "version": "1.0"},  # no purl: never resolvable
+        ],
+    )
+    pending = inventory_progress(session, [sbom.id])
+    assert (pending.total, pending.pending, pending.without_purl) == (2, 2, 1)
+    assert pending.queued and pending.refreshing
+
+    drain(app)
+    session.expire_all()
+    done = inventory_progress(session, [sbom.id])
+    assert (done.total, done.resolved, done.unresolved, done.pending) == (2, 1, 1, 0)
+    assert (done.without_purl, done.queued) == (1, False)
+    assert inventory_progress(session, []).total == 0
