@@ -36,19 +36,22 @@ Pair = tuple[str, str]  # (source, key), as in the metadata cache
 def take(
     session: Session, pairs: Iterable[Pair], holder: str, now: float, until: float
 ) -> set[Pair]:
-    """Lease the pairs nobody holds (or whose lease ran out by ``now``); the ones ``holder``
-    holds afterwards. In key order, so two runs taking overlapping sets never deadlock."""
+    """Lease the pairs nobody holds, and those whose lease ran out by ``now``; returns the
+    ones ``holder`` holds afterwards. A live lease of another run is neither locked nor
+    waited for (its holder frees it in its own transactions), so runs never deadlock."""
     wanted = sorted(set(pairs))
     table = FetchLease.__table__
     for chunk in cache._chunks(wanted, 500):
-        statement = insert_for(session)(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["source", "key"],
-            set_={"holder": statement.excluded.holder, "until": statement.excluded.until},
-            where=table.c.until < now,
-        )
         rows = [{"source": s, "key": k, "holder": holder, "until": until} for s, k in chunk]
-        session.exec(statement, params=rows)
+        session.exec(insert_for(session)(table).on_conflict_do_nothing(), params=rows)
+        session.exec(
+            update(FetchLease)
+            .where(
+                tuple_(col(FetchLease.source), col(FetchLease.key)).in_(chunk),
+                col(FetchLease.until) < now,
+            )
+            .values(holder=holder, until=until)
+        )
     return {pair for pair, who in holders(session, wanted, now).items() if who == holder}
 
 
