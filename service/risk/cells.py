@@ -6,6 +6,7 @@ in the table; the text in them (package, ecosystem, products, project) is escape
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
@@ -51,5 +52,6 @@ def _project(row: DependencyRow, project_url: str) -> Markup:
     return Markup('<a href="{}{}">{}</a>').format(project_url, row.project_id, row.project)
 
 
+@functools.cache  # a handful of statuses, drawn on most rows
 def _unresolved(status: str) -> Markup:
     return pill("unresolved" if status in ("unresolved", "resolved") else status, "warn")

@@ -231,15 +231,7 @@ def dependency_table(session: Session, company_id: int, query: TableQuery) -> De
     direction = sort_column.desc() if query.order == "desc" else sort_column.asc()
     ordered = filtered.order_by(sort_column.is_(None), direction, col(Package.key))
     rows, matching, query = _page(session, filtered, ordered, query)
-    # Totals per ecosystem: the inventory's size and the choices of the ecosystem filter.
-    ecosystems = list(
-        session.exec(
-            select(Package.ecosystem, func.count())
-            .join(inv, inv.c.package_id == Package.id)
-            .group_by(Package.ecosystem)
-            .order_by(Package.ecosystem)
-        ).all()
-    )
+    ecosystems = list(session.exec(_ecosystems(company_id)).all())
     names = _product_names(session, company_id, [row.id for row in rows])
     funded_ids = _funded(session, [row.project_id for row in rows if row.project_id])
     return DependencyTable(
@@ -318,6 +310,19 @@ def _joined(company_id: int) -> tuple[Any, Any, Mapping[str, Any]]:
         "project_id": project_id,
     }
     return inv, joined, MappingProxyType(columns)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ecosystems(company_id: int) -> Any:
+    """Totals per ecosystem: the inventory's size and the choices of the ecosystem filter
+    (built once per company and process, as `_joined`)."""
+    inv = _joined(company_id)[0]
+    return (
+        select(Package.ecosystem, func.count())
+        .join(inv, inv.c.package_id == Package.id)
+        .group_by(Package.ecosystem)
+        .order_by(Package.ecosystem)
+    )
 
 
 def _filtered(statement: Any, columns: Mapping[str, Any], inv: Any, query: TableQuery) -> Any:
