@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from service import __version__
 from service.core.addresses import is_forbidden_host
 from service.core.http import OutboundClient
+from service.core.outbound_files import FileLimits
 from service.core.outbound_limits import OutboundLimits, RedisLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.core.services import get_settings
@@ -41,14 +42,18 @@ def build_outbound(settings: Settings, engine: Engine | None = None) -> Outbound
     """The single outbound client: User-Agent with the contact URL, per-host limits shared
     with every process through Redis when ``REDIS_URL`` is set; without it, slots, spacing
     and pauses shared through the database ``engine`` when that is PostgreSQL (several
-    workers run on it; on SQLite a write beside the caller's own write transaction would
-    wait for its lock), and tests aside (a row written beside a test's rolled-back
-    transaction would outlive it)."""
+    workers run on it), slots and spacing through lock files beside a SQLite database (a
+    write beside the caller's own write transaction would wait for its lock there), and
+    tests aside (a row written beside a test's rolled-back transaction would outlive
+    it)."""
     limits: OutboundLimits | None = None
     if settings.redis_url:
         limits = RedisLimits.from_url(settings.redis_url, time.time, time.sleep)
-    elif engine is not None and engine.dialect.name == "postgresql" and settings.env != "test":
-        limits = DatabaseLimits(engine, time.time, time.sleep)
+    elif engine is not None and settings.env != "test":
+        if engine.dialect.name == "postgresql":
+            limits = DatabaseLimits(engine, time.time, time.sleep)
+        elif engine.url.database not in (None, "", ":memory:"):  # SQLite: one machine
+            limits = FileLimits(Path(f"{engine.url.database}.outbound"), time.time, time.sleep)
     return OutboundClient(
         version=__version__,
         contact_url=settings.contact_url,

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from service.core.fetch_results import RateLimitedError
 from service.core.models import OutboundPause, OutboundSlot, OutboundSpacing
+from service.core.outbound_files import FileLimits
 from service.core.outbound_limits import LocalLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.db import make_engine
@@ -164,6 +165,8 @@ def test_a_failing_database_means_no_shared_pause_not_a_failed_fetch(tmp_path, c
     [
         ("development", "postgresql+psycopg://tributary@127.0.0.1/tributary", DatabaseLimits),
         ("development", "sqlite://", LocalLimits),
+        ("development", "sqlite:////var/lib/tributary/tributary.db", FileLimits),
+        ("test", "sqlite:////var/lib/tributary/tributary.db", LocalLimits),
         ("test", "postgresql+psycopg://tributary@127.0.0.1/tributary", LocalLimits),
     ],
 )
