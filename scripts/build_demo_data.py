@@ -43,6 +43,12 @@ Run: ``.venv/bin/python scripts/build_demo_data.py`` (needs ``npm`` and network 
 the npm registry and PyPI).  The committed files were made on 2026-11-21 (UTC).
 ``--github-facts-only`` folds the repository facts into the committed snapshot again
 without the network (the repositories' part was made so on 2026-12-01).
+``--pypi-json-only`` replaces the snapshot's PyPI records with what the project's PyPI
+provider reads from the registry's JSON API (its default base URL): publishers from
+``ownership.roles``, the latest release's upload time, the release count, repository,
+homepage and funding links, people (e-mail addresses dropped). Done so on 2026-12-02
+(UTC) for every PyPI record; the few the provider refuses (answers over its size limit)
+were kept from the installed metadata.
 """
 
 from __future__ import annotations
@@ -52,25 +58,29 @@ import importlib.metadata
 import json
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import venv
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from service.core.http import OutboundClient  # noqa: E402
 from service.projects.funding import (  # noqa: E402
     channel_from_url,
     parse_funding_json,
     parse_funding_yml,
 )
+from service.projects.providers import default_base_urls  # noqa: E402
 from service.projects.providers.base import (  # noqa: E402
     PackageMetadata,
     Person,
@@ -463,6 +473,43 @@ def npm_view(name: str) -> SnapshotRecord | None:
     return SnapshotRecord("npm", npm_purl(name), NOW, metadata)
 
 
+# --- PyPI: the registry's JSON API, read through the project's provider ---------------------
+
+
+def without_addresses(person: Person) -> list[Person]:
+    """The person with the e-mail address dropped (a name it carries is kept)."""
+    if person.email is None:
+        return [person]
+    return people(person.name, person.email, person.role, person.source)
+
+
+def refresh_pypi(records: dict[tuple[str, str], SnapshotRecord]) -> int:
+    """Replace the snapshot's PyPI records with the provider's answers; return how many."""
+    base_url = default_base_urls(["pypi"])["pypi"]
+    # The registry's own host only (a network may reach it through a private address and
+    # an inspecting proxy): the system's trust store, as pip and npm use, rather than certifi's.
+    client = OutboundClient(
+        allow_hosts=[urlsplit(base_url).hostname or ""], verify=ssl.create_default_context()
+    )
+    provider = PyPIProvider(client, base_url=base_url)
+    keys = sorted(key for source, key in records if source == "pypi")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(provider.fetch, keys))
+    refreshed = 0
+    for result in results:
+        if result.metadata is None:
+            print(f"{result.package_key}: {result.error}, kept as it was", file=sys.stderr)
+            continue
+        meta = result.metadata
+        kept = tuple(p for person in meta.maintainers for p in without_addresses(person))
+        record = SnapshotRecord(
+            "pypi", result.package_key, result.fetched_at, replace(meta, maintainers=kept)
+        )
+        records[("pypi", result.package_key)] = record
+        refreshed += 1
+    return refreshed
+
+
 # --- GitHub: facts read from the repositories' git history -----------------------------------
 
 
@@ -539,9 +586,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="fold the repository facts into the existing snapshot (no network)",
     )
+    parser.add_argument(
+        "--pypi-json-only",
+        action="store_true",
+        help="refresh the snapshot's PyPI records from the registry's JSON API (network)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     snapshot = args.out / "metadata-snapshot.jsonl"
+    if args.pypi_json_only:
+        records = load_snapshot(snapshot)
+        refreshed = refresh_pypi(records)
+        count = dump_snapshot(records.values(), snapshot)
+        print(f"snapshot: {count} records, {refreshed} PyPI records refreshed")
+        return
     if args.github_facts_only:
         records = load_snapshot(snapshot)
         found = fold_github_facts(records, args.github_facts, args.out)
