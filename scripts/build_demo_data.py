@@ -46,9 +46,9 @@ without the network (the repositories' part was made so on 2026-12-01).
 ``--pypi-json-only`` replaces the snapshot's PyPI records with what the project's PyPI
 provider reads from the registry's JSON API (its default base URL): publishers from
 ``ownership.roles``, the latest release's upload time, the release count, repository,
-homepage and funding links, people (e-mail addresses dropped). Done so on 2026-12-02
-(UTC) for every PyPI record; the few the provider refuses (answers over its size limit)
-were kept from the installed metadata.
+homepage and funding links, whether it is deprecated, people (e-mail addresses dropped).
+Done so on 2026-12-02 (UTC) for every PyPI record; the few the provider refuses (answers
+over its size limit) were kept from the installed metadata.
 """
 
 from __future__ import annotations

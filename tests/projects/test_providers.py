@@ -173,6 +173,22 @@ def test_pypi_package_without_repository(providers):
     assert meta.publishers_count == 0
 
 
+@pytest.mark.parametrize(
+    ("document", "deprecated", "archived"),
+    [
+        ({"info": {"classifiers": ["Programming Language :: Python"]}}, False, None),
+        ({"info": {"classifiers": ["Development Status :: 7 - Inactive"]}}, True, None),
+        ({"info": {"yanked": True}}, True, None),
+        ({"info": {}, "project-status": {"status": "deprecated"}}, True, None),
+        ({"info": {}, "project-status": {"status": "archived"}}, False, True),
+        ({"info": {}, "project-status": {"status": "active"}}, False, None),
+    ],
+)
+def test_pypi_says_whether_a_project_is_deprecated(providers, document, deprecated, archived):
+    meta = providers["pypi"].parse(document)
+    assert (meta.deprecated, meta.archived) == (deprecated, archived)
+
+
 def test_untrusted_repository_and_homepage_urls_are_dropped(providers, fake):
     meta = fetch_ok(providers["pypi"], "pkg:pypi/evil-links")
     assert meta.repository_url is None

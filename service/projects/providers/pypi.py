@@ -1,8 +1,9 @@
 """PyPI JSON API: ``GET {base}/pypi/{name}/json``.
 
 Reads ``info.project_urls`` / ``info.home_page`` for the repository and funding links,
-``ownership.roles`` ([{role, user}]) for the people who can publish, and the release
-files' upload times for release recency.
+``ownership.roles`` ([{role, user}]) for the people who can publish, the release
+files' upload times for release recency, and the project's status (PEP 792 markers, the
+"Inactive" classifier, a yanked latest release) for deprecation.
 """
 
 from __future__ import annotations
@@ -86,8 +87,7 @@ class PyPIProvider(BaseProvider):
         release_count, latest_at = _releases(data, info)
         version = as_str(info.get("version"))
 
-        status = as_dict(data.get("project-status")) or as_dict(info.get("project_status"))
-        status_name = (as_str(status.get("status")) or "").lower()
+        deprecated, archived = _status(data, info)
 
         return PackageMetadata(
             repository_url=repo.url if repo else None,
@@ -100,10 +100,25 @@ class PyPIProvider(BaseProvider):
             latest_release_at=latest_at,
             release_count=release_count,
             publishers_count=publishers,
-            deprecated=True if status_name == "deprecated" else None,
-            archived=True if status_name == "archived" else None,
+            deprecated=deprecated,
+            archived=archived,
             raw_source_url=url,
         )
+
+
+_INACTIVE = "Development Status :: 7 - Inactive"
+
+
+def _status(data: dict[str, Any], info: dict[str, Any]) -> tuple[bool, bool | None]:
+    """(deprecated, archived) as PyPI tells them. A PEP 792 status marker, the project's
+    own "Inactive" classifier or a yanked latest release mark it deprecated; PyPI answering
+    with none of them says it is not (as npm's answer without ``deprecated`` does). Only a
+    marker says archived: PyPI knows nothing else of the repository."""
+    status = as_dict(data.get("project-status")) or as_dict(info.get("project_status"))
+    name = (as_str(status.get("status")) or "").lower()
+    inactive = _INACTIVE in as_list(info.get("classifiers"))
+    deprecated = name in {"deprecated", "quarantined"} or inactive or info.get("yanked") is True
+    return deprecated, True if name == "archived" else None
 
 
 def _people(ownership: Any, info: dict[str, Any]) -> tuple[list[Person], int | None]:
