@@ -22,6 +22,7 @@ from service.core.outbound_files import FileLimits
 from service.core.outbound_limits import OutboundLimits, RedisLimits
 from service.core.outbound_pauses import DatabaseLimits
 from service.core.services import get_settings
+from service.db import get_db
 from service.projects.parent_poms import StoredParentPoms
 from service.projects.providers import (
     SOURCE_POLICIES,
@@ -113,7 +114,7 @@ def app_providers(
         return injected
     base_urls = {"github": settings.github_api_url, **settings.registry_base_urls}
     # Tests share one connection across threads (rolled back after): parents per process.
-    parents = None if settings.env == "test" else StoredParentPoms(app.extensions["tributary.db"])
+    parents = None if settings.env == "test" else StoredParentPoms(get_db(app))
     providers = build_providers(
         get_outbound(app),
         base_urls=base_urls,
