@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, tuple_, update
+from sqlalchemy import delete, func, tuple_, update
 from sqlmodel import Session, col, select
 
 from service.db import Database, insert_for
@@ -34,15 +34,25 @@ Pair = tuple[str, str]  # (source, key), as in the metadata cache
 
 
 def take(
-    session: Session, pairs: Iterable[Pair], holder: str, now: float, until: float
+    session: Session,
+    pairs: Iterable[Pair],
+    holder: str,
+    now: float,
+    until: float,
+    *,
+    queued: bool = False,
 ) -> set[Pair]:
     """Lease the pairs nobody holds, and those whose lease ran out by ``now``; returns the
     ones ``holder`` holds afterwards. A live lease of another run is neither locked nor
-    waited for (its holder frees it in its own transactions), so runs never deadlock."""
+    waited for (its holder frees it in its own transactions), so runs never deadlock.
+    ``queued``: leased for a batch not sent yet (see :func:`claim`)."""
     wanted = sorted(set(pairs))
     table = FetchLease.__table__
     for chunk in cache._chunks(wanted, 500):
-        rows = [{"source": s, "key": k, "holder": holder, "until": until} for s, k in chunk]
+        rows = [
+            {"source": s, "key": k, "holder": holder, "until": until, "queued": queued}
+            for s, k in chunk
+        ]
         session.exec(insert_for(session)(table).on_conflict_do_nothing(), params=rows)
         session.exec(
             update(FetchLease)
@@ -50,9 +60,54 @@ def take(
                 tuple_(col(FetchLease.source), col(FetchLease.key)).in_(chunk),
                 col(FetchLease.until) < now,
             )
-            .values(holder=holder, until=until)
+            .values(holder=holder, until=until, queued=queued)
         )
     return {pair for pair, who in holders(session, wanted, now).items() if who == holder}
+
+
+def claim(
+    session: Session, source: str, keys: Collection[str], holder: str, now: float, limit: int
+) -> tuple[set[str], set[str]]:
+    """A batch about to be sent: of these keys, queued by ``holder``, the ones it still
+    holds (``kept``), then other runs' queued keys of the source up to ``limit`` in all
+    (``taken``); all of them are no longer queued. Claims of one source take turns, so
+    two runs never take the same key or each other's keys at once."""
+    if session.get_bind().dialect.name == "postgresql":  # SQLite serializes writers
+        session.exec(select(func.pg_advisory_xact_lock(func.hashtext(f"fetch_leases:{source}"))))
+    of_source = col(FetchLease.source) == source
+    kept: set[str] = set()
+    for chunk in cache._chunks(sorted(keys)):
+        mine = (of_source, col(FetchLease.holder) == holder, col(FetchLease.key).in_(chunk))
+        session.exec(update(FetchLease).where(*mine).values(queued=False))
+        kept.update(session.exec(select(FetchLease.key).where(*mine)))
+    if len(kept) >= limit:
+        return kept, set()
+    others = (of_source, col(FetchLease.queued), col(FetchLease.holder) != holder)
+    live = col(FetchLease.until) >= now
+    found = session.exec(
+        select(FetchLease.key).where(*others, live).order_by(col(FetchLease.key))
+    ).all()
+    taken: set[str] = set()
+    for chunk in cache._chunks(found[: limit - len(kept)]):
+        session.exec(
+            update(FetchLease)
+            .where(*others, live, col(FetchLease.key).in_(chunk))
+            .values(holder=holder, queued=False)
+        )
+        mine = (of_source, col(FetchLease.holder) == holder, col(FetchLease.key).in_(chunk))
+        taken.update(session.exec(select(FetchLease.key).where(*mine)))
+    return kept, taken
+
+
+def others_working(session: Session, holder: str, now: float) -> bool:
+    """Whether another run holds a live lease on a fetch it is making (not one it only
+    queued for a batch): its answers may yet want lookups a batch could take."""
+    working = select(FetchLease.key).where(
+        col(FetchLease.holder) != holder,
+        col(FetchLease.until) >= now,
+        col(FetchLease.queued).is_(False),
+    )
+    return session.exec(working.limit(1)).first() is not None
 
 
 def holders(session: Session, pairs: Collection[Pair], now: float) -> dict[Pair, str]:
@@ -101,6 +156,7 @@ class _Want:
     won: Callable[[], None]  # go ahead and ask
     answered: Callable[[CacheRow], None]  # another run stored this answer
     since: float = 0.0  # when it began to wait
+    batched: bool = False  # asked in a batch that other runs may take it into
 
 
 class FetchGate:
@@ -124,6 +180,7 @@ class FetchGate:
         self._lease, self._batch, self._max_wait = lease, batch, max_wait
         self._wanted: list[_Want] = []
         self._waiting: dict[Pair, list[_Want]] = {}
+        self._queued: dict[Pair, _Want] = {}  # leased for a batch not sent yet
         self._wanted_at = self._checked_at = self._renewed_at = clock()
         self._leased = False  # whether this run ever took a lease (else nothing to free)
 
@@ -137,10 +194,13 @@ class FetchGate:
         seen: CacheRow | None,
         won: Callable[[], None],
         on_answer: Callable[[CacheRow], None],
+        *,
+        batched: bool = False,
     ) -> None:
+        """``batched``: ``won`` queues the fetch for a batch, which :meth:`claim` sends."""
         if not self._wanted:
             self._wanted_at = self._clock()
-        self._wanted.append(_Want(pair, seen, won, on_answer))
+        self._wanted.append(_Want(pair, seen, won, on_answer, batched=batched))
 
     def step(self, *, idle: bool) -> None:
         """Lease what is wanted (at once when the run has nothing else to do, else in
@@ -166,6 +226,31 @@ class FetchGate:
         """In the transaction that stores these pairs' answers."""
         give_back(session, self.holder, pairs)
 
+    def claim(
+        self, source: str, keys: Collection[str], limit: int
+    ) -> tuple[set[str], dict[str, CacheRow | None]]:
+        """A batch of queued keys about to be sent: the ones this run still holds (any
+        another run took wait for its answer instead), and up to ``limit`` in all with
+        other runs' queued keys, returned with their cache rows."""
+        leased = [key for key in keys if (source, key) in self._queued]
+        unleased = {key for key in keys if (source, key) not in self._queued}  # a snapshot's
+        if not leased:
+            return unleased, {}
+        now = self._clock()
+        with self.database.transaction() as session:
+            kept, taken = claim(session, source, leased, self.holder, now, limit)
+            rows = cache.load(session, [(source, key) for key in taken])
+        for key in leased:
+            want = self._queued.pop((source, key))
+            if key not in kept:
+                want.since = now
+                self._waiting.setdefault(want.pair, []).append(want)
+        return kept | unleased, {key: rows.get((source, key)) for key in taken}
+
+    def others_working(self) -> bool:
+        with self.database.transaction() as session:
+            return others_working(session, self.holder, self._clock())
+
     def close(self) -> None:
         if not self._leased:
             return
@@ -176,7 +261,12 @@ class FetchGate:
         now = self._clock()
         self._leased = True
         with self.database.transaction() as session:
-            held = take(session, [w.pair for w in wanted], self.holder, now, now + self._lease)
+            held: set[Pair] = set()
+            for batched in (False, True):
+                pairs = [w.pair for w in wanted if w.batched is batched]
+                if pairs:
+                    until = now + self._lease
+                    held |= take(session, pairs, self.holder, now, until, queued=batched)
             # An answer stored between planning and leasing: use it, do not ask again.
             rows = cache.load(session, [w.pair for w in wanted if w.pair in held])
             stored = {w.pair for w in wanted if answered(w.seen, rows.get(w.pair))}
@@ -185,6 +275,8 @@ class FetchGate:
             if want.pair in stored:
                 want.answered(rows[want.pair])
             elif want.pair in held:
+                if want.batched:
+                    self._queued[want.pair] = want
                 want.won()
             else:
                 want.since = want.since or now

@@ -146,6 +146,8 @@ class FetchLease(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=500)
     holder: str = Field(max_length=100)
     until: float
+    # Leased for a batch not sent yet: another run may take it into its own batch.
+    queued: bool = False
 
 
 class MavenParentPom(SQLModel, table=True):

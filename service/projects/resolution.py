@@ -69,9 +69,14 @@ from service.projects.providers import (
     safe_fetch,
 )
 from service.projects.providers.offline import OfflineProvider
-from service.projects.resolution_state import PackageWork, ResolutionReport, outcome
+from service.projects.resolution_state import (
+    PackageWork,
+    ResolutionReport,
+    company_link_rows,
+    outcome,
+    resolution_rows,
+)
 from service.projects.resolution_store import (
-    MAX_REASON,
     add_package_requests,
     ensure_projects,
     inventory_hints,
@@ -83,6 +88,7 @@ from service.projects.resolution_store import (
     upsert_resolutions,
     versions_in_use,
 )
+from service.projects.shared_batches import Batch, SharedBatches
 from service.projects.urls import RepoRef
 from service.sboms.models import Package
 
@@ -137,8 +143,8 @@ class Resolver:
         self._pool: ThreadPoolExecutor | None = None  # None: offline, answered in this thread
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
-        self._ecosystems_queue: list[PackageWork] = []
-        self._signals_queue: list[PackageWork] = []  # linked packages: ecosyste.ms for signals only
+        # ecosyste.ms lookups: for a link, or (linked packages) for signals only.
+        self._batches = SharedBatches(self._gate, "ecosystems", ECOSYSTEMS_BATCH)
         # Repositories due, for a GitHub provider that answers many in one query.
         self._repos_queue: list[tuple[RepoRef, str]] = []  # GraphQL asks nothing conditionally
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
@@ -251,13 +257,15 @@ class Resolver:
         pair: tuple[str, str],
         ask: Callable[[], None],
         on_answer: Callable[[cache.CacheRow], None],
+        *,
+        batched: bool = False,
     ) -> None:
         """Ask the source once this run holds the pair's lease; while another run holds it,
         wait for the answer it stores instead. A snapshot sends nothing: asked at once."""
         if self._pool is None or isinstance(self.providers[pair[0]], OfflineProvider):
             ask()
             return
-        self._gate.want(pair, self._cache_rows.get(pair), ask, on_answer)
+        self._gate.want(pair, self._cache_rows.get(pair), ask, on_answer, batched=batched)
 
     def _use_stored(self, item: PackageWork, source: str, stage: str, row: cache.CacheRow) -> None:
         """Another run's answer, as it stored it."""
@@ -364,22 +372,22 @@ class Resolver:
             ("ecosystems", item.key),
             lambda: self._queue_ecosystems(item, "ecosystems"),
             lambda row: self._use_stored(item, "ecosystems", "ecosystems", row),
+            batched=True,
         )
 
     def _queue_ecosystems(self, item: PackageWork, kind: str) -> None:
-        waiting = self._ecosystems_queue if kind == "ecosystems" else self._signals_queue
-        waiting.append(item)
-        if len(waiting) >= ECOSYSTEMS_BATCH:
-            self._submit_ecosystems(kind)
+        self._batches.add(item, kind)
+        if self._batches.full:
+            self._submit_ecosystems(idle=False)
 
-    def _submit_ecosystems(self, kind: str = "ecosystems") -> None:
-        waiting = self._ecosystems_queue if kind == "ecosystems" else self._signals_queue
-        batch = waiting[:ECOSYSTEMS_BATCH]
-        del waiting[:ECOSYSTEMS_BATCH]
-        if not batch:
+    def _submit_ecosystems(self, *, idle: bool) -> None:
+        batch = self._batches.take(idle=idle)
+        if batch is None:
             return
-        provider = self.providers["ecosystems"]
-        self._submit((kind, batch), safe_batch, provider, [i.key for i in batch])
+        for key, row in batch.others.items():  # other runs' lookups taken into this batch
+            if row is not None:
+                self._cache_rows[("ecosystems", key)] = row
+        self._submit(("ecosystems", batch), safe_batch, self.providers["ecosystems"], batch.keys)
 
     def _ask_signals(self, item: PackageWork) -> None:
         """ecosyste.ms for a linked package's dependents, downloads, advisories and people
@@ -396,6 +404,7 @@ class Resolver:
             ("ecosystems", item.key),
             lambda: self._queue_ecosystems(item, "signals"),
             lambda row: self._touched_projects.add(repo.key) if repo else None,
+            batched=True,
         )
 
     def _finish(self, item: PackageWork) -> None:
@@ -460,15 +469,14 @@ class Resolver:
         while True:
             self._gate.step(idle=not self._pending)
             if not self._pending:
-                if self._ecosystems_queue or self._signals_queue or self._repos_queue:
-                    self._submit_ecosystems()
-                    self._submit_ecosystems("signals")
-                    self._submit_repositories()
-                elif self._gate.busy:
-                    self._flush()  # what others may wait for, while this run waits for theirs
-                    self._gate.pause()
-                else:
+                self._submit_ecosystems(idle=True)
+                self._submit_repositories()
+                if self._pending:
+                    continue
+                if not (self._gate.busy or self._batches.queued):
                     return
+                self._flush()  # what others may wait for, while this run waits for theirs
+                self._gate.pause()
                 continue
             try:
                 future = self._completed.get(timeout=self._gate.poll)
@@ -480,17 +488,23 @@ class Resolver:
                 item, source, stage = payload
                 self._on_package_result(item, source, stage, result)
             elif kind == "ecosystems":
-                for item in payload:
-                    self._on_package_result(item, "ecosystems", "ecosystems", result[item.key])
-            elif kind == "signals":
-                for item in payload:
-                    self._on_signals_result(item, result[item.key])
+                self._on_batch_result(payload, result)
             elif kind == "repositories":
                 for repo, key in payload:
                     self._on_repository_result(repo, key, result[key])
             else:
                 repo, key = payload
                 self._on_repository_result(repo, key, result)
+
+    def _on_batch_result(self, batch: Batch, results: Mapping[str, ProviderResult]) -> None:
+        for item, kind in batch.items:
+            if kind == "ecosystems":
+                self._on_package_result(item, "ecosystems", "ecosystems", results[item.key])
+            else:
+                self._on_signals_result(item, results[item.key])
+        for key in batch.others:  # stored for the runs that queued them, which wait for it
+            self._remember(cache.apply_result(batch.others[key], results[key], self.now, self.ttl))
+            self._asked[("ecosystems", key)]["sent"] += 1
 
     def _on_signals_result(self, item: PackageWork, result: ProviderResult) -> None:
         self._remember(
@@ -543,9 +557,16 @@ class Resolver:
             self._projects.update(
                 ensure_projects(session, links.values(), self.github_host, self.now)
             )
-            rows = [self._resolution_row(item) for item in finished]
+            results = [outcome(item, self.now, self.ttl) for item in finished]
+            for item, result in zip(finished, results, strict=True):
+                self.report.count(item.key, result)
+            rows = resolution_rows(finished, results, self._projects, self.now)
             upsert_resolutions(session, rows)
-            self._replace_company_links(session, finished)
+            replace_company_links(
+                session,
+                [item.id for item in finished],
+                company_link_rows(finished, self._projects, self.now),
+            )
         for item, row in zip(finished, rows, strict=True):
             repo = item.best_link()[0]
             previous = item.previous
@@ -556,37 +577,6 @@ class Resolver:
         self._refresh_projects()
         if finished and self.progress is not None:
             self.progress(len(finished))
-
-    def _resolution_row(self, item: PackageWork) -> dict[str, Any]:
-        repo, source = item.best_link()
-        result = outcome(item, self.now, self.ttl)
-        self.report.count(item.key, result)
-        return {
-            "package_id": item.id,
-            "project_id": self._projects.get(repo.key) if repo else None,
-            "status": result.status.value,
-            "reason": result.reason,
-            "source": source,
-            "resolved_at": self.now,
-            "attempts": result.attempts,
-            "next_attempt_at": result.retry_at,
-            "updated_at": self.now,
-        }
-
-    def _replace_company_links(self, session: Session, finished: list[PackageWork]) -> None:
-        """Each company's links for these packages, as its stored SBOMs now assert them."""
-        rows = [
-            {
-                "company_id": company_id,
-                "package_id": item.id,
-                "project_id": self._projects.get(repo.key) if repo else None,
-                "note": "; ".join(notes)[:MAX_REASON] or None,
-                "updated_at": self.now,
-            }
-            for item in finished
-            for company_id, (repo, notes) in item.company_links.items()
-        ]
-        replace_company_links(session, [item.id for item in finished], rows)
 
     def _record_requests(self, session: Session) -> None:
         if self._sent is None:

@@ -166,3 +166,46 @@ def _notes(item: PackageWork, status: ResolutionStatus) -> list[str]:
             if answered:
                 notes.insert(0, "no repository link from " + ", ".join(answered))
     return notes
+
+
+def resolution_rows(
+    finished: list[PackageWork],
+    results: list[Outcome],
+    projects: Mapping[str, int],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The stored resolution of each finished package (``projects``: id by repository)."""
+    rows = []
+    for item, result in zip(finished, results, strict=True):
+        repo, source = item.best_link()
+        rows.append(
+            {
+                "package_id": item.id,
+                "project_id": projects.get(repo.key) if repo else None,
+                "status": result.status.value,
+                "reason": result.reason,
+                "source": source,
+                "resolved_at": now,
+                "attempts": result.attempts,
+                "next_attempt_at": result.retry_at,
+                "updated_at": now,
+            }
+        )
+    return rows
+
+
+def company_link_rows(
+    finished: list[PackageWork], projects: Mapping[str, int], now: datetime
+) -> list[dict[str, Any]]:
+    """Each company's links for these packages, as its stored SBOMs now assert them."""
+    return [
+        {
+            "company_id": company_id,
+            "package_id": item.id,
+            "project_id": projects.get(repo.key) if repo else None,
+            "note": "; ".join(notes)[:MAX_REASON] or None,
+            "updated_at": now,
+        }
+        for item in finished
+        for company_id, (repo, notes) in item.company_links.items()
+    ]

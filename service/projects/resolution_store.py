@@ -56,10 +56,14 @@ CACHE_COLUMNS = (
 )
 
 
+# Every write of a resolver run's transaction goes in key order, so runs writing the same
+# rows at once lock them in one order and wait for each other instead of deadlocking.
+
+
 def upsert_cache(session: Session, entries: list) -> None:
     rows = [
         {"source": e.source, "key": e.key, **{c: getattr(e, c) for c in CACHE_COLUMNS}}
-        for e in entries
+        for e in sorted(entries, key=lambda e: (e.source, e.key))
     ]
     upsert(session, MetadataCacheEntry.__table__, rows, ["source", "key"], CACHE_COLUMNS)
 
@@ -102,6 +106,7 @@ RESOLUTION_COLUMNS = (
 
 
 def upsert_resolutions(session: Session, rows: list[dict[str, Any]]) -> None:
+    rows = sorted(rows, key=lambda row: row["package_id"])
     upsert(session, PackageResolution.__table__, rows, ["package_id"], RESOLUTION_COLUMNS)
 
 
@@ -126,7 +131,7 @@ def ensure_projects(
             "created_at": now,
             "updated_at": now,
         }
-        for repo in wanted.values()
+        for _key, repo in sorted(wanted.items())
         if len(repo.key) <= 300
     ]
     for chunk in cache._chunks(rows, 500):
@@ -319,12 +324,23 @@ def inventory_hints(session: Session, package_ids: Sequence[int]) -> dict[int, d
 def replace_company_links(
     session: Session, package_ids: list[int], rows: list[dict[str, Any]]
 ) -> None:
-    """These packages' company links become ``rows``."""
-    session.exec(
-        delete(CompanyPackageLink).where(col(CompanyPackageLink.package_id).in_(package_ids))
-    )
-    for chunk in cache._chunks(rows, 500):
-        session.exec(insert(CompanyPackageLink.__table__), params=list(chunk))
+    """These packages' company links become ``rows``: upserted, then the links they no
+    longer hold deleted, so two runs writing the same links at once both succeed (the
+    later one's rows stay) where a delete-then-insert collides on the key."""
+    keys = ["company_id", "package_id"]
+    rows = sorted(rows, key=lambda row: (row["company_id"], row["package_id"]))
+    upsert(session, CompanyPackageLink.__table__, rows, keys)
+    asserted = {(row["company_id"], row["package_id"]) for row in rows}
+    link = CompanyPackageLink
+    for chunk in cache._chunks(sorted(set(package_ids)), 500):
+        held = session.exec(
+            select(link.id, link.company_id, link.package_id)
+            .where(col(link.package_id).in_(chunk))
+            .order_by(col(link.id))
+        )
+        gone = [id_ for id_, company, package in held if (company, package) not in asserted]
+        if gone:
+            session.exec(delete(link).where(col(link.id).in_(gone)))
 
 
 def retry_project_by(session: Session, repo_key: str, retry: datetime) -> None:

@@ -11,14 +11,26 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from service.companies.models import Company
 from service.core.http import OutboundClient
 from service.db import Database
-from service.projects import cache, fetch_leases
+from service.projects import cache, fetch_leases, resolution
 from service.projects.fetch_leases import FetchGate
-from service.projects.models import FetchLease, OutboundUsage
+from service.projects.models import (
+    CompanyPackageLink,
+    FetchLease,
+    MetadataCacheEntry,
+    OutboundUsage,
+    PackageResolution,
+)
 from service.projects.providers import ProviderResult, build_providers
 from service.projects.resolution import Resolver
-from service.projects.resolution_store import record_usage, upsert_cache
+from service.projects.resolution_store import (
+    record_usage,
+    replace_company_links,
+    upsert_cache,
+    upsert_resolutions,
+)
 from service.sboms.models import Package
 from tests.projects.conftest import NOW, no_dns
 
@@ -156,24 +168,27 @@ def own_database(request, tmp_path):
     database.engine.dispose()
 
 
-def test_two_runs_at_once_ask_each_package_once(own_database, registries, monkeypatch):
-    keys = ["pkg:npm/left-pad", "pkg:pypi/requests"] + [f"pkg:npm/pkg-{i}" for i in range(10)]
-    setup = Database(own_database)
+def add_packages(url: str, keys: list[str]) -> list[int]:
+    setup = Database(url)
     with setup.transaction() as session:
         session.add_all(Package(key=k, ecosystem=k[4:7], name=k.rsplit("/")[-1]) for k in keys)
     with setup.transaction() as session:
-        ids = list(session.exec(select(Package.id)))
+        ids = list(session.exec(select(Package.id).order_by(Package.id)))
     setup.engine.dispose()
-    monkeypatch.setattr(registries.app, "latency", 0.02)  # the runs overlap
-    start = threading.Barrier(2)
+    return ids
+
+
+def run_at_once(url: str, registries, runs: list[list[int]], enabled: list[str]) -> None:
+    """Each run in a thread of its own, as a process would: its own engine and client."""
+    start = threading.Barrier(len(runs))
     failures: list[BaseException] = []
 
-    def run() -> None:  # one process: its own engine and outbound client
-        database = Database(own_database)
+    def run(ids: list[int]) -> None:
+        database = Database(url)
         client = OutboundClient(
             allow_hosts=["127.0.0.1"], resolver=no_dns, trust_env=False, version="test"
         )
-        providers = build_providers(client, base_urls=registries.base_urls, enabled=["npm", "pypi"])
+        providers = build_providers(client, base_urls=registries.base_urls, enabled=enabled)
         try:
             start.wait()
             Resolver(database, providers, now=NOW, ttl=timedelta(days=7)).run(ids)
@@ -183,13 +198,40 @@ def test_two_runs_at_once_ask_each_package_once(own_database, registries, monkey
             client.close()
             database.engine.dispose()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(ids,)) for ids in runs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_two_runs_at_once_ask_each_package_once(own_database, registries, monkeypatch):
+    keys = ["pkg:npm/left-pad", "pkg:pypi/requests"] + [f"pkg:npm/pkg-{i}" for i in range(10)]
+    ids = add_packages(own_database, keys)
+    monkeypatch.setattr(registries.app, "latency", 0.02)  # the runs overlap
+    run_at_once(own_database, registries, [ids, ids], ["npm", "pypi"])
     assert registries.counts() == {"npm": 11, "pypi": 1}
+
+
+def test_two_runs_at_once_fill_the_batches_one_run_would(own_database, registries, monkeypatch):
+    keys = [f"pkg:npm/pkg-{i}" for i in range(24)]
+    ids = add_packages(own_database, keys)
+    monkeypatch.setattr(registries.app, "latency", 0.02)
+    monkeypatch.setattr(resolution, "ECOSYSTEMS_BATCH", 8)  # one run: 3 batches of 8
+    # 12 packages each: alone, each run would send a batch of 8 and one of 4.
+    run_at_once(own_database, registries, [ids[:12], ids[12:]], ["npm", "ecosystems"])
+    assert registries.counts() == {"npm": 24, "ecosystems": 3}
+    database = Database(own_database)
+    with database.transaction() as session:
+        rows = session.exec(
+            select(MetadataCacheEntry.key).where(MetadataCacheEntry.source == "ecosystems")
+        )
+        assert sorted(rows) == sorted(keys)
+        resolved = session.exec(select(PackageResolution.package_id))
+        assert sorted(resolved) == sorted(ids)
+        assert session.exec(select(FetchLease)).all() == []
+    database.engine.dispose()
 
 
 @pytest.mark.postgres
@@ -220,5 +262,100 @@ def test_two_runs_counting_the_same_day_and_source_at_once_add_up(fresh_postgres
     thread.join()
     with database.transaction() as session:
         assert session.exec(select(OutboundUsage.requests)).all() == [7]
+    assert failures == []
+    database.engine.dispose()
+
+
+def link_row(company_id: int, package_id: int, note: str) -> dict:
+    return {
+        "company_id": company_id,
+        "package_id": package_id,
+        "project_id": None,
+        "note": note,
+        "updated_at": NOW,
+    }
+
+
+def test_two_runs_writing_the_same_company_links_at_once_both_succeed(own_database):
+    database = Database(own_database)
+    with database.transaction() as session:
+        company = Company(slug="acme", name="Acme")
+        packages = [Package(key=f"pkg:npm/p{i}", ecosystem="npm", name=f"p{i}") for i in (1, 2)]
+        session.add_all([company, *packages])
+        session.flush()
+        ids, company_id = [p.id for p in packages], company.id
+        replace_company_links(session, ids, [link_row(company_id, ids[1], "old")])
+    first = database.session(writer=True)  # a run's flush, not committed yet
+    replace_company_links(first, ids, [link_row(company_id, i, "first") for i in ids])
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with database.transaction() as session:
+                rows = [link_row(company_id, i, "second") for i in reversed(ids)]
+                replace_company_links(session, ids, rows)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    if database.engine.dialect.name == "postgresql":  # SQLite: it cannot begin before
+        with database.engine.connect() as connection:  # until the second waits for the first
+            waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            for _ in range(1000):
+                if connection.execute(waiting).scalar():
+                    break
+                time.sleep(0.01)
+    first.commit()
+    first.close()
+    thread.join()
+    assert failures == []
+    with database.transaction() as session:
+        links = session.exec(select(CompanyPackageLink.package_id, CompanyPackageLink.note))
+        assert sorted(links) == [(ids[0], "second"), (ids[1], "second")]
+    database.engine.dispose()
+
+
+def resolution_row(package_id: int) -> dict:
+    return {"package_id": package_id, "status": "resolved", "resolved_at": NOW, "updated_at": NOW}
+
+
+@pytest.mark.postgres
+def test_two_runs_writing_the_same_resolutions_in_other_orders_wait_not_deadlock(
+    fresh_postgres_url,
+):
+    database = Database(fresh_postgres_url)
+    database.upgrade()
+    with database.transaction() as session:
+        packages = [Package(key=f"pkg:npm/p{i}", ecosystem="npm", name=f"p{i}") for i in (1, 2)]
+        session.add_all(packages)
+        session.flush()
+        ids = [p.id for p in packages]
+    first = database.session(writer=True)
+    upsert_resolutions(first, [resolution_row(ids[0])])  # holds the first row
+    failures: list[BaseException] = []
+
+    def second() -> None:  # the same rows, the other way round
+        try:
+            with database.transaction() as session:
+                upsert_resolutions(session, [resolution_row(i) for i in reversed(ids)])
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with database.engine.connect() as connection:  # until the second waits for the first
+        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        for _ in range(1000):
+            if connection.execute(waiting).scalar():
+                break
+            time.sleep(0.01)
+    try:
+        upsert_resolutions(first, [resolution_row(ids[1])])
+        first.commit()
+    except BaseException as exc:
+        failures.append(exc)
+    first.close()
+    thread.join()
     assert failures == []
     database.engine.dispose()

@@ -1,0 +1,75 @@
+"""Lookups of a batch source (ecosyste.ms: 100 packages a request), filled across runs.
+
+A run leases each lookup as it does any fetch, marked *queued* until its batch is sent
+(see :func:`service.projects.fetch_leases.claim`). A full batch is sent at once. A batch
+that is not full waits while the run has other work, and, once it has none, while another
+run is still fetching (whose answers may want more lookups); then it is sent topped up
+with the lookups other runs have queued and not sent. Those runs wait for the answers
+this one stores, so runs at once send the batches one run would, not one partial batch
+each. The wait for other runs is bounded (``hold`` seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.projects.cache import CacheRow
+from service.projects.fetch_leases import FetchGate
+from service.projects.resolution_state import PackageWork
+
+
+@dataclass
+class Batch:
+    items: list[tuple[PackageWork, str]]  # this run's packages, each with its kind
+    others: dict[str, CacheRow | None]  # keys other runs queued, with their cache rows
+
+    @property
+    def keys(self) -> list[str]:
+        return [item.key for item, _kind in self.items] + sorted(self.others)
+
+
+class SharedBatches:
+    def __init__(
+        self,
+        gate: FetchGate,
+        source: str,
+        size: int,
+        *,
+        hold: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.source, self.size = source, size
+        self._gate, self._hold, self._clock = gate, hold, clock
+        self._queue: list[tuple[PackageWork, str]] = []
+        self._holding_since: float | None = None
+
+    def add(self, item: PackageWork, kind: str) -> None:
+        self._queue.append((item, kind))
+
+    @property
+    def full(self) -> bool:
+        return len(self._queue) >= self.size
+
+    @property
+    def queued(self) -> bool:
+        return bool(self._queue)
+
+    def take(self, *, idle: bool) -> Batch | None:
+        """The next batch to send (see the module docstring), or None."""
+        if not self._queue or (not self.full and not self._may_send_partial(idle)):
+            return None
+        self._holding_since = None
+        items, self._queue = self._queue[: self.size], self._queue[self.size :]
+        kept, others = self._gate.claim(self.source, [item.key for item, _ in items], self.size)
+        batch = Batch([(item, kind) for item, kind in items if item.key in kept], others)
+        return batch if batch.keys else None
+
+    def _may_send_partial(self, idle: bool) -> bool:
+        if not idle:
+            return False
+        now = self._clock()
+        if self._holding_since is None:
+            self._holding_since = now
+        return now - self._holding_since >= self._hold or not self._gate.others_working()
