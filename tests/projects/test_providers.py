@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
 from service.core.http import OutboundClient
 from service.db import Database
+from service.projects.models import FetchLease
 from service.projects.parent_poms import StoredParentPoms
 from service.projects.providers import (
     SOURCES,
@@ -329,6 +332,64 @@ def test_a_parent_pom_one_process_read_is_not_asked_again_by_another(client, fak
         assert result.metadata.repository_url == "https://github.com/example/multi"
     poms = [path.rsplit("/", 1)[-1] for _source, _method, path in fake.app.requests]
     assert poms == ["multi-core-2.0.0.pom", "multi-core-parent-2.0.0.pom", "multi-core-2.0.0.pom"]
+    database.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def pom_database(request, tmp_path):
+    """A database of its own (committed writes), on SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/poms.db"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    database = Database(url)
+    database.upgrade()
+    database.engine.dispose()
+    return url
+
+
+def test_threads_and_processes_climbing_to_one_parent_at_once_ask_it_once(
+    client, fake, pom_database, monkeypatch
+):
+    monkeypatch.setattr(fake.app, "latency", 0.05)  # the climbs overlap
+    databases = [Database(pom_database) for _process in range(2)]
+    makers = [providers_for(client, fake, maven_parents=StoredParentPoms(db)) for db in databases]
+    climbers = [makers[0]["maven"], makers[0]["maven"], makers[1]["maven"]]  # 2 threads, 1
+    start = threading.Barrier(len(climbers))
+    urls: list[str | None] = []
+
+    def climb(maven) -> None:
+        start.wait()
+        result = maven.fetch("pkg:maven/com.example.multi/multi-core", version="2.0.0")
+        urls.append(result.metadata.repository_url if result.metadata else result.error)
+
+    threads = [threading.Thread(target=climb, args=(maven,)) for maven in climbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for database in databases:
+        database.engine.dispose()
+    assert urls == ["https://github.com/example/multi"] * 3
+    poms = sorted(path.rsplit("/", 1)[-1] for _source, _method, path in fake.app.requests)
+    assert poms == ["multi-core-2.0.0.pom"] * 3 + ["multi-core-parent-2.0.0.pom"]
+
+
+def test_a_parent_pom_is_leased_by_the_one_who_asks_until_it_stores_or_fails(tmp_path):
+    database = Database(f"sqlite:///{tmp_path}/poms.db")
+    database.upgrade()
+    one, other = StoredParentPoms(database), StoredParentPoms(database)
+    coordinates = "com.example:parent:1.0"
+
+    def holders() -> list[str]:
+        with database.transaction() as session:
+            return list(session.exec(select(FetchLease.holder)))
+
+    assert one.get(coordinates) is None and holders() == [one.holder]
+    one.drop(coordinates)  # its request failed: the next one may ask
+    assert other.get(coordinates) is None and holders() == [other.holder]
+    other.put(coordinates, b"<project/>")
+    assert one.get(coordinates) == b"<project/>" and holders() == []
     database.engine.dispose()
 
 

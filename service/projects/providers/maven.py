@@ -55,6 +55,8 @@ class ParentPoms(Protocol):
 
     def put(self, coordinates: str, pom: bytes) -> None: ...
 
+    def drop(self, coordinates: str) -> None: ...
+
 
 class MavenProvider(BaseProvider):
     """Metadata from a Maven repository layout (Maven Central by default)."""
@@ -184,13 +186,19 @@ class MavenProvider(BaseProvider):
         released = not version.endswith("-SNAPSHOT")
         stored = self._stored if released else None
         body = stored.get(coordinates) if stored else None
-        fetched = body is None
-        if body is None:
-            body = self._get(self._pom_url(group, artifact, version), None).body
-        pom = parse_xml(body)
+        pom: Element | None = None
+        if body is not None:
+            pom = parse_xml(body)
+        else:
+            try:
+                body = self._get(self._pom_url(group, artifact, version), None).body
+                pom = parse_xml(body)
+            finally:  # what others climbing to it wait for (or, failed: ask themselves)
+                if stored and pom is not None and body is not None:
+                    stored.put(coordinates, body)
+                elif stored:
+                    stored.drop(coordinates)
         if pom is not None and released:
-            if stored and fetched:
-                stored.put(coordinates, body)
             with self._parents_lock:
                 self._parents[coordinates] = pom
                 while len(self._parents) > PARENT_CACHE_SIZE:
