@@ -10,18 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from flask import Flask, Response, g, request
-from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 
 from service import __version__, domains
 from service.accounts.github import HttpGitHubAPI
 from service.accounts.oauth import GitHubOAuth
 from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
-from service.core.errors import DATABASE_ERRORS, database_error
-from service.core.logs import configure_logging, init_request_ids
-from service.core.metrics import init_request_metrics, watch_pool
-from service.core.ratelimit import init_rate_limits
+from service.core.logs import configure_logging
+from service.core.metrics import watch_pool
 from service.core.services import GITHUB, HTTP, OAUTH, SECRETS, SETTINGS
 from service.db import (
     DATABASE,
@@ -37,7 +33,6 @@ from service.notifications.delivery import build_mail_sender, build_webhook_send
 from service.notifications.services import MAIL_SENDER, WEBHOOK_SENDER
 from service.settings import Settings, load_settings
 
-csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
 
@@ -49,8 +44,14 @@ class Tributary(Flask):
         return respond(lambda: self.make_response(dispatch()))
 
 
-def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
-    """Build the app. `config` overrides settings from the environment (tests, tools)."""
+def create_app(config: dict[str, Any] | Settings | None = None, *, web: bool = True) -> Flask:
+    """Build the app. `config` overrides settings from the environment (tests, tools).
+
+    Every app has the settings, the database, the outside services and every domain's
+    tables and signal receivers (`service.domains.init_app`): all a command, the worker
+    or the scheduler uses. `web=False` stops there, an app for commands; the web server's
+    part (request hooks, pages, error pages: `service.web`) is imported only for the other.
+    """
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Tributary(
         "service",
@@ -73,10 +74,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     app.extensions[SETTINGS] = settings
     if settings.env != "test":  # tests read log records through pytest's own handler
-        configure_logging("web")
-    init_request_metrics(app)
-    init_request_ids(app)
-    init_rate_limits(app, settings)
+        configure_logging("web" if web else "cli")
 
     pool = PoolSize(
         settings.db_pool_size,
@@ -88,9 +86,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     watch_pool(database.engine, pool.size + pool.overflow)
     app.teardown_appcontext(close_session)
     _init_outside_services(app, settings)
-    csrf.init_app(app)
-    _init_domains(app)
-    _register_hooks(app, settings)
+    domains.init_app(app)
+    if web:
+        from service.web import init_web
+
+        init_web(app, settings)
     return app
 
 
@@ -160,87 +160,3 @@ def _init_outside_services(app: Flask, settings: Settings) -> None:
         if settings.github_oauth_configured
         else None
     )
-
-
-def _init_domains(app: Flask) -> None:
-    domains.init_app(app)
-    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply.
-    for blueprint in app.blueprints.values():
-        if (blueprint.url_prefix or "").startswith("/api/"):
-            csrf.exempt(blueprint)
-
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-        "script-src 'self'; frame-ancestors 'none'; form-action 'self' https:; base-uri 'none'"
-    ),
-}
-
-
-def with_security_headers(response, *, production: bool):
-    """Add the security headers (HSTS in production) to any response, error pages too."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if production:
-        response.headers.setdefault(
-            "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-        )
-    return response
-
-
-def _register_hooks(app: Flask, settings: Settings) -> None:
-    from service.accounts.auth import current_user
-    from service.core.errors import refuse_impossible_ids, refuse_nul_input
-    from service.core.ui import TEMPLATE_GLOBALS
-    from service.core.views import migrations_gate
-
-    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
-    app.before_request(migrations_gate)
-    app.before_request(refuse_nul_input)
-    app.before_request(refuse_impossible_ids)
-
-    @app.after_request
-    def _security_headers(response):
-        return with_security_headers(response, production=settings.is_production)
-
-    @app.context_processor
-    def _page_context():
-        from service.companies.access import my_companies
-
-        demo_mode = settings.demo_signin or settings.github_backend == "demo"
-        if g.get("database_unavailable"):
-            # The page of a database outage is drawn without asking the database (the
-            # request's rows are expired by its rollback: reading them would query).
-            return {
-                "current_user": None,
-                "my_companies": [],
-                "active_company": None,
-                "active_role": None,
-                "demo_mode": demo_mode,
-                "settings": settings,
-            }
-        user = current_user() if request.endpoint not in (None, "static") else None
-        return {
-            "current_user": user,
-            "my_companies": my_companies() if user else [],
-            "active_company": g.get("company"),
-            "active_role": g.membership.role if g.get("membership") else None,
-            "demo_mode": demo_mode,
-            "settings": settings,
-        }
-
-    app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(500, _error_page)
-    for error in DATABASE_ERRORS:
-        app.register_error_handler(error, database_error)
-
-
-def _error_page(error):
-    from service.core.errors import error_response
-
-    return error_response(error)

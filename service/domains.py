@@ -5,7 +5,10 @@ Each domain registers itself; nothing else lists its parts:
 - ``COMMANDS`` in its ``__init__``: its ``tributary`` commands, as ``{name: ("module:attr",
   "one-line help")}``; the command line lists them without importing them and loads one
   only when it runs (``service.core.cli``);
-- ``init_app(app)`` in its ``__init__``, where it has pages: its blueprints;
+- ``init_app(app)`` in its ``__init__``, where it has one: what every process needs of it
+  (its signal receivers, checks of its settings), cheap to import;
+- ``init_web(app)`` in its ``__init__``, where it has pages: what only the web server needs
+  (its blueprints, its readers of /metrics), importing its views there, never at the top;
 - its tables in its ``models`` module and its background work (``@task``, ``@periodic``,
   ``@after`` a lower domain's task) in its ``jobs`` module, found by those names: the app
   and migrations load every ``models``, the job registry every ``jobs`` when it runs or
@@ -14,7 +17,9 @@ Each domain registers itself; nothing else lists its parts:
 - its part of the API's OpenAPI document in its ``openapi`` module (``PATHS``, and
   ``SCHEMAS`` where it has its own), which ``service.api.openapi`` gathers.
 
-The app factory calls `init_app`, which registers every domain with the app.
+The app factory calls `init_app` for every app and `init_web` for the web server's only
+(``service.app.create_app(web=...)``): commands, the worker and the scheduler get an app
+for commands, which has every table, signal receiver and service but imports no page.
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def commands() -> dict[str, Entry]:
 
 
 def init_app(app: Flask) -> None:
-    """Register every domain's tables, blueprints and commands with the app."""
+    """Register every domain's tables, signal receivers and commands with the app."""
     from service.core.cli import LazyGroup
 
     import_models()
@@ -89,3 +94,10 @@ def init_app(app: Flask) -> None:
             package.init_app(app)
     # `flask --app service …` finds the same commands, loaded as lazily as `tributary`'s.
     app.cli = LazyGroup(name=app.name, lazy=commands())
+
+
+def init_web(app: Flask) -> None:
+    """Register every domain's pages with the app, in the domains' order."""
+    for package in _packages():
+        if hasattr(package, "init_web"):
+            package.init_web(app)

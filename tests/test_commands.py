@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from click.testing import CliRunner
+from sqlmodel import select
 
 from service import domains
+from service.audit.models import Event
 from service.cli import cli
 from service.core.cli import load_command
-from tests.conftest import SHARED_SBOMS
+from service.db import Database
+from service.jobs.models import Task
+from service.sboms.models import Sbom, SbomComponent
+from service.sboms.queueing import RESOLVE_SBOM
+from tests.conftest import SHARED_SBOMS, TEST_SECRET
+from tests.factories import make_company
+from tests.sboms.documents import cyclonedx
 
 HEAVY = ("flask", "sqlmodel", "sqlalchemy", "alembic", "werkzeug", "jinja2")
 # Runs the command in a fresh interpreter and reports which heavy packages it imported.
@@ -94,6 +103,96 @@ def test_commands_that_need_the_app_build_it(app):
     result = app.test_cli_runner().invoke(cli, ["db", "current"])
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(": up to date\n")
+
+
+# Runs a command in a fresh interpreter and reports what the app it built holds and which
+# modules of the web server's part it imported.
+APP_PROBE = """
+import json, sys
+import service.app
+built, factory = [], service.app.create_app
+service.app.create_app = lambda *a, **k: built.append(factory(*a, **k)) or built[-1]
+sys.argv = ["tributary", *json.loads(sys.argv[1])]
+from service.cli import main
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+from service.accounts.signals import signed_in
+from service.risk.hooks import proposed_amounts_wanted
+web = ("service.web", "flask_limiter", "flask_wtf", "pygal")
+print("APP " + json.dumps({
+    "blueprints": sorted(built[0].blueprints),
+    "rules": sorted(rule.rule for rule in built[0].url_map.iter_rules()),
+    "web_modules": sorted(
+        name for name in sys.modules
+        if name.startswith(web)
+        or name.startswith("service.") and name.split(".")[2:] in (["views"], ["api"], ["dtrack"])
+    ),
+    "receivers": [bool(proposed_amounts_wanted.receivers), bool(signed_in.receivers)],
+}))
+"""
+
+
+def run_app_probe(env: dict[str, str], *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", APP_PROBE, json.dumps(args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("APP ")]
+    assert lines, done.stderr
+    return json.loads(lines[-1].removeprefix("APP "))
+
+
+@pytest.fixture
+def command_env(tmp_path) -> dict[str, str]:
+    """The environment of an installed command on a migrated SQLite file of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIBUTARY_")}
+    return {
+        **env,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/commands.db",
+        "TRIBUTARY_ENV": "test",
+        "TRIBUTARY_SECRET_KEY": TEST_SECRET,
+        "TRIBUTARY_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+
+
+def test_sbom_ingest_gets_an_app_without_pages_that_stores_it_all(tmp_path, command_env):
+    database = Database(command_env["DATABASE_URL"])
+    database.upgrade()
+    with database.transaction() as session:
+        make_company(session, "acme")
+    sbom = tmp_path / "app.cdx.json"
+    sbom.write_bytes(cyclonedx(("pkg:npm/left-pad", "1.3.0"), ("pkg:pypi/idna", "3.4")))
+
+    args = ("sbom", "ingest", str(sbom), "--company", "acme", "--product", "app")
+    probe = run_app_probe(command_env, *args)
+
+    assert probe["blueprints"] == [] and probe["rules"] == ["/static/<path:filename>"]
+    assert probe["web_modules"] == []
+    # The signal receivers every process needs are connected all the same.
+    assert probe["receivers"] == [True, True]
+    with database.transaction() as session:
+        stored = session.exec(select(Sbom)).one()
+        components = session.exec(select(SbomComponent.purl)).all()
+        task = session.exec(select(Task).where(Task.kind == RESOLVE_SBOM)).one()
+        event = session.exec(select(Event).where(Event.action == "sbom.uploaded")).one()
+    assert stored.component_count == 2 and stored.source == "cli"
+    assert sorted(components) == ["pkg:npm/left-pad@1.3.0", "pkg:pypi/idna@3.4"]
+    assert task.payload == {"sbom_id": stored.id} and event.company_id == stored.company_id
+    database.engine.dispose()
+
+
+def test_routes_lists_every_page_of_the_web_app(app, command_env):
+    result = CliRunner().invoke(cli, ["routes"], env=command_env)
+    assert result.exit_code == 0, result.output
+    listed = {line.split()[0] for line in result.stdout.splitlines()[2:]}
+    assert listed == {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert {"sboms.products", "dtrack_version", "core.healthz"} <= listed
 
 
 def test_two_domains_cannot_declare_one_command(monkeypatch):

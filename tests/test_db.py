@@ -8,10 +8,10 @@ from flask import abort, redirect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from service.app import csrf
 from service.db import db_session, savepoint
 from service.jobs.models import Task
 from service.jobs.queue import enqueue
+from service.web import csrf
 
 
 def queue(*names: str) -> None:

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """Sign-in, sign-out and the account pages."""
     from service.accounts.views import bp
 

@@ -24,17 +24,22 @@ COMMANDS = {
 
 
 def init_app(app: Flask) -> None:
-    """The proposals, review and policy pages, and the current proposal's amounts for the
-    risk domain's pledge coverage. An operator's own registry table is read now, so a bad
-    entry stops the start with its line rather than the first proposal."""
+    """The current proposal's amounts for the risk domain's pledge coverage. An operator's
+    own registry table is read now, so a bad entry stops the start with its line rather
+    than the first proposal."""
     from service.allocation.infrastructure.stewards import registry_table
     from service.allocation.queries import current_amounts
-    from service.allocation.views import bp
     from service.core.services import get_settings
     from service.risk.hooks import proposed_amounts_wanted
 
-    app.register_blueprint(bp)
     proposed_amounts_wanted.connect(current_amounts)
     table = get_settings(app).infrastructure_table
     if table is not None:
         registry_table(table)
+
+
+def init_web(app: Flask) -> None:
+    """The proposals, review and policy pages."""
+    from service.allocation.views import bp
+
+    app.register_blueprint(bp)

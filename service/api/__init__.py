@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The API's own endpoints (the domains add theirs under the same prefix)."""
     from service.api.views import bp
 

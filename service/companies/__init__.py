@@ -14,12 +14,17 @@ COMMANDS = {
 
 
 def init_app(app: Flask) -> None:
-    """The company pages: home, members, settings, organisations, tokens."""
+    """Invitations accepted on sign-in."""
     from service.accounts.signals import signed_in
+
+    signed_in.connect(_accept_invitations, app)
+
+
+def init_web(app: Flask) -> None:
+    """The company pages: home, members, settings, organisations, tokens."""
     from service.companies.views import bp
 
     app.register_blueprint(bp)
-    signed_in.connect(_accept_invitations, app)
 
 
 def _accept_invitations(app: Flask, *, user, session) -> None:

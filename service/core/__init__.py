@@ -18,7 +18,7 @@ COMMANDS = {
 }
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The health checks."""
     from service.core.views import bp
 

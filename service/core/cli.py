@@ -2,9 +2,11 @@
 
 Commands load on first use: a `LazyGroup` knows each subcommand by an import path and its
 one-line help, so listing them (`--help`) imports nothing, and running one imports only
-its module. The app is built only for commands that ask for it with `with_appcontext`;
-the others (`sbom inspect`, `allocate`, `risk score`, `propose --offline`) never import
-Flask or the database layer. Keep this module's imports to click and the standard library.
+its module. The app is built only for commands that ask for it with `with_appcontext`,
+and then without the web server's part (the factory's `web=False`: no pages, request
+hooks or error pages; `run`, `shell` and `routes` ask for the whole one); the others
+(`sbom inspect`, `allocate`, `risk score`, `propose --offline`) never import Flask or the
+database layer. Keep this module's imports to click and the standard library.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class LazyGroup(click.Group):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy)
-        # The app factory, handed in by the command's root so core imports no domain.
+        # The app factory, handed in by the command's root so core imports no domain; it
+        # takes `web`: False for an app without pages.
         self.create_app = create_app
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -72,7 +75,7 @@ def with_appcontext(command: F) -> F:
 
     A caller may hand in its own app through Flask's `ScriptInfo` as the context object
     (tests: `app.test_cli_runner()`; `flask --app service`); otherwise the app comes from
-    the factory with settings from the environment.
+    the factory with settings from the environment, as an app for commands (no pages).
     """
 
     @click.pass_context
@@ -80,19 +83,21 @@ def with_appcontext(command: F) -> F:
         from flask import current_app
 
         if not current_app:
-            ctx.with_resource(script_info(ctx).load_app().app_context())
+            ctx.with_resource(script_info(ctx, web=False).load_app().app_context())
         return ctx.invoke(command, *args, **kwargs)
 
     return functools.update_wrapper(run, command)  # type: ignore[return-value]
 
 
-def script_info(ctx: click.Context):
-    """Flask's handle on the app for this invocation (made on first need, then shared)."""
+def script_info(ctx: click.Context, *, web: bool):
+    """Flask's handle on the app for this invocation (made on first need, then shared):
+    one handed in, or one the root's factory builds with or without its pages (`web`)."""
     from flask.cli import ScriptInfo
 
     info = ctx.find_object(ScriptInfo)
     if info is None:
         root = ctx.find_root()
         factory = getattr(root.command, "create_app", None)
-        info = root.obj = ScriptInfo(create_app=factory)
+        build = functools.partial(factory, web=web) if factory else None
+        info = root.obj = ScriptInfo(create_app=build)
     return info

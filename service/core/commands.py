@@ -1,5 +1,5 @@
 """Operator commands that belong to no domain: the schema (`db`) and Flask's own commands
-(`run`, `shell`, `routes`) bound to Tributary's app factory."""
+(`run`, `shell`, `routes`) bound to Tributary's app factory, the whole web app."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def _flask_command(flask_command: click.Command, before=None) -> click.Command:
     def callback(ctx: click.Context, **options) -> None:
         if before is not None:
             before(options)
-        ctx.obj = script_info(ctx)
+        ctx.obj = script_info(ctx, web=True)  # they serve or list the pages
         assert flask_command.callback is not None  # Flask's commands all have one
         ctx.invoke(flask_command.callback, **options)
 

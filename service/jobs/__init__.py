@@ -21,7 +21,7 @@ COMMANDS = {
 }
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The queue's figures on /metrics."""
     from service.core.metrics import add_database_reader
     from service.jobs.metrics import queue_metrics

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The home and activity pages."""
     from service.overview import views
 

@@ -17,7 +17,7 @@ COMMANDS = {
 }
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The pledge pages and API."""
     from service.pledges import api, views
 

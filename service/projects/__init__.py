@@ -16,7 +16,7 @@ COMMANDS = {
 }
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The project pages, claims and the inventory views."""
     from service.projects.views import bp
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 COMMANDS = {"risk": ("service.risk.cli:risk_group", "Risk scores of open source projects.")}
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The risk pages and API."""
     from service.risk import api, views
 

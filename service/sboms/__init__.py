@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 COMMANDS = {"sbom": ("service.sboms.cli:sbom_group", "Read and store SBOMs.")}
 
 
-def init_app(app: Flask) -> None:
+def init_web(app: Flask) -> None:
     """The SBOM pages and the upload API (Tributary's and Dependency-Track's)."""
     from service.sboms import api, dtrack, views
 

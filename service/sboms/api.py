@@ -23,7 +23,6 @@ from service.core.forms import QueryForm, WholeNumber
 from service.db import db_session
 from service.sboms import services
 from service.sboms.parsing import SbomError
-from service.sboms.views import upload_limits
 
 bp = Blueprint("sboms_api", __name__, url_prefix="/api/v1")
 
@@ -91,7 +90,7 @@ def upload_sbom(slug: str, product: str):
             source="api",
             filename=filename,
             project_version=_field("version"),
-            limits=upload_limits(),
+            limits=services.upload_limits(),
         )
     except SbomError as exc:
         raise _sbom_error(exc) from None

@@ -109,8 +109,7 @@ def ingest_command(
     from service.companies.models import Company
     from service.db import get_db
     from service.sboms.parsing import SbomError
-    from service.sboms.services import ingest, sbom_json
-    from service.sboms.views import upload_limits
+    from service.sboms.services import ingest, sbom_json, upload_limits
 
     data = _read(file, as_json)
     try:

@@ -69,7 +69,6 @@ from service.sboms.dtrack_projects import (
 )
 from service.sboms.models import Sbom
 from service.sboms.parsing import SbomError, read_json
-from service.sboms.views import upload_limits
 
 bp = Blueprint("dtrack_api", __name__, url_prefix="/api/v1")
 
@@ -375,7 +374,7 @@ def _ingest(
             source="dependency-track",
             filename=filename,
             project_version=version,
-            limits=upload_limits(),
+            limits=services.upload_limits(),
         )
     except SbomError as exc:
         if exc.code == "too_large":
@@ -397,7 +396,7 @@ def put_bom():
     body = request.get_data()
     # The envelope gets the reader's own nesting and character rules (its size is bounded
     # by the request limit already).
-    limits = replace(upload_limits(), max_bytes=max(len(body), 1))
+    limits = replace(services.upload_limits(), max_bytes=max(len(body), 1))
     try:
         payload = read_json(body, limits=limits)
     except SbomError as exc:

@@ -15,7 +15,7 @@ from service.db import get_db
 from service.jobs.registry import task
 from service.sboms.github_import import IMPORT_TASK, run_import
 from service.sboms.models import GitHubImport
-from service.sboms.views import upload_limits
+from service.sboms.services import upload_limits
 
 
 @task(IMPORT_TASK)

@@ -27,6 +27,7 @@ from service.audit.services import Actor, record
 from service.companies.models import Company
 from service.core.clock import utcnow
 from service.core.collector import collector_paused
+from service.core.services import get_settings
 from service.sboms.diff import compute_diff, versions_by_package
 from service.sboms.models import (
     KEY_LENGTH,
@@ -130,6 +131,16 @@ def _get_or_create_product(session: Session, actor: Actor, company: Company, nam
 
 
 # Ingest ----------------------------------------------------------------------------------
+
+
+def upload_limits() -> ParseLimits:
+    """Parser limits for uploads: the configured size applies after decompression too."""
+    settings = get_settings()
+    return ParseLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_components=settings.max_components_per_sbom,
+        max_bytes_per_day=settings.max_sbom_bytes_per_day,
+    )
 
 
 # One pause of the collector for the whole upload, not only its parse: storing it walks

@@ -35,22 +35,12 @@ from service.sboms.github_import import (
     start_import,
 )
 from service.sboms.models import GitHubImport, Product
-from service.sboms.parsing import ParseLimits, SbomError
+from service.sboms.parsing import SbomError
 
 bp = Blueprint("sboms", __name__)
 log = logging.getLogger(__name__)
 
 PER_PAGE = 50
-
-
-def upload_limits() -> ParseLimits:
-    """Parser limits for uploads: the configured size applies after decompression too."""
-    settings = get_settings()
-    return ParseLimits(
-        max_bytes=settings.max_upload_bytes,
-        max_components=settings.max_components_per_sbom,
-        max_bytes_per_day=settings.max_sbom_bytes_per_day,
-    )
 
 
 def _actor() -> Actor:
@@ -201,7 +191,7 @@ def _store(storage: FileStorage, product_name: str, version: str | None) -> File
                 source="web",
                 filename=filename,
                 project_version=(version or "").strip() or None,
-                limits=upload_limits(),
+                limits=services.upload_limits(),
             )
         )
     except SbomError as exc:
