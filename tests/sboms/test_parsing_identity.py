@@ -20,6 +20,8 @@ from service.sboms.parsing import purls as purls_module
         ("pkg:pypi/Django@4.2", "pkg:pypi/django"),
         ("pkg:pypi/zope.interface@6", "pkg:pypi/zope-interface"),
         ("pkg:pypi/Flask__Login-.x@1?extension=whl", "pkg:pypi/flask-login-x"),
+        ("pkg:pypi/typing--extensions@4", "pkg:pypi/typing-extensions"),
+        ("pkg:pypi/python-dateutil@2.9", "pkg:pypi/python-dateutil"),
         # npm: scope and name lowercased, the scope's @ always percent-encoded
         ("pkg:npm/%40Angular/Core@17.0.0", "pkg:npm/%40angular/core"),
         ("pkg:npm/@angular/core@17.0.0", "pkg:npm/%40angular/core"),

@@ -325,11 +325,13 @@ class DocumentBuilder:
         if not known.issuperset(chain.from_iterable(edges)):  # rare: some end is unknown
             edges = self._known_edges(known)
         found.extend(edges)
+        lists = children.get  # one look-up an edge: most sources already have a list
         for source, target in edges:
-            if source in children:
-                children[source].append(target)
-            else:
+            targets = lists(source)
+            if targets is None:
                 children[source] = [target]
+            else:
+                targets.append(target)
         return list(dict.fromkeys(found)), children
 
     def _known_edges(self, known: set[str]) -> list[tuple[str, str]]:

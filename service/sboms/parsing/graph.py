@@ -132,11 +132,12 @@ def compute_depths(
         basis = "graph-sources"
     # Breadth-first, one level at a time: every node of `level` has depth `depth`.
     level, depth = start, depths[start[0]]
+    lists = children.get
     while level:
         depth += 1
         below = []
         for node in level:
-            for child in children.get(node, ()):
+            for child in lists(node, ()):
                 if child not in depths:
                     depths[child] = depth
                     below.append(child)

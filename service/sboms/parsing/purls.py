@@ -103,13 +103,7 @@ def _purl_head(purl: str) -> str:
     Many purls in one document share a head (every version of a package), so the
     expensive parse below is done once for it.
     """
-    head = purl.strip()
-    hash_at = head.find("#")
-    if hash_at >= 0:
-        head = head[:hash_at]
-    query_at = head.find("?")
-    if query_at >= 0:
-        head = head[:query_at]
+    head = purl.strip().partition("#")[0].partition("?")[0]
     # The version separator is the last "@" after the last "/", with a name before it:
     # an npm scope's "@" precedes a "/", or starts the last segment when the scope's "/"
     # is percent-encoded (`@scope%2Fname`), and so is never taken for it.
@@ -151,13 +145,15 @@ def _identity_of_head(head: str) -> PurlIdentity:
     if plain is not None:
         # Unreserved characters only: nothing to decode or encode, no empty segment and
         # no "/" in the name, so only the type's rules apply (the common case).
-        namespace, _, name = plain[2].rpartition("/")
-        return _identity(plain[1].lower(), namespace or None, name, encoded=False)
+        ptype, path = plain.groups()
+        namespace, _, name = path.rpartition("/")
+        return _identity(ptype.lower(), namespace or None, name, False)
     scoped = _SCOPED_HEAD.fullmatch(head)
     if scoped is not None:
         # The same under an npm-style scope, written with its "@" encoded: "%40scope" is
         # what encoding gives, and no case rule changes "%40".
-        return _identity(scoped[1].lower(), f"%40{scoped[2]}", scoped[3], encoded=False)
+        ptype, scope, name = scoped.groups()
+        return _identity(ptype.lower(), f"%40{scope}", name, False)
     try:
         ptype, raw_namespace, raw_name = split_head(head)
     except (ValueError, UnicodeError) as exc:
@@ -172,10 +168,10 @@ def _identity_of_head(head: str) -> PurlIdentity:
     if not name:
         return PurlIdentity(None, None, error="the name is empty")
     namespace = "/".join(s for s in map(str.strip, segments) if s) or None
-    return _identity(ptype, namespace, name, encoded=True)
+    return _identity(ptype, namespace, name, True)
 
 
-def _identity(ptype: str, namespace: str | None, name: str, *, encoded: bool) -> PurlIdentity:
+def _identity(ptype: str, namespace: str | None, name: str, encoded: bool) -> PurlIdentity:
     """The identity of a decoded type, namespace and name: aliases, the type's case and
     name rules, then percent-encoding where the parts need it (`encoded`)."""
     aliased_from = None
@@ -189,7 +185,8 @@ def _identity(ptype: str, namespace: str | None, name: str, *, encoded: bool) ->
     elif ptype in _FOLD_NAMESPACE:
         namespace = namespace.lower() if namespace else None
     if ptype == "pypi":
-        name = _PEP503.sub("-", name)
+        if "_" in name or "." in name or "--" in name:  # else PEP 503 leaves it as it is
+            name = _PEP503.sub("-", name)
     elif ptype == "pub":
         name = _PUB_NAME.sub("_", name)
     elif ptype == "cpan" and namespace:
