@@ -172,13 +172,14 @@ class DocumentBuilder:
                 {"limit": self.limits.max_components},
             )
         ref = component.ref or where
-        if ref in self._component_refs:
+        if self._component_refs.setdefault(ref, component) is not component:
             self.warn(
                 "duplicate_ref",
                 f"{where}: reference {ref!r} is already used by another component; this "
                 "one is kept under a suffixed reference and dependencies go to the first",
             )
             ref = f"{ref}#{where}"
+            self._component_refs[ref] = component
         component.ref = ref
         for purl in component.purls:
             identity = self._identities.of(purl)
@@ -200,7 +201,6 @@ class DocumentBuilder:
             component.ecosystem = identity.ecosystem
             break
         self.components.append(component)
-        self._component_refs[ref] = component
         return component
 
     def add_node(self, ref: str) -> None:
