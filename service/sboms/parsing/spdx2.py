@@ -60,7 +60,10 @@ def place(kind: str, index: int, line: object) -> str:
 def read_spdx2(
     doc: Document, builder: DocumentBuilder, *, encoding: str = "json", prefix: str = ""
 ) -> ParsedSbom:
-    """Read an SPDX 2 document; `prefix` is the path of a wrapped document ("sbom.")."""
+    """Read an SPDX 2 document; `prefix` is the path of a wrapped document ("sbom.").
+
+    The document is used up: its packages are let go once read.
+    """
     version = _spec_version(doc.spdxVersion, f"{prefix}spdxVersion", builder)
     document_id = text(doc.SPDXID) or "SPDXRef-DOCUMENT"
     builder.add_node(document_id)
@@ -79,6 +82,7 @@ def read_spdx2(
             )
             continue
         _add_package(package, place(path, index, package.line), builder)
+    doc.packages = None  # their memory serves the graph instead of fresh pages
     for key, elements in (("files", doc.files), ("snippets", doc.snippets)):
         for element in entries(elements, key):
             if type(element) is Element and (ref := text(element.SPDXID)):
