@@ -32,11 +32,11 @@ registries run in a child process too and report the most requests each source w
 answering at once. Peak memory is the largest peak RSS of the workers.
 
     .venv/bin/python scripts/bench_resolve.py [--packages 2000] [--latency 0.05]
-        [--crates-interval 1.0] [--workers 1,2,4] [--postgres ADMIN_URL]
+        [--crates-interval 1.0] [--workers 1,2,4] [--postgres ADMIN_URL] [--db-prefix P]
 
-``--postgres`` runs on a fresh PostgreSQL database per worker count, made (and dropped) on
-that server; without it, a fresh SQLite file (where each process keeps its own outbound
-slots, so N workers may have N times the per-host limit in flight).
+``--postgres`` runs on a fresh PostgreSQL database per worker count (named after
+``--db-prefix``), made (and dropped) on that server; without it, a fresh SQLite file
+(whose outbound slots and spacing are shared through lock files beside it).
 
 The crates registry's policy (one request a second, wherever it is served from) alone makes
 a run with 400 crates at least 400 s; ``--crates-interval 0`` measures the rest.
@@ -163,7 +163,8 @@ def shares(ids: list[int], count: int) -> list[list[int]]:
 
 
 def worker(connection, url: str, base_urls: dict[str, str], crates_interval: float) -> None:
-    """A resolution worker process: resolves what it is sent, reports seconds and RSS."""
+    """A resolution worker process: resolves what it is sent, reports seconds, RSS and
+    the CPU seconds it used (every thread)."""
     from service.core.outbound_limits import SourcePolicy
     from service.projects import services
     from service.projects.providers import SOURCE_POLICIES
@@ -177,9 +178,10 @@ def worker(connection, url: str, base_urls: dict[str, str], crates_interval: flo
         connection.send("ready")
         while (command := connection.recv()) is not None:
             stage, ids, now = command
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             services.run_resolution(database, ids, now=now, providers=stages[stage])
-            connection.send((time.perf_counter() - began, peak_rss_mb()))
+            used = time.process_time() - cpu
+            connection.send((time.perf_counter() - began, peak_rss_mb(), used))
 
 
 def fresh_database(admin: str | None, tmp: str, name: str) -> str:
@@ -246,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crates-interval", type=float, default=1.0)
     parser.add_argument("--workers", default="1", help="worker counts to run, e.g. 1,2,4")
     parser.add_argument("--postgres", help="a PostgreSQL server's admin URL (else SQLite)")
+    parser.add_argument("--db-prefix", default="tributary_bench", help="databases' name prefix")
     args = parser.parse_args(argv)
 
     parent, child = multiprocessing.Pipe()
@@ -272,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     rows = []
     for count in [int(n) for n in args.workers.split(",")]:
-        name = f"tributary_bench_{os.getpid()}_{count}"
+        name = f"{args.db_prefix}_{os.getpid()}_{count}"
         url = fresh_database(args.postgres, tmp, name)
         app = bench_app(url, base_urls, tmp)
         with app.app_context():
@@ -304,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
                 counts, statuses, in_flight = fake("counts"), fake("statuses"), fake("in_flight")
                 if stage in "BC":
                     counts = {"github": counts.get("github", 0)}
-                rss = max(r for _s, r in answers)
-                rows.append((count, stage, label, seconds, counts, statuses, in_flight, rss))
+                rss = max(r for _s, r, _c in answers)
+                cpu = sum(c for _s, _r, c in answers)
+                rows.append((count, stage, label, seconds, cpu, counts, statuses, in_flight, rss))
         for pipe, process in zip(pipes, workers, strict=True):
             pipe.send(None)
             process.join(timeout=30)
@@ -323,12 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{'PostgreSQL' if args.postgres else 'SQLite'}.\n"
     )
     print(
-        "| workers | stage | run | wall time | requests (per source) "
+        "| workers | stage | run | wall time | workers' CPU | requests (per source) "
         "| most per package and source | most in flight per host | answers by status "
         "| peak RSS |"
     )
-    print("|---:|---|---|---:|---|---:|---|---|---:|")
-    for count, stage, label, seconds, counts, statuses, in_flight, rss in rows:
+    print("|---:|---|---|---:|---:|---|---:|---|---|---:|")
+    for count, stage, label, seconds, cpu, counts, statuses, in_flight, rss in rows:
         total = sum(counts.values())
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
         # Every benchmarked package is known to exactly one registry; ecosyste.ms answers
@@ -346,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             most += f" (crates {in_flight['crates']})"
         answers = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())) or "-"
         print(
-            f"| {count} | {STAGES[stage]} | {label} | {seconds:.1f} s | {total} ({detail}) | "
+            f"| {count} | {STAGES[stage]} | {label} | {seconds:.1f} s | {cpu:.1f} s "
+            f"| {total} ({detail}) | "
             f"{per_source:.2f} | {most} | {answers} | {rss:.0f} MB |"
         )
     return 0

@@ -6,8 +6,11 @@ pause one of them was told, and the slots and spacing in ``outbound_slots`` and
 ``outbound_spacing``, so the processes together keep a host's limit of requests in flight
 and a source's spacing (one statement to take a slot, one to free it, one more for a
 spacing). A process's own threads queue in this process first (a :class:`LocalLimits`),
-so only those that could start now ask the database, which they poll while its slots
-are all taken. A slot is a lease: a process that dies holding one frees it by itself.
+so only those that could start now ask the database. While its slots are all taken, one
+of them polls it and the others wait: a slot freed in this process goes straight to one
+of them (its lease renewed to it) instead of back to the database, where it would sit
+idle until the next poll. A slot is a lease: a process that dies holding one frees it
+by itself.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, case, delete, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +30,29 @@ from service.core.outbound_limits import LocalLimits
 from service.db import insert_for
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Waiters:
+    """This process's threads waiting for a slot of one key."""
+
+    count: int = 0  # waiting, the polling one included
+    polling: bool = False
+    handing: int = 0  # slots being handed over (their leases renewed)
+    handed: list[str] = field(default_factory=list)  # tokens handed over, not taken yet
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def idle(self) -> int:
+        """Waiting, not polling, no slot handed to them yet; under ``changed``."""
+        return self.count - int(self.polling) - len(self.handed) - self.handing
+
+    def surplus(self) -> list[str]:
+        """Handed tokens nobody waits for any more (to free); under ``changed``."""
+        extra = len(self.handed) - self.count
+        if extra <= 0:
+            return []
+        taken, self.handed = self.handed[:extra], self.handed[extra:]
+        return taken
 
 
 class DatabaseLimits:
@@ -57,6 +84,7 @@ class DatabaseLimits:
         self._shared: dict[str, float] = {}
         self._read_at: float | None = None
         self._slots: set[tuple[str, int]] = set()  # (key, limit) whose slot rows exist
+        self._waiters: dict[str, _Waiters] = {}
 
     def acquire(self, key: str, limit: int, interval: float) -> str:
         self._local.acquire(key, limit, interval)
@@ -71,22 +99,64 @@ class DatabaseLimits:
 
     def release(self, key: str, token: str) -> None:
         try:
-            if token:
-                slot, _, mine = token.partition(":")
-                with Session(self._engine) as session, session.begin():
-                    session.exec(
-                        update(OutboundSlot)
-                        .where(
-                            col(OutboundSlot.key) == key,
-                            col(OutboundSlot.slot) == int(slot),
-                            col(OutboundSlot.token) == mine,
-                        )
-                        .values(token=None, until=0.0)
-                    )
+            if token and not self._hand_over(key, token):
+                self._free(key, token)
         except SQLAlchemyError as exc:
             log.warning("outbound slot of %s left to its lease: %s", key, exc)
         finally:
             self._local.release(key, token)
+
+    def _free(self, key: str, token: str) -> None:
+        slot, _, mine = token.partition(":")
+        with Session(self._engine) as session, session.begin():
+            session.exec(
+                update(OutboundSlot)
+                .where(
+                    col(OutboundSlot.key) == key,
+                    col(OutboundSlot.slot) == int(slot),
+                    col(OutboundSlot.token) == mine,
+                )
+                .values(token=None, until=0.0)
+            )
+
+    def _hand_over(self, key: str, token: str) -> bool:
+        """Give the slot to a thread of this process that waits (not the polling one,
+        which sleeps), its lease renewed to a new token; False when none waits."""
+        waiters = self._waiters_of(key)
+        with waiters.changed:
+            if waiters.idle() <= 0:
+                return False
+            waiters.handing += 1
+        handed = None
+        try:
+            slot, _, mine = token.partition(":")
+            renewed = uuid.uuid4().hex
+            with Session(self._engine) as session, session.begin():
+                kept = session.exec(
+                    update(OutboundSlot)
+                    .where(
+                        col(OutboundSlot.key) == key,
+                        col(OutboundSlot.slot) == int(slot),
+                        col(OutboundSlot.token) == mine,
+                    )
+                    .values(token=renewed, until=self._clock() + self._lease)
+                    .returning(col(OutboundSlot.slot))
+                ).scalar()
+            handed = f"{slot}:{renewed}" if kept is not None else None
+        finally:
+            with waiters.changed:
+                waiters.handing -= 1
+                if handed is not None:
+                    waiters.handed.append(handed)
+                    waiters.changed.notify_all()
+                extra = waiters.surplus()
+            for spare in extra:
+                self._free(key, spare)
+        return handed is not None
+
+    def _waiters_of(self, key: str) -> _Waiters:
+        with self._lock:
+            return self._waiters.setdefault(key, _Waiters())
 
     def _take_slot(self, key: str, limit: int) -> str:
         """A free slot of ``key`` (its lease run out), waiting while all are taken; returns
@@ -98,31 +168,62 @@ class DatabaseLimits:
                     insert_for(session)(OutboundSlot).on_conflict_do_nothing(), params=rows
                 )
             self._slots.add((key, limit))
+        waiters = self._waiters_of(key)
+        with waiters.changed:
+            waiters.count += 1
+        try:
+            return self._wait_for_slot(key, limit, waiters)
+        finally:
+            with waiters.changed:
+                waiters.count -= 1
+                extra = waiters.surplus()
+            for spare in extra:
+                self._free(key, spare)
+
+    def _wait_for_slot(self, key: str, limit: int, waiters: _Waiters) -> str:
+        """One waiting thread polls the database; the others wait for it to stop or for
+        a slot handed over."""
         token = uuid.uuid4().hex
         while True:
-            now = self._clock()
-            free = (
-                select(OutboundSlot.slot)
-                .where(
-                    col(OutboundSlot.key) == key,
-                    col(OutboundSlot.slot) < limit,
-                    col(OutboundSlot.until) < now,
-                )
-                .order_by(col(OutboundSlot.slot))
-                .limit(1)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            with Session(self._engine) as session, session.begin():
-                taken = session.exec(
-                    update(OutboundSlot)
-                    .where(col(OutboundSlot.key) == key, col(OutboundSlot.slot) == free)
-                    .values(token=token, until=now + self._lease)
-                    .returning(col(OutboundSlot.slot))
-                ).scalar()
+            with waiters.changed:
+                while waiters.polling and not waiters.handed:
+                    waiters.changed.wait()
+                if waiters.handed:
+                    return waiters.handed.pop(0)
+                waiters.polling = True
+            try:
+                taken = self._try_slot(key, limit, token)
+                if taken is None:
+                    self._sleep(self._poll)
+            finally:
+                with waiters.changed:
+                    waiters.polling = False
+                    waiters.changed.notify_all()
             if taken is not None:
-                return f"{taken}:{token}"
-            self._sleep(self._poll)
+                return taken
+
+    def _try_slot(self, key: str, limit: int, token: str) -> str | None:
+        now = self._clock()
+        free = (
+            select(OutboundSlot.slot)
+            .where(
+                col(OutboundSlot.key) == key,
+                col(OutboundSlot.slot) < limit,
+                col(OutboundSlot.until) < now,
+            )
+            .order_by(col(OutboundSlot.slot))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        with Session(self._engine) as session, session.begin():
+            taken = session.exec(
+                update(OutboundSlot)
+                .where(col(OutboundSlot.key) == key, col(OutboundSlot.slot) == free)
+                .values(token=token, until=now + self._lease)
+                .returning(col(OutboundSlot.slot))
+            ).scalar()
+        return f"{taken}:{token}" if taken is not None else None
 
     def _space(self, key: str, interval: float) -> None:
         """Wait for this request's turn: ``interval`` after the start of the last one any

@@ -4,6 +4,8 @@ was told, and together they keep a host's slots and a source's spacing."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -121,6 +123,53 @@ def test_two_processes_never_hold_more_slots_than_the_limit_together(processes, 
     assert len(polls) == 1 and token.split(":")[0] in {"0", "1"}
     two.release(key, token)
     one.release(key, held.pop())
+
+
+def test_a_slot_freed_in_a_process_goes_to_its_thread_that_waits_not_back_to_the_poll(
+    processes, key
+):
+    clock = Clock()
+    one, two = processes(clock), processes(clock)
+    others = [two.acquire(key, 3, 0.0), two.acquire(key, 3, 0.0)]  # 2 of the 3 slots
+    mine = one.acquire(key, 3, 0.0)
+    polls: list[float] = []
+    stop = threading.Event()
+
+    def poll(seconds: float) -> None:  # a polling thread sleeps until the test ends
+        polls.append(seconds)
+        stop.wait(30)
+
+    one._sleep = poll
+    got: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(one.acquire(key, 3, 0.0))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+
+    def both_waiting() -> bool:  # both polling (each on its own), or one polls, one waits
+        waiters = getattr(one, "_waiters", {}).get(key)
+        return len(polls) == 2 or (len(polls) == 1 and waiters is not None and waiters.count == 2)
+
+    for _ in range(1000):
+        if both_waiting():
+            break
+        time.sleep(0.01)
+    one.release(key, mine)
+    for _ in range(1000):
+        if got:
+            break
+        time.sleep(0.01)
+    handed, polled = list(got), len(polls)
+    stop.set()
+    for token in others:
+        two.release(key, token)
+    for thread in threads:
+        thread.join()
+    for token in got:
+        one.release(key, token)
+    assert [token.split(":")[0] for token in handed] == [mine.split(":")[0]]
+    assert polled == 1  # the other thread waited for the slot, not for its next poll
 
 
 def test_a_slot_of_a_process_that_died_is_free_when_its_lease_runs_out(processes, key):
