@@ -99,15 +99,14 @@ def claim(
     return kept, taken
 
 
-def others_working(session: Session, holder: str, now: float) -> bool:
-    """Whether another run holds a live lease on a fetch it is making (not one it only
-    queued for a batch): its answers may yet want lookups a batch could take."""
-    working = select(FetchLease.key).where(
-        col(FetchLease.holder) != holder,
-        col(FetchLease.until) >= now,
-        col(FetchLease.queued).is_(False),
+def others_leases(session: Session, holder: str, now: float) -> set[bool]:
+    """Which live leases other runs hold: ``False`` among them when one is on a fetch it
+    is making (its answer may want lookups a batch could take), ``True`` when one is only
+    queued for a batch; empty when no other run holds any."""
+    kinds = select(FetchLease.queued).where(
+        col(FetchLease.holder) != holder, col(FetchLease.until) >= now
     )
-    return session.exec(working.limit(1)).first() is not None
+    return set(session.exec(kinds.distinct()))
 
 
 def holders(session: Session, pairs: Collection[Pair], now: float) -> dict[Pair, str]:
@@ -247,9 +246,9 @@ class FetchGate:
                 self._waiting.setdefault(want.pair, []).append(want)
         return kept | unleased, {key: rows.get((source, key)) for key in taken}
 
-    def others_working(self) -> bool:
+    def others_leases(self) -> set[bool]:
         with self.database.transaction() as session:
-            return others_working(session, self.holder, self._clock())
+            return others_leases(session, self.holder, self._clock())
 
     def close(self) -> None:
         if not self._leased:

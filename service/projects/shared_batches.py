@@ -3,10 +3,12 @@
 A run leases each lookup as it does any fetch, marked *queued* until its batch is sent
 (see :func:`service.projects.fetch_leases.claim`). A full batch is sent at once. A batch
 that is not full waits while the run has other work, and, once it has none, while another
-run is still fetching (whose answers may want more lookups); then it is sent topped up
-with the lookups other runs have queued and not sent. Those runs wait for the answers
-this one stores, so runs at once send the batches one run would, not one partial batch
-each. The wait for other runs is bounded (``hold`` seconds).
+run is still fetching (whose answers may want more lookups) and for ``settle`` seconds
+after (a run waiting for another's stored answers sees them at its next poll, and may
+then want more); then it is sent topped up with the lookups other runs have queued and
+not sent. Those runs wait for the answers this one stores, so runs at once send the
+batches one run would, not one partial batch each. A run alone sends at once; the wait
+for other runs is bounded (``hold`` seconds).
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ class SharedBatches:
         size: int,
         *,
         hold: float = 30.0,
+        settle: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.source, self.size = source, size
-        self._gate, self._hold, self._clock = gate, hold, clock
+        self._gate, self._clock = gate, clock
+        self._hold, self._settle = hold, settle
         self._queue: list[tuple[PackageWork, str]] = []
         self._holding_since: float | None = None
+        self._quiet_since: float | None = None  # since when no other run is fetching
 
     def add(self, item: PackageWork, kind: str) -> None:
         self._queue.append((item, kind))
@@ -60,7 +65,7 @@ class SharedBatches:
         """The next batch to send (see the module docstring), or None."""
         if not self._queue or (not self.full and not self._may_send_partial(idle)):
             return None
-        self._holding_since = None
+        self._holding_since = self._quiet_since = None
         items, self._queue = self._queue[: self.size], self._queue[self.size :]
         kept, others = self._gate.claim(self.source, [item.key for item, _ in items], self.size)
         batch = Batch([(item, kind) for item, kind in items if item.key in kept], others)
@@ -72,4 +77,14 @@ class SharedBatches:
         now = self._clock()
         if self._holding_since is None:
             self._holding_since = now
-        return now - self._holding_since >= self._hold or not self._gate.others_working()
+        if now - self._holding_since >= self._hold:
+            return True
+        others = self._gate.others_leases()
+        if not others:
+            return True
+        if False in others:
+            self._quiet_since = None
+            return False
+        if self._quiet_since is None:
+            self._quiet_since = now
+        return now - self._quiet_since >= self._settle
