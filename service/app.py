@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from flask import Flask, Response
 
 from service import __version__, domains
-from service.accounts.github import HttpGitHubAPI
-from service.accounts.oauth import GitHubOAuth
-from service.core.crypto import SECRET_KEY_FILE, SecretBox, instance_secret_key
+from service.core.crypto import SECRET_KEY_FILE, instance_secret_key
 from service.core.logs import configure_logging
 from service.core.metrics import watch_pool
-from service.core.services import GITHUB, HTTP, OAUTH, SECRETS, SETTINGS
+from service.core.services import GITHUB, HTTP, OAUTH, OUTBOUND, SECRETS, SETTINGS, Services
 from service.db import (
     DATABASE,
     PACKAGE_ROOT,
@@ -29,9 +27,17 @@ from service.db import (
     shipped,
 )
 from service.demo import DEMO_SNAPSHOT
-from service.notifications.delivery import build_mail_sender, build_webhook_sender
 from service.notifications.services import MAIL_SENDER, WEBHOOK_SENDER
 from service.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from service.accounts.github import GitHubAPI
+    from service.accounts.oauth import GitHubOAuth
+    from service.core.crypto import SecretBox
+    from service.core.http import OutboundClient
+    from service.notifications.delivery import MailSender, WebhookPoster
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,8 @@ def create_app(config: dict[str, Any] | Settings | None = None, *, web: bool = T
         WTF_CSRF_TIME_LIMIT=None,
         TESTING=settings.env == "test",
     )
+    # Outside services are built when first used; the web server's app builds them now.
+    app.extensions = Services(_outside_services(app, settings))
     app.extensions[SETTINGS] = settings
     if settings.env != "test":  # tests read log records through pytest's own handler
         configure_logging("web" if web else "cli")
@@ -85,11 +93,11 @@ def create_app(config: dict[str, Any] | Settings | None = None, *, web: bool = T
     database = app.extensions[DATABASE] = Database(_database_url(app, settings), pool)
     watch_pool(database.engine, pool.size + pool.overflow)
     app.teardown_appcontext(close_session)
-    _init_outside_services(app, settings)
     domains.init_app(app)
     if web:
         from service.web import init_web
 
+        app.extensions.build_all()
         init_web(app, settings)
     return app
 
@@ -132,31 +140,67 @@ def _database_url(app: Flask, settings: Settings) -> str:
     return f"sqlite:///{app.instance_path}/tributary.db"
 
 
-def _init_outside_services(app: Flask, settings: Settings) -> None:
-    http = httpx.Client(
-        timeout=httpx.Timeout(settings.http_timeout, connect=5.0),
-        headers={"User-Agent": f"Tributary/{__version__} (+{settings.contact_url})"},
-        follow_redirects=False,
-    )
-    app.extensions[HTTP] = http
-    # The one polite, guarded client for metadata sources (registries, deps.dev, GitHub).
-    from service.projects.sources import OUTBOUND, build_outbound
+def _outside_services(app: Flask, settings: Settings) -> dict[str, Callable[[], Any]]:
+    """How each outside service is built (`Services`: on first use, or all at once)."""
 
-    app.extensions[OUTBOUND] = build_outbound(settings, app.extensions[DATABASE].engine)
-    app.extensions[SECRETS] = SecretBox(settings.secret_key, settings.encryption_key)
-    if settings.github_backend == "demo":
-        from service.demo.github import demo_github
+    def http() -> httpx.Client:
+        import httpx
 
-        app.extensions[GITHUB] = demo_github()
-    else:
-        app.extensions[GITHUB] = HttpGitHubAPI(http, settings.github_api_url)
-    # E-mail and webhooks: the real senders or their twins, as the settings choose.
-    app.extensions[MAIL_SENDER] = build_mail_sender(settings)
-    app.extensions[WEBHOOK_SENDER] = build_webhook_sender(settings)
-    app.extensions[OAUTH] = (
-        GitHubOAuth(
-            http, settings.github_web_url, settings.github_client_id, settings.github_client_secret
+        return httpx.Client(
+            timeout=httpx.Timeout(settings.http_timeout, connect=5.0),
+            headers={"User-Agent": f"Tributary/{__version__} (+{settings.contact_url})"},
+            follow_redirects=False,
         )
-        if settings.github_oauth_configured
-        else None
-    )
+
+    def outbound() -> OutboundClient:
+        # The one polite, guarded client for metadata sources (registries, deps.dev, GitHub).
+        from service.projects.sources import build_outbound
+
+        return build_outbound(settings, app.extensions[DATABASE].engine)
+
+    def secrets() -> SecretBox:
+        from service.core.crypto import SecretBox
+
+        return SecretBox(settings.secret_key, settings.encryption_key)
+
+    def github() -> GitHubAPI:
+        if settings.github_backend == "demo":
+            from service.demo.github import demo_github
+
+            return demo_github()
+        from service.accounts.github import HttpGitHubAPI
+
+        return HttpGitHubAPI(app.extensions[HTTP], settings.github_api_url)
+
+    def oauth() -> GitHubOAuth | None:
+        if not settings.github_oauth_configured:
+            return None
+        from service.accounts.oauth import GitHubOAuth
+
+        return GitHubOAuth(
+            app.extensions[HTTP],
+            settings.github_web_url,
+            settings.github_client_id,
+            settings.github_client_secret,
+        )
+
+    # E-mail and webhooks: the real senders or their twins, as the settings choose.
+    def mail() -> MailSender:
+        from service.notifications.delivery import build_mail_sender
+
+        return build_mail_sender(settings)
+
+    def webhooks() -> WebhookPoster:
+        from service.notifications.delivery import build_webhook_sender
+
+        return build_webhook_sender(settings)
+
+    return {
+        HTTP: http,
+        OUTBOUND: outbound,
+        SECRETS: secrets,
+        GITHUB: github,
+        MAIL_SENDER: mail,
+        WEBHOOK_SENDER: webhooks,
+        OAUTH: oauth,
+    }

@@ -1,10 +1,16 @@
 """The app factory, settings validation, health checks, headers and the migrations gate."""
 
+import threading
+
 import pytest
 
 from service.app import create_app
+from service.core.services import GITHUB, HTTP, OAUTH, OUTBOUND, SECRETS, Services, get_github
+from service.notifications.services import MAIL_SENDER, WEBHOOK_SENDER
 from service.settings import SettingsError, load_settings
 from tests.conftest import TEST_SECRET
+
+OUTSIDE = (HTTP, OUTBOUND, SECRETS, GITHUB, MAIL_SENDER, WEBHOOK_SENDER, OAUTH)
 
 
 def test_production_needs_a_real_secret_key():
@@ -82,3 +88,37 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(tmp_path):
     app.extensions["tributary.db"].upgrade()
     assert client.get("/").status_code == 200
     app.extensions["tributary.db"].engine.dispose()
+
+
+def test_an_app_for_commands_builds_each_outside_service_on_first_use(tmp_path):
+    settings = {"env": "test", "secret_key": TEST_SECRET, "instance_path": tmp_path}
+    commands = create_app(settings, web=False)
+    assert [key for key in OUTSIDE if key in commands.extensions] == []
+    with commands.app_context():
+        github = get_github()
+    # GitHub's client is built on the HTTP client, which is built for it; nothing else.
+    assert [key for key in OUTSIDE if key in commands.extensions] == [HTTP, GITHUB]
+    assert commands.extensions[GITHUB] is github
+    web = create_app(settings)  # the web server's app builds them all as it starts
+    assert [key for key in OUTSIDE if key in web.extensions] == list(OUTSIDE)
+    for app in (commands, web):
+        app.extensions[HTTP].close()
+
+
+def test_a_service_read_by_threads_at_once_is_built_once():
+    built, start = [], threading.Barrier(8)
+    services = Services({"slow": lambda: built.append(object()) or built[-1]})
+    services["fake"] = "kept"
+
+    def read():
+        start.wait()
+        assert services["slow"] is built[0]
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and services["fake"] == "kept"
+    with pytest.raises(KeyError):
+        services["unknown"]

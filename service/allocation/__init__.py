@@ -27,7 +27,6 @@ def init_app(app: Flask) -> None:
     """The current proposal's amounts for the risk domain's pledge coverage. An operator's
     own registry table is read now, so a bad entry stops the start with its line rather
     than the first proposal."""
-    from service.allocation.infrastructure.stewards import registry_table
     from service.allocation.queries import current_amounts
     from service.core.services import get_settings
     from service.risk.hooks import proposed_amounts_wanted
@@ -35,6 +34,8 @@ def init_app(app: Flask) -> None:
     proposed_amounts_wanted.connect(current_amounts)
     table = get_settings(app).infrastructure_table
     if table is not None:
+        from service.allocation.infrastructure.stewards import registry_table
+
         registry_table(table)
 
 

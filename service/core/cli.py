@@ -12,6 +12,7 @@ database layer. Keep this module's imports to click and the standard library.
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -98,6 +99,16 @@ def script_info(ctx: click.Context, *, web: bool):
     if info is None:
         root = ctx.find_root()
         factory = getattr(root.command, "create_app", None)
-        build = functools.partial(factory, web=web) if factory else None
+        build = functools.partial(_long_lived, factory, web) if factory else None
         info = root.obj = ScriptInfo(create_app=build)
     return info
+
+
+def _long_lived(factory: Callable[..., Any], web: bool) -> Any:
+    """The factory's app, its objects (and the modules it imported) frozen out of the
+    cyclic collector: they live until the process exits, and walking their hundred
+    thousand objects again at every full collection and at exit is a third of a second
+    of a 100,000-component `sbom ingest`."""
+    app = factory(web=web)
+    gc.freeze()
+    return app

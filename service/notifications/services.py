@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 from sqlmodel import Session, col, select
@@ -22,8 +22,10 @@ from service.companies.models import Membership, Role
 from service.core.clock import utcnow
 from service.core.services import get_settings
 from service.jobs.queue import enqueue
-from service.notifications.delivery import MailSender, WebhookPoster
 from service.notifications.models import Notification
+
+if TYPE_CHECKING:
+    from service.notifications.delivery import MailSender, WebhookPoster
 
 EMAIL_TASK = "notifications.email"
 WEBHOOK_TASK = "notifications.webhook"

@@ -1,6 +1,6 @@
 """The app's metadata sources: one OutboundClient per app, providers built from settings.
 
-``build_outbound(settings)`` is called once by ``create_app``; everything that talks to
+``build_outbound(settings)`` is called once per app (on first use); everything that talks to
 registries, deps.dev, ecosyste.ms or GitHub for metadata goes through that client, so its
 per-host limit, retries and request counters cover all of it.  Tests and tools can put
 ready-made providers in ``app.extensions[PROVIDERS]``.
@@ -21,7 +21,7 @@ from service.core.http import OutboundClient
 from service.core.outbound_files import FileLimits
 from service.core.outbound_limits import OutboundLimits, RedisLimits
 from service.core.outbound_pauses import DatabaseLimits
-from service.core.services import get_settings
+from service.core.services import OUTBOUND, get_settings
 from service.db import get_db
 from service.projects.parent_poms import StoredParentPoms
 from service.projects.providers import (
@@ -32,9 +32,8 @@ from service.projects.providers import (
 )
 from service.settings import Settings
 
-# Keys in app.extensions: the outbound client (stored by create_app), the online providers
-# (built on first use, or put there by tests and tools), the offline ones by snapshot path.
-OUTBOUND = "tributary.outbound"
+# Keys in app.extensions: the online providers (built on first use, or put there by tests
+# and tools), the offline ones by snapshot path (the outbound client's: core.services).
 PROVIDERS = "tributary.providers"
 OFFLINE_PROVIDERS = "tributary.offline_providers"
 
