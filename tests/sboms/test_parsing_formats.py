@@ -195,6 +195,31 @@ def test_spdx_json_quirks() -> None:
     assert "relationships[5]: 'SPDXRef-ghost' is not a component" in text
 
 
+def test_spdx_ids_holding_documentref_past_their_start_are_this_documents_elements() -> None:
+    def relationship(source: str, kind: str, target: str) -> dict:
+        return {"spdxElementId": source, "relationshipType": kind, "relatedSpdxElement": target}
+
+    mid = "SPDXRef-DocumentRef-mid"
+    document = {
+        "spdxVersion": "SPDX-2.3",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "packages": [{"SPDXID": "SPDXRef-app", "name": "app"}, {"SPDXID": mid, "name": "m"}],
+        "relationships": [
+            relationship("SPDXRef-DOCUMENT", "DESCRIBES", "SPDXRef-app"),
+            relationship("SPDXRef-app", "DEPENDS_ON", mid),
+            relationship(mid, "CONTAINS", "SPDXRef-app"),
+            relationship(mid, "DEPENDS_ON", "SPDXRef-gone"),
+        ],
+    }
+    parsed = parse_sbom(json.dumps(document).encode())
+    assert parsed.edges == [("SPDXRef-app", mid)]
+    assert by_ref(parsed)[mid].depth == 1
+    assert parsed.warnings[0] == (
+        "relationships[3]: 'SPDXRef-gone' is not a component or element of this document; "
+        "the dependency is ignored"
+    )
+
+
 def test_github_dependency_graph_export() -> None:
     parsed = parse_sbom(fixture("github-dependency-graph.json"))
     summary = parsed.summary()
