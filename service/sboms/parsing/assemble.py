@@ -327,11 +327,11 @@ class DocumentBuilder:
         found.extend(edges)
         lists = children.get  # one look-up an edge: most sources already have a list
         for source, target in edges:
-            targets = lists(source)
-            if targets is None:
+            listed = lists(source)
+            if listed is None:
                 children[source] = [target]
             else:
-                targets.append(target)
+                listed.append(target)
         return list(dict.fromkeys(found)), children
 
     def _known_edges(self, known: set[str]) -> list[tuple[str, str]]:
