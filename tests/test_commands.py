@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -148,6 +149,7 @@ def run_app_probe(env: dict[str, str], *args: str) -> dict:
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("APP ")]
     assert lines, done.stderr
+    assert done.stderr == ""  # nothing said at exit either
     return json.loads(lines[-1].removeprefix("APP "))
 
 
@@ -193,6 +195,22 @@ def test_sbom_ingest_gets_an_app_without_pages_or_http_that_stores_it_all(tmp_pa
     database.engine.dispose()
 
 
+def test_a_command_that_builds_the_app_says_nothing_as_it_exits(command_env):
+    command = Path(sys.executable).with_name("tributary")
+    if not command.exists():
+        pytest.skip("the tributary console script is not installed beside this Python")
+    done = subprocess.run(
+        [str(command), "db", "current"],
+        env=command_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("empty (code expects ")
+    assert done.stderr == ""
+
+
 def test_routes_lists_every_page_of_the_web_app(app, command_env):
     done = subprocess.run(
         [sys.executable, "-c", "from service.cli import cli; cli.main(['routes'], 'tributary')"],
@@ -202,7 +220,7 @@ def test_routes_lists_every_page_of_the_web_app(app, command_env):
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and done.stderr == "", done.stderr
     listed = {line.split()[0] for line in done.stdout.splitlines()[2:]}
     assert listed == {rule.endpoint for rule in app.url_map.iter_rules()}
     assert {"sboms.products", "dtrack_version", "core.healthz"} <= listed

@@ -17,7 +17,9 @@ def init_app(app: Flask) -> None:
     """Invitations accepted on sign-in."""
     from service.accounts.signals import signed_in
 
-    signed_in.connect(_accept_invitations, app)
+    # Held strongly: a module function lives as long as the process, and the weak
+    # reference's clean-up would run (and fail) as the interpreter exits.
+    signed_in.connect(_accept_invitations, app, weak=False)
 
 
 def init_web(app: Flask) -> None:
