@@ -246,6 +246,10 @@ class FetchGate:
                 self._waiting.setdefault(want.pair, []).append(want)
         return kept | unleased, {key: rows.get((source, key)) for key in taken}
 
+    def queued_any(self, source: str) -> bool:
+        """Whether this run holds leases of ``source`` queued for a batch."""
+        return any(pair[0] == source for pair in self._queued)
+
     def others_leases(self) -> set[bool]:
         with self.database.transaction() as session:
             return others_leases(session, self.holder, self._clock())

@@ -74,6 +74,8 @@ class SharedBatches:
     def _may_send_partial(self, idle: bool) -> bool:
         if not idle:
             return False
+        if not self._gate.queued_any(self.source):
+            return True  # nothing leased (a snapshot answers): nothing to share
         now = self._clock()
         if self._holding_since is None:
             self._holding_since = now

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -31,6 +32,7 @@ from service.projects.resolution_store import (
     upsert_cache,
     upsert_resolutions,
 )
+from service.projects.shared_batches import SharedBatches
 from service.sboms.models import Package
 from tests.projects.conftest import NOW, no_dns
 
@@ -359,3 +361,14 @@ def test_two_runs_writing_the_same_resolutions_in_other_orders_wait_not_deadlock
     thread.join()
     assert failures == []
     database.engine.dispose()
+
+
+def test_a_partial_batch_of_lookups_nobody_leased_is_sent_at_once(app, session):
+    """A snapshot answers without leases: there is nothing to share, so nothing to wait
+    for, even while another run is fetching."""
+    lease(session, "other", EPOCH + 60)  # another run's fetch in flight
+    batches = SharedBatches(gate(app, Clock()), "ecosystems", 10, clock=Clock())
+    item = SimpleNamespace(key="pkg:npm/left-pad")
+    batches.add(item, "signals")
+    batch = batches.take(idle=True)
+    assert batch is not None and batch.keys == ["pkg:npm/left-pad"]
