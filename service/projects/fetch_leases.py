@@ -31,6 +31,9 @@ from service.projects.cache import CacheRow
 from service.projects.models import FetchLease, as_utc
 
 Pair = tuple[str, str]  # (source, key), as in the metadata cache
+# Held by a run while it waits for another's fetch: when that answer comes, the run may
+# want more lookups, so other runs keep their partial batches open for it meanwhile.
+WAITING = "run:waiting"
 
 
 def take(
@@ -182,6 +185,7 @@ class FetchGate:
         self._queued: dict[Pair, _Want] = {}  # leased for a batch not sent yet
         self._wanted_at = self._checked_at = self._renewed_at = clock()
         self._leased = False  # whether this run ever took a lease (else nothing to free)
+        self._marked = False  # whether it holds its WAITING lease
 
     @property
     def busy(self) -> bool:
@@ -284,6 +288,7 @@ class FetchGate:
             else:
                 want.since = want.since or now
                 self._waiting.setdefault(want.pair, []).append(want)
+        self._mark_waiting(now)
 
     def _check(self) -> None:
         """Hand over the answers stored meanwhile; lease again what nobody holds any more
@@ -310,3 +315,18 @@ class FetchGate:
                     want.won()
         if retry:
             self._lease_for(retry)
+        self._mark_waiting(now)
+
+    def _mark_waiting(self, now: float) -> None:
+        """Hold the WAITING lease while waiting for another run's fetch (not a lookup of
+        a batch: its answer wants nothing more)."""
+        waits = any(not w.batched for wants in self._waiting.values() for w in wants)
+        if waits == self._marked:
+            return
+        pair = (WAITING, self.holder)
+        with self.database.transaction() as session:
+            if waits:
+                take(session, [pair], self.holder, now, now + self._lease)
+            else:
+                give_back(session, self.holder, [pair])
+        self._marked = waits

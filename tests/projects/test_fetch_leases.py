@@ -372,3 +372,25 @@ def test_a_partial_batch_of_lookups_nobody_leased_is_sent_at_once(app, session):
     batches.add(item, "signals")
     batch = batches.take(idle=True)
     assert batch is not None and batch.keys == ["pkg:npm/left-pad"]
+
+
+def test_a_partial_batch_waits_while_another_run_waits_for_a_fetch(app, session):
+    """That run may want more lookups once the answer comes: the batch stays open."""
+    clock = Clock()
+    lease(session, "other", EPOCH + 60)
+    waiter = gate(app, clock)
+    Recorder().want(waiter)  # waits for the other run's fetch of PAIR
+    waiter.step(idle=True)
+    store_answer(session)  # answered: the waiter will see it at its next look
+    one = gate(app, clock)
+    batches = SharedBatches(one, "ecosystems", 10, clock=clock)
+    item = SimpleNamespace(key="pkg:npm/left-pad")
+    queue = lambda: batches.add(item, "signals")  # noqa: E731
+    one.want(("ecosystems", item.key), None, queue, print, batched=True)
+    one.step(idle=True)
+    assert batches.take(idle=True) is None  # held for the waiting run
+    clock.now += 0.2
+    waiter.step(idle=True)  # it sees the answer: waits no more
+    clock.now += 1.0
+    batch = batches.take(idle=True)
+    assert batch is not None and batch.keys == [item.key]
