@@ -158,11 +158,6 @@ def _outside_services(app: Flask, settings: Settings) -> dict[str, Callable[[], 
 
         return build_outbound(settings, app.extensions[DATABASE].engine)
 
-    def secrets() -> SecretBox:
-        from service.core.crypto import SecretBox
-
-        return SecretBox(settings.secret_key, settings.encryption_key)
-
     def github() -> GitHubAPI:
         if settings.github_backend == "demo":
             from service.demo.github import demo_github
@@ -184,7 +179,24 @@ def _outside_services(app: Flask, settings: Settings) -> dict[str, Callable[[], 
             settings.github_client_secret,
         )
 
-    # E-mail and webhooks: the real senders or their twins, as the settings choose.
+    return {
+        HTTP: http,
+        OUTBOUND: outbound,
+        GITHUB: github,
+        OAUTH: oauth,
+        **_own_services(settings),
+    }
+
+
+def _own_services(settings: Settings) -> dict[str, Callable[[], Any]]:
+    """The secrets box, and the e-mail and webhook senders (the real ones or their twins,
+    as the settings choose)."""
+
+    def secrets() -> SecretBox:
+        from service.core.crypto import SecretBox
+
+        return SecretBox(settings.secret_key, settings.encryption_key)
+
     def mail() -> MailSender:
         from service.notifications.delivery import build_mail_sender
 
@@ -195,12 +207,4 @@ def _outside_services(app: Flask, settings: Settings) -> dict[str, Callable[[], 
 
         return build_webhook_sender(settings)
 
-    return {
-        HTTP: http,
-        OUTBOUND: outbound,
-        SECRETS: secrets,
-        GITHUB: github,
-        MAIL_SENDER: mail,
-        WEBHOOK_SENDER: webhooks,
-        OAUTH: oauth,
-    }
+    return {SECRETS: secrets, MAIL_SENDER: mail, WEBHOOK_SENDER: webhooks}
