@@ -71,6 +71,7 @@ from service.projects.providers import (
 from service.projects.providers.offline import OfflineProvider
 from service.projects.resolution_state import (
     PackageWork,
+    RepositoryLookup,
     ResolutionReport,
     company_link_rows,
     outcome,
@@ -144,9 +145,14 @@ class Resolver:
         self._pending: dict[Future, tuple[str, Any]] = {}
         self._completed: queue.SimpleQueue[Future] = queue.SimpleQueue()
         # ecosyste.ms lookups: for a link, or (linked packages) for signals only.
-        self._batches = SharedBatches(self._gate, "ecosystems", ECOSYSTEMS_BATCH)
-        # Repositories due, for a GitHub provider that answers many in one query.
-        self._repos_queue: list[tuple[RepoRef, str]] = []  # GraphQL asks nothing conditionally
+        self._batches: SharedBatches[PackageWork] = SharedBatches(
+            self._gate, "ecosystems", ECOSYSTEMS_BATCH
+        )
+        # Repositories due, for a GitHub provider that answers many in one query (GraphQL
+        # asks nothing conditionally), batched across runs as ecosyste.ms' lookups are.
+        self._repo_batches: SharedBatches[RepositoryLookup] = SharedBatches(
+            self._gate, "github", REPOSITORY_BATCH
+        )
         self._repo_retries: dict[str, datetime] = {}  # repository key → when to ask again
         # Per package and source: requests sent, answered 304, served by the cache.
         self._asked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -384,10 +390,17 @@ class Resolver:
         batch = self._batches.take(idle=idle)
         if batch is None:
             return
+        self._take_others_rows("ecosystems", batch)
+        self._submit(("ecosystems", batch), safe_batch, self.providers["ecosystems"], batch.keys)
+
+    def _take_others_rows(self, source: str, batch: Batch) -> None:
         for key, row in batch.others.items():  # other runs' lookups taken into this batch
             if row is not None:
-                self._cache_rows[("ecosystems", key)] = row
-        self._submit(("ecosystems", batch), safe_batch, self.providers["ecosystems"], batch.keys)
+                self._cache_rows[(source, key)] = row
+
+    def _store_for_others(self, batch: Batch, results: Mapping[str, ProviderResult]) -> None:
+        for key in batch.others:  # stored for the runs that queued them, which wait for it
+            self._remember(cache.apply_result(batch.others[key], results[key], self.now, self.ttl))
 
     def _ask_signals(self, item: PackageWork) -> None:
         """ecosyste.ms for a linked package's dependents, downloads, advisories and people
@@ -443,11 +456,13 @@ class Resolver:
         if decision.action is not Action.fetch:
             return
 
+        batches = getattr(provider, "batches", False)
+
         def ask() -> None:
-            if getattr(provider, "batches", False):
-                self._repos_queue.append((repo, key))
-                if len(self._repos_queue) >= REPOSITORY_BATCH:
-                    self._submit_repositories()
+            if batches:
+                self._repo_batches.add(RepositoryLookup(key, repo), "repository")
+                if self._repo_batches.full:
+                    self._submit_repositories(idle=False)
                 return
             self._submit(("repository", (repo, key)), safe_fetch, provider, key, decision.cached)
 
@@ -455,14 +470,13 @@ class Resolver:
             self._cache_rows[("github", key)] = row
             self._touched_projects.add(repo.key)
 
-        self._fetch(("github", key), ask, on_answer)
+        self._fetch(("github", key), ask, on_answer, batched=batches)
 
-    def _submit_repositories(self) -> None:
-        batch = self._repos_queue[:REPOSITORY_BATCH]
-        del self._repos_queue[:REPOSITORY_BATCH]
-        if batch:
-            keys = [key for _repo, key in batch]
-            self._submit(("repositories", batch), safe_batch, self.providers["github"], keys)
+    def _submit_repositories(self, *, idle: bool) -> None:
+        batch = self._repo_batches.take(idle=idle)
+        if batch is not None:
+            self._take_others_rows("github", batch)
+            self._submit(("repositories", batch), safe_batch, self.providers["github"], batch.keys)
 
     def _drain(self) -> None:
         """Handle answers as they arrive (on this thread) until nothing is left to ask."""
@@ -470,10 +484,10 @@ class Resolver:
             self._gate.step(idle=not self._pending)
             if not self._pending:
                 self._submit_ecosystems(idle=True)
-                self._submit_repositories()
+                self._submit_repositories(idle=True)
                 if self._pending:
                     continue
-                if not (self._gate.busy or self._batches.queued):
+                if not (self._gate.busy or self._batches.queued or self._repo_batches.queued):
                     return
                 self._flush()  # what others may wait for, while this run waits for theirs
                 self._gate.pause()
@@ -490,8 +504,9 @@ class Resolver:
             elif kind == "ecosystems":
                 self._on_batch_result(payload, result)
             elif kind == "repositories":
-                for repo, key in payload:
-                    self._on_repository_result(repo, key, result[key])
+                for lookup, _kind in payload.items:
+                    self._on_repository_result(lookup.repo, lookup.key, result[lookup.key])
+                self._store_for_others(payload, result)
             else:
                 repo, key = payload
                 self._on_repository_result(repo, key, result)
@@ -502,8 +517,8 @@ class Resolver:
                 self._on_package_result(item, "ecosystems", "ecosystems", results[item.key])
             else:
                 self._on_signals_result(item, results[item.key])
-        for key in batch.others:  # stored for the runs that queued them, which wait for it
-            self._remember(cache.apply_result(batch.others[key], results[key], self.now, self.ttl))
+        self._store_for_others(batch, results)
+        for key in batch.others:  # packages' requests are counted (repositories' are not)
             self._asked[("ecosystems", key)]["sent"] += 1
 
     def _on_signals_result(self, item: PackageWork, result: ProviderResult) -> None:

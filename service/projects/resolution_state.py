@@ -1,5 +1,6 @@
-"""What one resolution run keeps: its report, and each package's state as it moves
-through the sources (``PackageWork``), with the outcome that state comes to."""
+"""What one resolution run keeps: its report, each package's state as it moves through
+the sources (``PackageWork``), with the outcome that state comes to, and the repositories
+it asks GitHub about (``RepositoryLookup``)."""
 
 from __future__ import annotations
 
@@ -124,6 +125,14 @@ class PackageWork:
             return None, None
         kind = min(candidates, key=lambda k: LINK_RANK[k])
         return candidates[kind], self.link_source_name.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class RepositoryLookup:
+    """A repository due at GitHub: its cache key (``pkg:github/owner/name``) and itself."""
+
+    key: str
+    repo: RepoRef
 
 
 @dataclass(frozen=True)

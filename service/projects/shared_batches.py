@@ -1,4 +1,5 @@
-"""Lookups of a batch source (ecosyste.ms: 100 packages a request), filled across runs.
+"""Lookups of a batch source (ecosyste.ms: 100 packages a request; GitHub's GraphQL API:
+25 repositories a query), filled across runs.
 
 A run leases each lookup as it does any fetch, marked *queued* until its batch is sent
 (see :func:`service.projects.fetch_leases.claim`). A full batch is sent at once. A batch
@@ -16,15 +17,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from service.projects.cache import CacheRow
 from service.projects.fetch_leases import FetchGate
-from service.projects.resolution_state import PackageWork
+
+
+class Lookup(Protocol):
+    @property
+    def key(self) -> str: ...  # the source's cache key
+
+
+L = TypeVar("L", bound=Lookup)
 
 
 @dataclass
-class Batch:
-    items: list[tuple[PackageWork, str]]  # this run's packages, each with its kind
+class Batch(Generic[L]):
+    items: list[tuple[L, str]]  # this run's lookups, each with its kind
     others: dict[str, CacheRow | None]  # keys other runs queued, with their cache rows
 
     @property
@@ -32,7 +41,7 @@ class Batch:
         return [item.key for item, _kind in self.items] + sorted(self.others)
 
 
-class SharedBatches:
+class SharedBatches(Generic[L]):
     def __init__(
         self,
         gate: FetchGate,
@@ -46,11 +55,11 @@ class SharedBatches:
         self.source, self.size = source, size
         self._gate, self._clock = gate, clock
         self._hold, self._settle = hold, settle
-        self._queue: list[tuple[PackageWork, str]] = []
+        self._queue: list[tuple[L, str]] = []
         self._holding_since: float | None = None
         self._quiet_since: float | None = None  # since when no other run is fetching
 
-    def add(self, item: PackageWork, kind: str) -> None:
+    def add(self, item: L, kind: str) -> None:
         self._queue.append((item, kind))
 
     @property
@@ -61,7 +70,7 @@ class SharedBatches:
     def queued(self) -> bool:
         return bool(self._queue)
 
-    def take(self, *, idle: bool) -> Batch | None:
+    def take(self, *, idle: bool) -> Batch[L] | None:
         """The next batch to send (see the module docstring), or None."""
         if not self._queue or (not self.full and not self._may_send_partial(idle)):
             return None

@@ -34,6 +34,7 @@ from service.projects.resolution_store import (
 )
 from service.projects.shared_batches import SharedBatches
 from service.sboms.models import Package
+from tests.fakes.registries import FakePackage, FakeRepo, start_fake_registries
 from tests.projects.conftest import NOW, no_dns
 
 PAIR = ("npm", "pkg:npm/left-pad")
@@ -180,7 +181,9 @@ def add_packages(url: str, keys: list[str]) -> list[int]:
     return ids
 
 
-def run_at_once(url: str, registries, runs: list[list[int]], enabled: list[str]) -> None:
+def run_at_once(
+    url: str, registries, runs: list[list[int]], enabled: list[str], github_token: str | None = None
+) -> None:
     """Each run in a thread of its own, as a process would: its own engine and client."""
     start = threading.Barrier(len(runs))
     failures: list[BaseException] = []
@@ -190,7 +193,9 @@ def run_at_once(url: str, registries, runs: list[list[int]], enabled: list[str])
         client = OutboundClient(
             allow_hosts=["127.0.0.1"], resolver=no_dns, trust_env=False, version="test"
         )
-        providers = build_providers(client, base_urls=registries.base_urls, enabled=enabled)
+        providers = build_providers(
+            client, base_urls=registries.base_urls, enabled=enabled, github_token=github_token
+        )
         try:
             start.wait()
             Resolver(database, providers, now=NOW, ttl=timedelta(days=7)).run(ids)
@@ -232,6 +237,28 @@ def test_two_runs_at_once_fill_the_batches_one_run_would(own_database, registrie
         assert sorted(rows) == sorted(keys)
         resolved = session.exec(select(PackageResolution.package_id))
         assert sorted(resolved) == sorted(ids)
+        assert session.exec(select(FetchLease)).all() == []
+    database.engine.dispose()
+
+
+def test_two_runs_at_once_fill_the_graphql_batches_one_run_would(own_database, monkeypatch):
+    packages = [
+        FakePackage("npm", f"batch-{i}", "1.0.0", repo=f"github.com/batch/repo-{i}")
+        for i in range(24)
+    ]
+    repos = [FakeRepo(f"github.com/batch/repo-{i}") for i in range(24)]
+    ids = add_packages(own_database, [f"pkg:npm/batch-{i}" for i in range(24)])
+    monkeypatch.setattr(resolution, "REPOSITORY_BATCH", 8)  # one run: 3 queries of 8
+    with start_fake_registries(packages=packages, repos=repos, latency=0.02) as fake:
+        # 12 repositories each: alone, each run would send a query of 8 and one of 4.
+        run_at_once(own_database, fake, [ids[:12], ids[12:]], ["npm", "github"], "ghp_test")
+        assert fake.counts() == {"npm": 24, "github": 3}
+    database = Database(own_database)
+    with database.transaction() as session:
+        rows = session.exec(
+            select(MetadataCacheEntry.key).where(MetadataCacheEntry.source == "github")
+        )
+        assert sorted(rows) == sorted(f"pkg:github/batch/repo-{i}" for i in range(24))
         assert session.exec(select(FetchLease)).all() == []
     database.engine.dispose()
 
