@@ -159,6 +159,20 @@ def fresh_postgres_url(postgres_admin_url) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def own_database(request, tmp_path) -> Iterator[str]:
+    """The URL of a migrated database of this test's own, where writes are committed (as
+    separate processes see them): a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/own.db"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url")
+    database = Database(url)
+    database.upgrade()
+    database.engine.dispose()
+    yield url
+
+
 @pytest.fixture(scope="session")
 def github_server() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()

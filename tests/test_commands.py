@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -39,17 +40,27 @@ print("IMPORTED " + json.dumps(sorted({name.split(".")[0] for name in sys.module
 """
 
 
-def imported_heavy(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+def run_probe(
+    probe: str, marker: str, args: list[str], env: dict[str, str] | None = None
+) -> tuple[Any, str]:
+    """Run a probe script in a fresh interpreter: what it printed after `marker`, and its
+    standard error."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(heavy)],
+        [sys.executable, "-c", probe, *args],
+        env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("IMPORTED ")]
+    lines = [line for line in done.stdout.splitlines() if line.startswith(marker)]
     assert lines, done.stderr
-    return json.loads(lines[-1].removeprefix("IMPORTED "))
+    return json.loads(lines[-1].removeprefix(marker)), done.stderr
+
+
+def imported_heavy(*args: str, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    imported, _stderr = run_probe(PROBE, "IMPORTED ", [json.dumps(args), json.dumps(heavy)])
+    return imported
 
 
 @pytest.mark.parametrize(("name", "entry"), sorted(domains.commands().items()))
@@ -139,18 +150,9 @@ print("APP " + json.dumps({
 
 
 def run_app_probe(env: dict[str, str], *args: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", APP_PROBE, json.dumps(args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("APP ")]
-    assert lines, done.stderr
-    assert done.stderr == ""  # nothing said at exit either
-    return json.loads(lines[-1].removeprefix("APP "))
+    probe, stderr = run_probe(APP_PROBE, "APP ", [json.dumps(args)], env)
+    assert stderr == ""  # nothing said at exit either
+    return probe
 
 
 @pytest.fixture

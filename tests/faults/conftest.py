@@ -12,14 +12,9 @@ from service.db import Database
 from tests.faults.processes import start
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request, tmp_path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/faults.db"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    database = Database(url)
-    database.upgrade()
+@pytest.fixture
+def database(own_database) -> Iterator[Database]:
+    database = Database(own_database)
     yield database
     database.engine.dispose()
 

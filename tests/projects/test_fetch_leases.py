@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.companies.models import Company
 from service.core.http import OutboundClient
@@ -158,19 +159,6 @@ def test_the_holder_renews_its_leases_while_it_works(app, session):
     assert session.exec(select(FetchLease.until)).all() == [EPOCH + 90]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def own_database(request, tmp_path):
-    """A database of its own (committed writes), on SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/leases.db"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    database = Database(url)
-    database.upgrade()
-    yield url
-    database.engine.dispose()
-
-
 def add_packages(url: str, keys: list[str]) -> list[int]:
     setup = Database(url)
     with setup.transaction() as session:
@@ -263,29 +251,42 @@ def test_two_runs_at_once_fill_the_graphql_batches_one_run_would(own_database, m
     database.engine.dispose()
 
 
+def second_run_waiting(
+    database: Database, work: Callable[[Session], None]
+) -> tuple[threading.Thread, list[BaseException]]:
+    """Start `work` in a transaction of its own on a thread, as a second run would, and
+    return once it waits for a lock the first run holds (on PostgreSQL; on SQLite it cannot
+    begin before the first commits). Its failures land in the list returned."""
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with database.transaction() as session:
+                work(session)
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect() as connection:
+            waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            for _ in range(1000):
+                if connection.execute(waiting).scalar():
+                    break
+                time.sleep(0.01)
+    return thread, failures
+
+
 @pytest.mark.postgres
 def test_two_runs_counting_the_same_day_and_source_at_once_add_up(fresh_postgres_url):
     database = Database(fresh_postgres_url)
     database.upgrade()
     first = database.session(writer=True)
     record_usage(first, {"npm": 3}, NOW.date())  # not committed yet: the row is locked
-    failures: list[BaseException] = []
-
-    def second() -> None:
-        try:
-            with database.transaction() as session:
-                record_usage(session, {"npm": 4}, NOW.date())
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with database.engine.connect() as connection:  # until the second waits for the first
-        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        for _ in range(1000):
-            if connection.execute(waiting).scalar():
-                break
-            time.sleep(0.01)
+    thread, failures = second_run_waiting(
+        database, lambda session: record_usage(session, {"npm": 4}, NOW.date())
+    )
     first.commit()
     first.close()
     thread.join()
@@ -316,25 +317,10 @@ def test_two_runs_writing_the_same_company_links_at_once_both_succeed(own_databa
         replace_company_links(session, ids, [link_row(company_id, ids[1], "old")])
     first = database.session(writer=True)  # a run's flush, not committed yet
     replace_company_links(first, ids, [link_row(company_id, i, "first") for i in ids])
-    failures: list[BaseException] = []
-
-    def second() -> None:
-        try:
-            with database.transaction() as session:
-                rows = [link_row(company_id, i, "second") for i in reversed(ids)]
-                replace_company_links(session, ids, rows)
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    if database.engine.dialect.name == "postgresql":  # SQLite: it cannot begin before
-        with database.engine.connect() as connection:  # until the second waits for the first
-            waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            for _ in range(1000):
-                if connection.execute(waiting).scalar():
-                    break
-                time.sleep(0.01)
+    rows = [link_row(company_id, i, "second") for i in reversed(ids)]
+    thread, failures = second_run_waiting(
+        database, lambda session: replace_company_links(session, ids, rows)
+    )
     first.commit()
     first.close()
     thread.join()
@@ -362,23 +348,10 @@ def test_two_runs_writing_the_same_resolutions_in_other_orders_wait_not_deadlock
         ids = [p.id for p in packages]
     first = database.session(writer=True)
     upsert_resolutions(first, [resolution_row(ids[0])])  # holds the first row
-    failures: list[BaseException] = []
-
-    def second() -> None:  # the same rows, the other way round
-        try:
-            with database.transaction() as session:
-                upsert_resolutions(session, [resolution_row(i) for i in reversed(ids)])
-        except BaseException as exc:
-            failures.append(exc)
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with database.engine.connect() as connection:  # until the second waits for the first
-        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
-        for _ in range(1000):
-            if connection.execute(waiting).scalar():
-                break
-            time.sleep(0.01)
+    rows = [resolution_row(i) for i in reversed(ids)]  # the same rows, the other way round
+    thread, failures = second_run_waiting(
+        database, lambda session: upsert_resolutions(session, rows)
+    )
     try:
         upsert_resolutions(first, [resolution_row(ids[1])])
         first.commit()

@@ -335,24 +335,11 @@ def test_a_parent_pom_one_process_read_is_not_asked_again_by_another(client, fak
     database.engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def pom_database(request, tmp_path):
-    """A database of its own (committed writes), on SQLite or PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/poms.db"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    database = Database(url)
-    database.upgrade()
-    database.engine.dispose()
-    return url
-
-
 def test_threads_and_processes_climbing_to_one_parent_at_once_ask_it_once(
-    client, fake, pom_database, monkeypatch
+    client, fake, own_database, monkeypatch
 ):
     monkeypatch.setattr(fake.app, "latency", 0.05)  # the climbs overlap
-    databases = [Database(pom_database) for _process in range(2)]
+    databases = [Database(own_database) for _process in range(2)]
     makers = [providers_for(client, fake, maven_parents=StoredParentPoms(db)) for db in databases]
     climbers = [makers[0]["maven"], makers[0]["maven"], makers[1]["maven"]]  # 2 threads, 1
     start = threading.Barrier(len(climbers))
