@@ -122,8 +122,13 @@ def test_commands_that_need_the_app_build_it(app):
 APP_PROBE = """
 import gc, json, sys
 import service.app
-built, factory = [], service.app.create_app
-service.app.create_app = lambda *a, **k: built.append(factory(*a, **k)) or built[-1]
+built, factory, collections = [], service.app.create_app, []
+def build(*args, **kwargs):
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info))
+    built.append(factory(*args, **kwargs))
+    gc.callbacks.clear()
+    return built[-1]
+service.app.create_app = build
 sys.argv = ["tributary", *json.loads(sys.argv[1])]
 from service.cli import main
 try:
@@ -145,6 +150,8 @@ print("APP " + json.dumps({
     "services_built": sorted(set(built[0].extensions.factories) & set(built[0].extensions)),
     "http_client": "httpx" in sys.modules,
     "frozen": gc.get_freeze_count(),
+    "collections_while_building": len(collections),
+    "collector_on": gc.isenabled(),
 }))
 """
 
@@ -185,7 +192,10 @@ def test_sbom_ingest_gets_an_app_without_pages_or_http_that_stores_it_all(tmp_pa
     # services wait for a command that uses one.
     assert probe["receivers"] == [True, True]
     assert probe["services_built"] == [] and not probe["http_client"]
-    assert probe["frozen"] > 0  # the app's objects, out of the collector's way
+    # The app's objects, out of the collector's way: built with it paused, then frozen,
+    # and the collector on again for the command's own work.
+    assert probe["frozen"] > 0 and probe["collections_while_building"] == 0
+    assert probe["collector_on"]
     with database.transaction() as session:
         stored = session.exec(select(Sbom)).one()
         components = session.exec(select(SbomComponent.purl)).all()

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import click
 
+from service.core.collector import collector_paused
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 # A command's entry: where it lives ("package.module:attribute") and its one-line help.
@@ -109,6 +111,7 @@ def _long_lived(factory: Callable[..., Any], web: bool) -> Any:
     cyclic collector: they live until the process exits, and walking their hundred
     thousand objects again at every full collection and at exit is a third of a second
     of a 100,000-component `sbom ingest`."""
-    app = factory(web=web)
-    gc.freeze()
+    with collector_paused():  # frozen before the collector could walk them once
+        app = factory(web=web)
+        gc.freeze()
     return app
