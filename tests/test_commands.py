@@ -109,6 +109,11 @@ def test_propose_offline_imports_no_http_client_and_no_metrics(tmp_path):
     offline = ("propose", "--sbom", str(sbom), "--budget", "100", "--offline", "--json")
     heavy = ("httpx", "prometheus_client", "flask")
     assert imported_heavy(*offline, heavy=heavy) == []
+    # A snapshot named on the command line is read without the settings (pydantic-settings
+    # and the rate-limit notation they check were half of this command's start).
+    snapshot = Path(__file__).parent / "allocation" / "fixtures" / "propose-snapshot.jsonl"
+    named = (*offline, "--snapshot", str(snapshot))
+    assert imported_heavy(*named, heavy=(*heavy, "pydantic_settings", "limits")) == []
 
 
 def test_commands_that_need_the_app_build_it(app):

@@ -272,15 +272,16 @@ def _fail(message: str, field: str, code: str = "invalid_input") -> NoReturn:
 
 
 def _providers(offline: bool, snapshot: str | None) -> tuple[dict[str, Provider], Any]:
-    from service.projects.providers import build_providers, offline_providers
+    if snapshot:  # named on the command line: no setting has a say, so none are read
+        return _offline(Path(snapshot)), None
     from service.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
     except SettingsError as exc:
         _fail(str(exc), "settings", "invalid_settings")
-    if offline or snapshot:
-        path = Path(snapshot) if snapshot else settings.resolution_offline_snapshot
+    if offline:
+        path = settings.resolution_offline_snapshot
         if path is None and DEMO_SNAPSHOT.exists():
             path = DEMO_SNAPSHOT
         if path is None:
@@ -289,10 +290,8 @@ def _providers(offline: bool, snapshot: str | None) -> tuple[dict[str, Provider]
                 "TRIBUTARY_RESOLUTION_OFFLINE_SNAPSHOT",
                 "snapshot",
             )
-        try:
-            return dict(offline_providers(path)), None
-        except (OSError, ValueError) as exc:
-            _fail(f"snapshot {path}: {exc}", "snapshot")
+        return _offline(path), None
+    from service.projects.providers import build_providers
     from service.projects.sources import build_outbound, github_web_host
 
     client = build_outbound(settings)
@@ -304,6 +303,15 @@ def _providers(offline: bool, snapshot: str | None) -> tuple[dict[str, Provider]
         github_web_host=github_web_host(settings),
     )
     return providers, client
+
+
+def _offline(path: Path) -> dict[str, Provider]:
+    from service.projects.providers import offline_providers
+
+    try:
+        return dict(offline_providers(path))
+    except (OSError, ValueError) as exc:
+        _fail(f"snapshot {path}: {exc}", "snapshot")
 
 
 @click.command(name="propose")

@@ -106,6 +106,23 @@ def test_the_configured_snapshot_is_the_offline_default(monkeypatch):
     }
 
 
+def test_a_snapshot_named_on_the_command_line_is_read_without_the_settings(monkeypatch):
+    # Nothing configured has a say over the file named, so not even a broken setting the
+    # command would never use stops it; without the file, the settings are read and named.
+    monkeypatch.setenv("TRIBUTARY_RATE_LIMIT_UPLOADS", "often")
+    monkeypatch.setenv("TRIBUTARY_RESOLUTION_OFFLINE_SNAPSHOT", "/nonexistent/snapshot.jsonl")
+    result, document = run("--sbom", API, "--budget", "10", "--snapshot", SNAPSHOT, "--json")
+    assert result.exit_code == 0, result.output
+    assert {line["project"] for line in document["lines"]} == {
+        "github.com/psf/requests",
+        "github.com/left/pad",
+    }
+    result, document = run("--sbom", API, "--budget", "10", "--offline", "--json")
+    assert result.exit_code == 1
+    assert document["error"]["code"] == "invalid_settings"
+    assert "TRIBUTARY_RATE_LIMIT_UPLOADS='often'" in document["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("args", "field", "message"),
     [
