@@ -312,3 +312,25 @@ def test_package_names_are_stored_decoded(session):
         "npm",
         "@babel/core",
     )
+
+
+def test_an_upload_of_a_thousand_components_stores_every_row_in_order(session):
+    """SQLite writes 250 component rows a statement and what is left one by one: 1,003
+    components (400 packages) are four full statements and three rows on their own."""
+    company = make_company(session)
+    data = cyclonedx(*((f"pkg:npm/p{index % 400}", f"1.{index}") for index in range(1003)))
+    result = store(session, company, "big", data)
+    rows = session.exec(
+        select(SbomComponent.name, SbomComponent.version, SbomComponent.purl)
+        .where(SbomComponent.sbom_id == result.sbom.id)
+        .order_by(SbomComponent.id)
+    ).all()
+    # Grouped by package, in the order of their ids, and in document order within one.
+    ids = dict(session.exec(select(Package.key, Package.id)).all())
+    packages = sorted(range(400), key=lambda package: ids[f"pkg:npm/p{package}"])
+    expected = [
+        (f"p{package}", f"1.{index}", f"pkg:npm/p{package}@1.{index}")
+        for package in packages
+        for index in range(package, 1003, 400)
+    ]
+    assert [tuple(row) for row in rows] == expected
