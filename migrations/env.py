@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
+from service.db import compared_with_models
 from service.domains import import_models
 
 import_models()
@@ -17,6 +18,7 @@ def run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=compared_with_models(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -178,6 +178,26 @@ class Database:
         return self.current_revision() == self.head_revision()
 
 
+# On PostgreSQL migration 0024 checks these references with statement triggers, all of a
+# statement's rows at once, instead of foreign keys (one query per row); the models keep
+# the keys for SQLite's schema and the ORM.
+REFERENCES_CHECKED_BY_TRIGGERS = {("sbom_components", "sbom_id"), ("sbom_components", "package_id")}
+
+
+def compared_with_models(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for comparing this dialect's schema with the models."""
+
+    def include(item: Any, _name: Any, kind: str, _reflected: bool, _compare_to: Any) -> bool:
+        if dialect != "postgresql" or kind != "foreign_key_constraint":
+            return True
+        columns = list(item.column_keys)
+        return not (
+            len(columns) == 1 and (item.parent.name, columns[0]) in REFERENCES_CHECKED_BY_TRIGGERS
+        )
+
+    return include
+
+
 def insert_for(session: Session):
     """The dialect's `insert`, which has `on_conflict_do_nothing/_do_update` on both databases."""
     if session.get_bind().dialect.name == "postgresql":

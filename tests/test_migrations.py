@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from service.db import Database
+from service.db import Database, compared_with_models
 
 EXPECTED_TABLES = {
     "users",
@@ -91,7 +91,10 @@ def test_models_and_migrations_agree(database):
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"compare_type": False},
+            opts={
+                "compare_type": False,
+                "include_object": compared_with_models(connection.dialect.name),
+            },
         )
         assert compare_metadata(context, SQLModel.metadata) == []
 
