@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice, repeat
 from typing import Any
 
 from sqlmodel import Session
@@ -114,39 +114,39 @@ def _store_packages_postgresql(raw: Any, packages: dict[str, tuple[str, str]]) -
 
 def component_rows(
     sbom_id: int, components: Iterable[Component], package_ids: dict[str, int]
-) -> list[tuple[Any, ...]]:
-    """One row (COMPONENT_COLUMNS) per component, values clipped to their columns."""
-    rows = []
-    for component in components:
-        key = component.package_key
-        package_id = package_ids.get(key) if key else None
+) -> Iterator[tuple[Any, ...]]:
+    """One row (COMPONENT_COLUMNS) per component, values clipped to their columns, in
+    package-id order; each made as it is written, so the server stores the first rows of a
+    COPY while the client still makes the last."""
+    linked = [
+        (package_ids.get(component.package_key) if component.package_key else None, component)
+        for component in components
+    ]
+    linked.sort(key=_by_package)
+    for package_id, component in linked:
         name, version, purls, hints = (
             component.name,
             component.version,
             component.purls,
             component.hints,
         )
-        rows.append(
-            (
-                sbom_id,
-                package_id,
-                name[:NAME_LENGTH] if name else name,
-                version[:VERSION_LENGTH] if version else version,
-                purls[0][:PURL_LENGTH] if purls else None,
-                component.depth,
-                None if package_id else identity_of(component),
-                json.dumps([list(hint) for hint in hints]) if hints else _NO_HINTS,
-            )
+        yield (
+            sbom_id,
+            package_id,
+            name[:NAME_LENGTH] if name else name,
+            version[:VERSION_LENGTH] if version else version,
+            purls[0][:PURL_LENGTH] if purls else None,
+            component.depth,
+            None if package_id else identity_of(component),
+            json.dumps([list(hint) for hint in hints]) if hints else _NO_HINTS,
         )
-    rows.sort(key=_by_package)
-    return rows
 
 
-def _by_package(row: tuple[Any, ...]) -> int:
-    return row[1] or 0
+def _by_package(linked: tuple[int | None, Component]) -> int:
+    return linked[0] or 0
 
 
-def store_components(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+def store_components(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
     """Write component rows (from `component_rows`)."""
     connection = session.connection()
     raw = connection.connection.dbapi_connection
@@ -164,16 +164,13 @@ def store_components(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     # packages' upsert above gains nothing from it).
     width = len(COMPONENT_COLUMNS)
     per_statement = max(1, min(_ROWS_PER_INSERT, raw.getlimit(_VARIABLE_LIMIT) // width))
-    whole = len(rows) - len(rows) % per_statement
-    raw.executemany(
-        _components_insert(per_statement),
-        (
-            list(chain.from_iterable(rows[at : at + per_statement]))
-            for at in range(0, whole, per_statement)
-        ),
-    )
-    if whole < len(rows):
-        raw.executemany(_components_insert(1), rows[whole:])
+    many_rows = _components_insert(per_statement)
+    remaining = iter(rows)
+    while batch := list(islice(remaining, per_statement)):
+        if len(batch) == per_statement:
+            raw.execute(many_rows, list(chain.from_iterable(batch)))
+        else:
+            raw.executemany(_components_insert(1), batch)
 
 
 def _components_insert(rows: int) -> str:
