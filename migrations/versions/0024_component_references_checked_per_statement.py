@@ -36,17 +36,21 @@ REFERENCES = (("sbom_id", "sboms"), ("package_id", "packages"))
 
 CHECK_NEW_ROWS = """
 CREATE FUNCTION sbom_components_check_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sbom_ids bigint[];
+    package_ids bigint[];
 BEGIN
-    IF (SELECT count(*) FROM (
-            SELECT FROM sboms WHERE id IN (SELECT sbom_id FROM new_rows) FOR KEY SHARE
-        ) AS locked) <> (SELECT count(DISTINCT sbom_id) FROM new_rows) THEN
+    SELECT coalesce(array_agg(DISTINCT sbom_id), '{}'),
+           coalesce(array_agg(DISTINCT package_id) FILTER (WHERE package_id IS NOT NULL), '{}')
+      INTO sbom_ids, package_ids FROM new_rows;
+    IF (SELECT count(*) FROM (SELECT FROM sboms WHERE id = ANY (sbom_ids) FOR KEY SHARE)
+            AS locked) <> cardinality(sbom_ids) THEN
         RAISE foreign_key_violation USING MESSAGE = 'insert or update on table '
             '"sbom_components" violates foreign key constraint '
             '"sbom_components_sbom_id_fkey": a component names an SBOM that does not exist';
     END IF;
-    IF (SELECT count(*) FROM (
-            SELECT FROM packages WHERE id IN (SELECT package_id FROM new_rows) FOR KEY SHARE
-        ) AS locked) <> (SELECT count(DISTINCT package_id) FROM new_rows) THEN
+    IF (SELECT count(*) FROM (SELECT FROM packages WHERE id = ANY (package_ids) FOR KEY SHARE)
+            AS locked) <> cardinality(package_ids) THEN
         RAISE foreign_key_violation USING MESSAGE = 'insert or update on table '
             '"sbom_components" violates foreign key constraint '
             '"sbom_components_package_id_fkey": a component names a package that does not '

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 
 import psycopg
@@ -19,6 +18,7 @@ from service.db import Database
 from service.sboms.models import Package, Sbom, SbomComponent
 from service.sboms.storage import COMPONENT_COLUMNS, store_components
 from tests.factories import make_package, make_sbom
+from tests.sboms.locks import wait_until_a_session_waits_on_a_lock
 
 MISSING = 987_654
 # The bulk paths write on the driver's connection, so their errors are the driver's own.
@@ -161,16 +161,3 @@ def test_a_row_naming_a_package_deleted_meanwhile_is_refused(fresh_postgres_url)
         assert component_count(database) == 0
     finally:
         database.engine.dispose()
-
-
-def wait_until_a_session_waits_on_a_lock(database: Database) -> None:
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with database.engine.connect() as watcher:
-        for _ in range(6000):
-            if watcher.execute(query).scalar():
-                return
-            time.sleep(0.01)
-    pytest.fail("the writer never waited on the deleted package's lock")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
@@ -22,6 +24,7 @@ from tests.sboms.documents import (
     expected_counts,
     require_corpus,
 )
+from tests.sboms.locks import wait_until_a_session_waits_on_a_lock
 
 ACTOR = Actor.system("test")
 V1 = cyclonedx(
@@ -243,6 +246,46 @@ def test_postgresql_bulk_paths(fresh_postgres_url):
                 ("requests", None, True),
             ]
             assert session.exec(select(func.count()).select_from(Package)).one() == 4
+    finally:
+        database.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_uploads_adding_the_same_new_package_at_once_both_store_it(fresh_postgres_url):
+    """The second upload's insert waits on the first's uncommitted package, fails on its
+    key once the first commits, and is made again skipping it: both get the one id."""
+    from sqlmodel import Session
+
+    from service.db import Database
+    from service.sboms.storage import store_packages
+
+    database = Database(fresh_postgres_url)
+    database.upgrade()
+    shared, own = ("pkg:npm/shared", ("npm", "shared")), ("pkg:npm/own", ("npm", "own"))
+    second: dict[str, int] = {}
+    failure: list[BaseException] = []
+
+    def store_second() -> None:
+        with Session(database.engine) as session:
+            try:
+                second.update(store_packages(session, dict([shared, own])))
+                session.commit()
+            except BaseException as error:  # handed to the test's thread
+                failure.append(error)
+
+    try:
+        with Session(database.engine) as first_session:
+            first = store_packages(first_session, dict([shared]))
+            thread = threading.Thread(target=store_second)
+            thread.start()
+            wait_until_a_session_waits_on_a_lock(database)
+            first_session.commit()
+        thread.join(timeout=60)
+        assert not failure
+        assert second["pkg:npm/shared"] == first["pkg:npm/shared"]
+        with Session(database.engine) as session:
+            stored = dict(session.exec(select(Package.key, Package.id)).all())
+        assert stored == second
     finally:
         database.engine.dispose()
 
