@@ -173,6 +173,14 @@ def own_database(request, tmp_path) -> Iterator[str]:
     yield url
 
 
+@pytest.fixture
+def own_db(own_database) -> Iterator[Database]:
+    """The application's Database on `own_database`, disposed when the test ends."""
+    database = Database(own_database)
+    yield database
+    database.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def github_server() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()

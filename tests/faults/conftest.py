@@ -13,10 +13,8 @@ from tests.faults.processes import start
 
 
 @pytest.fixture
-def database(own_database) -> Iterator[Database]:
-    database = Database(own_database)
-    yield database
-    database.engine.dispose()
+def database(own_db) -> Database:
+    return own_db
 
 
 @pytest.fixture

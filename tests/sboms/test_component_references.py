@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -26,16 +25,9 @@ REFUSED = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 @pytest.fixture
-def own(own_database) -> Iterator[Database]:
-    database = Database(own_database)
-    yield database
-    database.engine.dispose()
-
-
-@pytest.fixture
-def named(own) -> tuple[int, int, int]:
+def named(own_db) -> tuple[int, int, int]:
     """(sbom id, id of a package a component names, id of a package nothing names)."""
-    with Session(own.engine) as session:
+    with Session(own_db.engine) as session:
         sbom, package, unnamed = make_sbom(session), make_package(session), make_package(session)
         store_components(session, [row(sbom.id, package.id)])
         session.commit()
@@ -53,33 +45,33 @@ def component_count(database: Database) -> int:
 
 
 @pytest.mark.parametrize("missing", ["sbom", "package"])
-def test_rows_naming_a_missing_sbom_or_package_are_refused_and_none_is_kept(own, named, missing):
+def test_rows_naming_a_missing_sbom_or_package_are_refused_and_none_is_kept(own_db, named, missing):
     sbom_id, package_id, unnamed_id = named
     rows = [row(sbom_id, unnamed_id), row(sbom_id, None, "internal")]
     rows.append(row(MISSING, package_id) if missing == "sbom" else row(sbom_id, MISSING))
-    with Session(own.engine) as session, pytest.raises(REFUSED) as refused:
+    with Session(own_db.engine) as session, pytest.raises(REFUSED) as refused:
         store_components(session, rows)
         session.commit()
     assert "foreign key" in str(refused.value).lower()
-    assert component_count(own) == 1
+    assert component_count(own_db) == 1
 
 
-def test_rows_without_a_package_need_only_their_sbom(own, named):
+def test_rows_without_a_package_need_only_their_sbom(own_db, named):
     sbom_id, _, _ = named
-    with Session(own.engine) as session:
+    with Session(own_db.engine) as session:
         store_components(session, [row(sbom_id, None, "internal")] * 3)
         session.commit()
-    assert component_count(own) == 4
+    assert component_count(own_db) == 4
 
 
 @pytest.mark.parametrize("model", [Sbom, Package])
-def test_a_named_sbom_or_package_cannot_be_deleted_and_an_unnamed_package_can(own, named, model):
+def test_a_named_sbom_or_package_cannot_be_deleted_and_an_unnamed_package_can(own_db, named, model):
     sbom_id, package_id, unnamed_id = named
     table, named_id = model.__tablename__, sbom_id if model is Sbom else package_id
-    with Session(own.engine) as session, pytest.raises(IntegrityError):
+    with Session(own_db.engine) as session, pytest.raises(IntegrityError):
         session.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": named_id})
         session.commit()
-    with Session(own.engine) as session:
+    with Session(own_db.engine) as session:
         session.execute(text("DELETE FROM packages WHERE id = :id"), {"id": unnamed_id})
         session.commit()
         assert session.get(model, named_id) is not None
@@ -87,10 +79,10 @@ def test_a_named_sbom_or_package_cannot_be_deleted_and_an_unnamed_package_can(ow
 
 
 @pytest.mark.parametrize("model", [Sbom, Package])
-def test_the_id_of_a_named_sbom_or_package_cannot_change(own, named, model):
+def test_the_id_of_a_named_sbom_or_package_cannot_change(own_db, named, model):
     sbom_id, package_id, _ = named
     named_id = sbom_id if model is Sbom else package_id
-    with Session(own.engine) as session, pytest.raises(IntegrityError):
+    with Session(own_db.engine) as session, pytest.raises(IntegrityError):
         session.execute(
             text(f"UPDATE {model.__tablename__} SET id = :new WHERE id = :id"),
             {"id": named_id, "new": MISSING},
