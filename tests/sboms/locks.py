@@ -17,7 +17,10 @@ def wait_until_a_session_waits_on_a_lock(database: Database) -> None:
     )
     with database.engine.connect() as watcher:
         for _ in range(6000):
-            if watcher.exec_driver_sql(query).scalar():
+            waiting = watcher.exec_driver_sql(query).scalar()
+            # The server reads the sessions' states once a transaction: each look, its own.
+            watcher.rollback()
+            if waiting:
                 return
             time.sleep(0.01)
     pytest.fail("no session ever waited on a lock")
