@@ -9,7 +9,7 @@ commands start in a fraction of the time the whole application takes to import.
 from __future__ import annotations
 
 from service import create_app, domains
-from service.core.cli import LazyGroup
+from service.core.cli import LazyGroup, run_console
 
 cli = LazyGroup(
     name="tributary",
@@ -20,4 +20,4 @@ cli = LazyGroup(
 
 
 def main() -> None:
-    cli.main(prog_name="tributary")
+    run_console(cli, prog_name="tributary")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import gc
 import importlib
+import os
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -25,6 +27,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # A command's entry: where it lives ("package.module:attribute") and its one-line help.
 Entry = tuple[str, str]
+
+_own_process = False  # True once `run_console` runs: the process is the command's alone
+
+
+def run_console(group: click.Group, prog_name: str) -> None:
+    """Run the console script's command in this process, which is the command's own, so
+    a command may end it early with `exit_without_teardown`."""
+    global _own_process
+    _own_process = True
+    group.main(prog_name=prog_name)
+
+
+def exit_without_teardown() -> None:
+    """End the console script's process now, output flushed, without freeing what it
+    holds: after a big document's summary, freeing its million objects one by one and
+    tearing the interpreter down take a tenth of the run, for memory the system takes
+    back at once. Anywhere else (a test's runner, Flask's `flask` command) it returns.
+    """
+    if _own_process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def load_command(target: str) -> click.Command:

@@ -74,21 +74,24 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def inspect_command(file: str, as_json: bool) -> None:
     """Parse FILE ('-' for stdin) and print its summary; no database needed."""
+    from service.core.cli import exit_without_teardown
     from service.core.collector import collector_paused
     from service.sboms.parsing import SbomError, parse_sbom
 
     data = _read(file, as_json)
-    try:
-        # Paused until the document is summarized and freed: resumed earlier, the
-        # collector would first walk every one of its objects, only to find no cycle.
-        with collector_paused():
-            summary = parse_sbom(data).summary()
-    except SbomError as exc:
-        _fail(exc.to_dict(), as_json)
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
-    else:
-        _print_summary(summary)
+    # Paused to the end: resumed with the document alive, the collector would first walk
+    # every one of its objects, only to find no cycle.
+    with collector_paused():
+        try:
+            document = parse_sbom(data)
+        except SbomError as exc:
+            _fail(exc.to_dict(), as_json)
+        summary = document.summary()
+        if as_json:
+            click.echo(json.dumps(summary, ensure_ascii=False))
+        else:
+            _print_summary(summary)
+        exit_without_teardown()  # the document is not freed, only let go with the process
 
 
 @sbom_group.command("ingest")

@@ -112,6 +112,33 @@ def test_inspect_runs_without_any_app_configuration(tmp_path):
     assert json.loads(done.stdout)["components"] == 1
 
 
+def test_the_installed_inspect_ends_its_process_with_all_its_output(tmp_path):
+    """The console command ends its process at once after the summary: every line is
+    out, through a pipe, and a refused file still exits with status 1."""
+    command = Path(sys.executable).with_name("tributary")
+    if not command.exists():
+        pytest.skip("the tributary console script is not installed beside this Python")
+    path = tmp_path / "bom.json"
+    path.write_bytes(cyclonedx(("pkg:pypi/requests", "2.31.0"), ("name:internal", "1")))
+    done = subprocess.run(
+        [str(command), "sbom", "inspect", "-"],
+        input=path.read_bytes(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert lines[0] == "format:            cyclonedx 1.5"
+    assert lines[-1].startswith("  - 1 of 2 components have no purl;")
+    assert lines[-1].endswith("count as unresolved")
+    path.write_bytes(b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [')
+    refused = subprocess.run(
+        [str(command), "sbom", "inspect", str(path)], capture_output=True, timeout=60, check=False
+    )
+    assert refused.returncode == 1 and b"ends early" in refused.stderr
+
+
 def test_ingest_stores_and_prints_summary_and_diff(app, session, tmp_path):
     company = make_company(session, "clico")
     first, second = tmp_path / "v1.json", tmp_path / "v2.json"

@@ -195,6 +195,35 @@ def test_spdx_json_quirks() -> None:
     assert "relationships[5]: 'SPDXRef-ghost' is not a component" in text
 
 
+def test_spdx_package_places_are_named_in_messages_and_missing_ids() -> None:
+    """Packages are numbered as they are read and named only where a message needs it."""
+
+    def package(spdx_id: str | None, purl: str) -> dict:
+        ref = {"referenceType": "purl", "referenceLocator": purl}
+        return {"SPDXID": spdx_id, "name": "p", "externalRefs": [ref]}
+
+    packages = [
+        package("SPDXRef-a", "pkg:npm/a@1"),
+        package(None, "pkg:npm/no-id@1"),
+        package("SPDXRef-a", "not a purl"),
+        package("SPDXRef-b", "pkg:alpine/musl@1.2"),
+    ]
+    document = {"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": packages}
+    parsed = parse_sbom(json.dumps(document).encode())
+    assert [c.ref for c in parsed.components] == [
+        "SPDXRef-a",
+        "packages[1]",
+        "SPDXRef-a#packages[2]",
+        "SPDXRef-b",
+    ]
+    text = "\n".join(parsed.warnings)
+    assert "packages[2]: reference 'SPDXRef-a' is already used" in text
+    assert "packages[2].externalRefs: 'not a purl' is not a valid purl" in text
+    assert "packages[3]: purl type 'alpine' is not a registered purl type" in text
+    error = refused(json.dumps(document).encode(), max_components=2)
+    assert error.code == "too_many_components" and "(limit reached at packages[2])" in error.message
+
+
 def test_spdx_ids_holding_documentref_past_their_start_are_this_documents_elements() -> None:
     def relationship(source: str, kind: str, target: str) -> dict:
         return {"spdxElementId": source, "relationshipType": kind, "relatedSpdxElement": target}

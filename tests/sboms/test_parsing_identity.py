@@ -195,6 +195,20 @@ def test_every_spelling_of_a_package_gets_one_key(case: tuple[str, list[str]]) -
     assert {package_identity(purl).package_key for purl in spellings} == {key}
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["pkg:npm/", "pkg:Maven/org.x/", "pkg:pypi/", " pkg:npm/", "pkg:a+b/"]),
+    st.text(alphabet="aZ09._~-/@%?# \n", max_size=24),
+)
+def test_a_plain_purl_is_read_as_the_general_way_reads_it(prefix: str, rest: str) -> None:
+    """Plain purls take one match for their head and its parts; nothing else changes."""
+    purl = prefix + rest
+    plain = purls_module._PLAIN_PURL.match(purl)
+    if plain is not None:
+        assert plain[0] == purls_module._purl_head(purl)
+    assert purls_module.PackageIdentities().of(purl) == package_identity(purl)
+
+
 def test_the_library_parses_each_package_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     original = PackageURL.from_string.__func__  # type: ignore[attr-defined]

@@ -104,6 +104,10 @@ class DocumentBuilder:
         self.components: list[Component] = []
         self._component_refs: dict[str, Component] = {}
         self._identities = PackageIdentities()
+        # A reader may give a component's place as its number, which this names only when
+        # a message (or a component without a ref) needs it: a big document lists a
+        # hundred thousand components.
+        self.component_place: Callable[[int], str] = str
         self._nodes: set[str] = set()  # referable elements that are not components
         self._roots: list[str] = []
         # Dependencies as stated, checked at build: whole lists (CycloneDX dependsOn) and
@@ -154,10 +158,15 @@ class DocumentBuilder:
 
     # -- elements -------------------------------------------------------------------
 
+    def place_of(self, where: str | int) -> str:
+        """A component's place as given by its reader: a name, or a number to name."""
+        return where if isinstance(where, str) else self.component_place(where)
+
     def add_component(
-        self, component: Component, where: str, purl_field: str | None = None
+        self, component: Component, where: str | int, purl_field: str | None = None
     ) -> Component:
-        """Register a component read at `where` (its place, for messages).
+        """Register a component read at `where` (its place for messages, or its number
+        for `component_place`).
 
         Readers leave `ref` empty when the document gives none; the JSON path then
         serves, which is stable for a given document. The package key and ecosystem
@@ -168,11 +177,12 @@ class DocumentBuilder:
             raise SbomError(
                 "too_many_components",
                 f"The document lists more than {self.limits.max_components} components "
-                f"(limit reached at {where})",
+                f"(limit reached at {self.place_of(where)})",
                 {"limit": self.limits.max_components},
             )
-        ref = component.ref or where
+        ref = component.ref or self.place_of(where)
         if self._component_refs.setdefault(ref, component) is not component:
+            where = self.place_of(where)
             self.warn(
                 "duplicate_ref",
                 f"{where}: reference {ref!r} is already used by another component; this "
@@ -184,6 +194,7 @@ class DocumentBuilder:
         for purl in component.purls:
             identity = self._identities.of(purl)
             if identity.error is not None:
+                where = self.place_of(where)
                 field = f"{where}.{purl_field}" if purl_field else f"{where}: purl"
                 self.warn(
                     "bad_purl",
@@ -194,8 +205,8 @@ class DocumentBuilder:
             if identity.aliased_from is not None:
                 self.warn(
                     "purl_alias",
-                    f"{where}: purl type {identity.aliased_from!r} is not a registered purl "
-                    f"type; read as {identity.ecosystem!r} ({purl!r})",
+                    f"{self.place_of(where)}: purl type {identity.aliased_from!r} is not a "
+                    f"registered purl type; read as {identity.ecosystem!r} ({purl!r})",
                 )
             component.package_key = identity.package_key
             component.ecosystem = identity.ecosystem

@@ -56,6 +56,10 @@ _PEP503 = re.compile(r"[-_.]+")
 _PUB_NAME = re.compile(r"[^a-z0-9]")
 _PLAIN = re.compile(r"[A-Za-z0-9._~:-]*")  # characters percent-encoding leaves alone
 _PLAIN_HEAD = re.compile(r"pkg:([A-Za-z][A-Za-z0-9.-]*)/([A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*)")
+# A purl whose head is plain, matched up to the end of its head when what follows is only
+# what `_purl_head` cuts (a version without "/" or "@", qualifiers, subpath): the match is
+# the head `_purl_head` returns, as a property test checks.
+_PLAIN_PURL = re.compile(_PLAIN_HEAD.pattern + r"(?=(?:@[^/@?#]*)?(?:[?#]|\Z))")
 # A plain head under an npm-style scope, its "@" raw or encoded.
 _SCOPED_HEAD = re.compile(
     r"pkg:([A-Za-z][A-Za-z0-9.-]*)/(?:@|%40)([A-Za-z0-9._~-]+)/([A-Za-z0-9._~-]+)"
@@ -90,10 +94,13 @@ class PackageIdentities:
         self._by_head: dict[str, PurlIdentity] = {}
 
     def of(self, purl: str) -> PurlIdentity:
-        head = _purl_head(purl)
+        # A plain purl's head comes with its parts from one match (nearly every purl).
+        plain = _PLAIN_PURL.match(purl)
+        head = plain[0] if plain is not None else _purl_head(purl)
         identity = self._by_head.get(head)
         if identity is None:
-            identity = self._by_head[head] = _identity_of_head(head)
+            identity = _plain_identity(*plain.groups()) if plain else _identity_of_head(head)
+            self._by_head[head] = identity
         return identity
 
 
@@ -143,11 +150,7 @@ def split_head(head: str) -> tuple[str, str | None, str]:
 def _identity_of_head(head: str) -> PurlIdentity:
     plain = _PLAIN_HEAD.fullmatch(head)
     if plain is not None:
-        # Unreserved characters only: nothing to decode or encode, no empty segment and
-        # no "/" in the name, so only the type's rules apply (the common case).
-        ptype, path = plain.groups()
-        namespace, _, name = path.rpartition("/")
-        return _identity(ptype.lower(), namespace or None, name, False)
+        return _plain_identity(*plain.groups())
     scoped = _SCOPED_HEAD.fullmatch(head)
     if scoped is not None:
         # The same under an npm-style scope, written with its "@" encoded: "%40scope" is
@@ -169,6 +172,13 @@ def _identity_of_head(head: str) -> PurlIdentity:
         return PurlIdentity(None, None, error="the name is empty")
     namespace = "/".join(s for s in map(str.strip, segments) if s) or None
     return _identity(ptype, namespace, name, True)
+
+
+def _plain_identity(ptype: str, path: str) -> PurlIdentity:
+    """The identity of a head of unreserved characters only: nothing to decode or
+    encode, no empty segment and no "/" in the name, so only the type's rules apply."""
+    namespace, _, name = path.rpartition("/")
+    return _identity(ptype.lower(), namespace or None, name, False)
 
 
 def _identity(ptype: str, namespace: str | None, name: str, encoded: bool) -> PurlIdentity:

@@ -74,6 +74,7 @@ def read_spdx2(
     tools = _tools(as_list(creation.get("creators")), builder)
 
     path = f"{prefix}packages"
+    builder.component_place = lambda index: f"{path}[{index}]"
     for index, package in enumerate(entries(doc.packages, "packages")):
         if type(package) is not Package:
             builder.warn(
@@ -81,7 +82,7 @@ def read_spdx2(
                 f"{path}[{index}]: expected a package object, got {kind_of(package)}",
             )
             continue
-        _add_package(package, place(path, index, package.line), builder)
+        _add_package(package, index if package.line is None else f"line {package.line}", builder)
     doc.packages = None  # their memory serves the graph instead of fresh pages
     for key, elements in (("files", doc.files), ("snippets", doc.snippets)):
         for element in entries(elements, key):
@@ -148,14 +149,15 @@ def _tools(creators: list, builder: DocumentBuilder) -> list[str]:
     return tools
 
 
-def _add_package(package: Package, where: str, builder: DocumentBuilder) -> None:
+def _add_package(package: Package, where: str | int, builder: DocumentBuilder) -> None:
     # The draft format names every package field differently, starting with the name.
     if package.name is UNSET and (
         legacy := [k for k in _LEGACY_KEYS if getattr(package, k) is not UNSET]
     ):
         builder.warn(
             "legacy_keys",
-            f"{where}: draft SPDX JSON keys ({', '.join(legacy)}) read as their SPDX 2.2 names",
+            f"{builder.place_of(where)}: draft SPDX JSON keys ({', '.join(legacy)}) read as "
+            "their SPDX 2.2 names",
         )
         package = replace(package, **{_LEGACY_KEYS[key]: getattr(package, key) for key in legacy})
     purls: list[str] = []
@@ -165,7 +167,8 @@ def _add_package(package: Package, where: str, builder: DocumentBuilder) -> None
             if type(ref) is not ExternalRef:
                 continue
             ref_type = ref.referenceType
-            locator = text(ref.referenceLocator)
+            locator = ref.referenceLocator
+            locator = (locator.strip() or None) if type(locator) is str else text(locator)
             if locator is None or type(ref_type) is not str:
                 continue
             ref_type = ref_type.lower()
@@ -174,7 +177,8 @@ def _add_package(package: Package, where: str, builder: DocumentBuilder) -> None
             elif cpe is None and ref_type in ("cpe23type", "cpe22type"):
                 cpe = locator
     checksums = package.checksums
-    purpose = text(package.primaryPackagePurpose)
+    purpose = package.primaryPackagePurpose
+    purpose = text(purpose) if purpose is not None else None
     download, homepage, source_info = package.downloadLocation, package.homepage, package.sourceInfo
     # Most packages give NOASSERTION and nothing else: no hints to look for.
     hinted = (
@@ -182,10 +186,13 @@ def _add_package(package: Package, where: str, builder: DocumentBuilder) -> None
         or source_info is not None
         or (download is not None and (type(download) is not str or download not in NO_VALUE))
     )
+    # The fields every package has, read as `text` reads them, strings at once (50,000
+    # packages: a call less each counts).
+    spdx_id, name, version = package.SPDXID, package.name, package.versionInfo
     component = Component(
-        ref=text(package.SPDXID) or "",
-        name=text(package.name),
-        version=text(package.versionInfo),
+        ref=(spdx_id.strip() if type(spdx_id) is str else text(spdx_id)) or "",
+        name=(name.strip() or None) if type(name) is str else text(name),
+        version=(version.strip() or None) if type(version) is str else text(version),
         purls=tuple(purls),
         cpe=cpe,
         hashes=tuple(pairs(checksums, "algorithm", "checksumValue")) if checksums else (),
