@@ -122,8 +122,9 @@ def test_commands_that_need_the_app_build_it(app):
     assert result.stdout.endswith(": up to date\n")
 
 
-# Runs a command in a fresh interpreter and reports what the app it built holds and which
-# modules of the web server's part it imported.
+# Runs a command in a fresh interpreter (through the root group, which leaves the process
+# running) and reports what the app it built holds and which modules of the web server's
+# part it imported.
 APP_PROBE = """
 import gc, json, sys
 import service.app
@@ -134,10 +135,9 @@ def build(*args, **kwargs):
     gc.callbacks.clear()
     return built[-1]
 service.app.create_app = build
-sys.argv = ["tributary", *json.loads(sys.argv[1])]
-from service.cli import main
+from service.cli import cli
 try:
-    main()
+    cli.main(json.loads(sys.argv[1]), prog_name="tributary")
 except SystemExit as exit:
     assert not exit.code, exit.code
 from service.accounts.signals import signed_in
@@ -209,6 +209,38 @@ def test_sbom_ingest_gets_an_app_without_pages_or_http_that_stores_it_all(tmp_pa
     assert stored.component_count == 2 and stored.source == "cli"
     assert sorted(components) == ["pkg:npm/left-pad@1.3.0", "pkg:pypi/idna@3.4"]
     assert task.payload == {"sbom_id": stored.id} and event.company_id == stored.company_id
+    database.engine.dispose()
+
+
+def test_the_installed_sbom_ingest_commits_closes_and_ends(tmp_path, command_env):
+    """The console command ends its process without the interpreter's teardown, after
+    the commit and with its connections closed: SQLite leaves no write-ahead log."""
+    command = Path(sys.executable).with_name("tributary")
+    if not command.exists():
+        pytest.skip("the tributary console script is not installed beside this Python")
+    database = Database(command_env["DATABASE_URL"])
+    database.upgrade()
+    with database.transaction() as session:
+        make_company(session, "acme")
+    database.engine.dispose()
+    sbom = tmp_path / "app.cdx.json"
+    sbom.write_bytes(cyclonedx(("pkg:npm/left-pad", "1.3.0")))
+    args = ["sbom", "ingest", str(sbom), "--company", "acme", "--product", "app"]
+    done = subprocess.run(
+        [str(command), *args],
+        env=command_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (
+        done.stdout.splitlines()[-1] == "diff:              first SBOM of this product (1 packages)"
+    )
+    assert not (tmp_path / "commands.db-wal").exists()
+    with database.transaction() as session:
+        assert session.exec(select(SbomComponent.purl)).all() == ["pkg:npm/left-pad@1.3.0"]
     database.engine.dispose()
 
 

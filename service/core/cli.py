@@ -39,13 +39,16 @@ def run_console(group: click.Group, prog_name: str) -> None:
     group.main(prog_name=prog_name)
 
 
-def exit_without_teardown() -> None:
+def exit_without_teardown(*closing: Callable[[], object]) -> None:
     """End the console script's process now, output flushed, without freeing what it
     holds: after a big document's summary, freeing its million objects one by one and
     tearing the interpreter down take a tenth of the run, for memory the system takes
-    back at once. Anywhere else (a test's runner, Flask's `flask` command) it returns.
+    back at once. `closing` run first (a database's connections, closed properly).
+    Anywhere else (a test's runner, Flask's `flask` command) it returns.
     """
     if _own_process:
+        for close in closing:
+            close()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)

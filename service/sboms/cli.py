@@ -110,38 +110,48 @@ def ingest_command(
 
     from service.audit.services import Actor
     from service.companies.models import Company
+    from service.core.cli import exit_without_teardown
+    from service.core.collector import collector_paused
     from service.db import get_db
     from service.sboms.parsing import SbomError
     from service.sboms.services import ingest, sbom_json, upload_limits
 
     data = _read(file, as_json)
-    try:
-        with get_db().transaction() as session:
-            company = session.exec(select(Company).where(Company.slug == slug)).first()
-            if company is None:
-                _fail(
-                    {
-                        "code": "not_found",
-                        "message": f"No company with the slug {slug!r}.",
-                        "details": {"company": slug},
-                    },
-                    as_json,
+    # Paused to the end, as for `inspect`: the document read stays alive in the result.
+    with collector_paused():
+        try:
+            with get_db().transaction() as session:
+                company = session.exec(select(Company).where(Company.slug == slug)).first()
+                if company is None:
+                    _fail(
+                        {
+                            "code": "not_found",
+                            "message": f"No company with the slug {slug!r}.",
+                            "details": {"company": slug},
+                        },
+                        as_json,
+                    )
+                result = ingest(
+                    session,
+                    Actor.system("cli"),
+                    company,
+                    product,
+                    data,
+                    source="cli",
+                    filename=os.path.basename(file) if file != "-" else None,
+                    project_version=project_version,
+                    limits=upload_limits(),
                 )
-            result = ingest(
-                session,
-                Actor.system("cli"),
-                company,
-                product,
-                data,
-                source="cli",
-                filename=os.path.basename(file) if file != "-" else None,
-                project_version=project_version,
-                limits=upload_limits(),
-            )
-            body = {**sbom_json(result.sbom), "created": result.created}
-            body["product"] = result.product.name
-    except SbomError as exc:
-        _fail(exc.to_dict(), as_json)
+                body = {**sbom_json(result.sbom), "created": result.created}
+                body["product"] = result.product.name
+        except SbomError as exc:
+            _fail(exc.to_dict(), as_json)
+        _print_stored(body, slug, as_json)
+        # Committed and said: the connections closed, the rest goes with the process.
+        exit_without_teardown(get_db().engine.dispose)
+
+
+def _print_stored(body: dict[str, Any], slug: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False))
         return

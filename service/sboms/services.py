@@ -66,6 +66,9 @@ class IngestResult:
     diff: dict[str, Any]
     version: ProductVersion  # the version the upload named, with its new last import
     new_version: bool  # the upload named a version the product had not seen
+    # The document as read (None when the same bytes were stored already): a command
+    # that ends its process with it need not free it first.
+    parsed: ParsedSbom | None = None
 
 
 # Products --------------------------------------------------------------------------------
@@ -204,7 +207,7 @@ def ingest(
     # Resolution (projects domain) runs in the background, queued in this transaction.
     queue_resolution(session, sbom)
     _record_upload(session, actor, sbom, product, diff)
-    return _result(session, sbom, product, project_version, created=True)
+    return _result(session, sbom, product, project_version, created=True, parsed=parsed)
 
 
 def _parsed_fields(parsed: ParsedSbom) -> dict[str, Any]:
@@ -267,10 +270,18 @@ def _record_upload(
 
 
 def _result(
-    session: Session, sbom: Sbom, product: Product, project_version: str | None, *, created: bool
+    session: Session,
+    sbom: Sbom,
+    product: Product,
+    project_version: str | None,
+    *,
+    created: bool,
+    parsed: ParsedSbom | None = None,
 ) -> IngestResult:
     version, new_version = record_version(session, product, project_version, sbom)
-    return IngestResult(sbom, product, created, sbom.summary, sbom.diff, version, new_version)
+    return IngestResult(
+        sbom, product, created, sbom.summary, sbom.diff, version, new_version, parsed
+    )
 
 
 # Versions --------------------------------------------------------------------------------
