@@ -11,6 +11,7 @@ import ipaddress
 import os
 import re
 import socket
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +87,15 @@ def no_network(monkeypatch) -> Iterator[list[str]]:
     yield attempts
     if attempts:
         pytest.fail(f"the test tried to reach the network: {', '.join(attempts)}")
+
+
+@pytest.fixture
+def tributary_command() -> Path:
+    """The installed `tributary` console script beside this Python (skipped without it)."""
+    command = Path(sys.executable).with_name("tributary")
+    if not command.exists():
+        pytest.skip("the tributary console script is not installed beside this Python")
+    return command
 
 
 @pytest.fixture

@@ -212,12 +212,11 @@ def test_sbom_ingest_gets_an_app_without_pages_or_http_that_stores_it_all(tmp_pa
     database.engine.dispose()
 
 
-def test_the_installed_sbom_ingest_commits_closes_and_ends(tmp_path, command_env):
+def test_the_installed_sbom_ingest_commits_closes_and_ends(
+    tmp_path, command_env, tributary_command
+):
     """The console command ends its process without the interpreter's teardown, after
     the commit and with its connections closed: SQLite leaves no write-ahead log."""
-    command = Path(sys.executable).with_name("tributary")
-    if not command.exists():
-        pytest.skip("the tributary console script is not installed beside this Python")
     database = Database(command_env["DATABASE_URL"])
     database.upgrade()
     with database.transaction() as session:
@@ -227,7 +226,7 @@ def test_the_installed_sbom_ingest_commits_closes_and_ends(tmp_path, command_env
     sbom.write_bytes(cyclonedx(("pkg:npm/left-pad", "1.3.0")))
     args = ["sbom", "ingest", str(sbom), "--company", "acme", "--product", "app"]
     done = subprocess.run(
-        [str(command), *args],
+        [str(tributary_command), *args],
         env=command_env,
         capture_output=True,
         text=True,
@@ -244,12 +243,9 @@ def test_the_installed_sbom_ingest_commits_closes_and_ends(tmp_path, command_env
     database.engine.dispose()
 
 
-def test_a_command_that_builds_the_app_says_nothing_as_it_exits(command_env):
-    command = Path(sys.executable).with_name("tributary")
-    if not command.exists():
-        pytest.skip("the tributary console script is not installed beside this Python")
+def test_a_command_that_builds_the_app_says_nothing_as_it_exits(command_env, tributary_command):
     done = subprocess.run(
-        [str(command), "db", "current"],
+        [str(tributary_command), "db", "current"],
         env=command_env,
         capture_output=True,
         text=True,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -91,17 +89,14 @@ def test_inspect_prints_a_readable_summary(tmp_path):
     assert "components:        2" in result.stdout and "direct:            2" in result.stdout
 
 
-def test_inspect_runs_without_any_app_configuration(tmp_path):
+def test_inspect_runs_without_any_app_configuration(tmp_path, tributary_command):
     """The installed command, with settings the app would refuse to start with."""
-    command = Path(sys.executable).with_name("tributary")
-    if not command.exists():
-        pytest.skip("the tributary console script is not installed beside this Python")
     path = tmp_path / "bom.json"
     path.write_bytes(cyclonedx(("pkg:npm/left-pad", "1.3.0")))
     env = {**os.environ, "TRIBUTARY_ENV": "production", "TRIBUTARY_SECRET_KEY": "short"}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
-        [str(command), "sbom", "inspect", str(path), "--json"],
+        [str(tributary_command), "sbom", "inspect", str(path), "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -112,16 +107,13 @@ def test_inspect_runs_without_any_app_configuration(tmp_path):
     assert json.loads(done.stdout)["components"] == 1
 
 
-def test_the_installed_inspect_ends_its_process_with_all_its_output(tmp_path):
+def test_the_installed_inspect_ends_its_process_with_all_its_output(tmp_path, tributary_command):
     """The console command ends its process at once after the summary: every line is
     out, through a pipe, and a refused file still exits with status 1."""
-    command = Path(sys.executable).with_name("tributary")
-    if not command.exists():
-        pytest.skip("the tributary console script is not installed beside this Python")
     path = tmp_path / "bom.json"
     path.write_bytes(cyclonedx(("pkg:pypi/requests", "2.31.0"), ("name:internal", "1")))
     done = subprocess.run(
-        [str(command), "sbom", "inspect", "-"],
+        [str(tributary_command), "sbom", "inspect", "-"],
         input=path.read_bytes(),
         capture_output=True,
         timeout=60,
@@ -134,7 +126,10 @@ def test_the_installed_inspect_ends_its_process_with_all_its_output(tmp_path):
     assert lines[-1].endswith("count as unresolved")
     path.write_bytes(b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [')
     refused = subprocess.run(
-        [str(command), "sbom", "inspect", str(path)], capture_output=True, timeout=60, check=False
+        [str(tributary_command), "sbom", "inspect", str(path)],
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     assert refused.returncode == 1 and b"ends early" in refused.stderr
 

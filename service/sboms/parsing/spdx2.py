@@ -74,7 +74,7 @@ def read_spdx2(
     tools = _tools(as_list(creation.get("creators")), builder)
 
     path = f"{prefix}packages"
-    builder.component_place = lambda index: f"{path}[{index}]"
+    builder.component_place = lambda index: place(path, index, None)
     for index, package in enumerate(entries(doc.packages, "packages")):
         if type(package) is not Package:
             builder.warn(
@@ -82,7 +82,8 @@ def read_spdx2(
                 f"{path}[{index}]: expected a package object, got {kind_of(package)}",
             )
             continue
-        _add_package(package, index if package.line is None else f"line {package.line}", builder)
+        line = package.line  # tag-value: packages are named by their line at once
+        _add_package(package, index if line is None else place(path, index, line), builder)
     doc.packages = None  # their memory serves the graph instead of fresh pages
     for key, elements in (("files", doc.files), ("snippets", doc.snippets)):
         for element in entries(elements, key):
