@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from typing import Any, NoReturn
 
 import click
@@ -36,21 +37,58 @@ def _fail(error: dict[str, Any], as_json: bool) -> NoReturn:
     sys.exit(1)
 
 
-def _read(path: str, as_json: bool) -> bytes:
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        _fail(
-            {
-                "code": "unreadable_file",
-                "message": f"Cannot read {path}: {exc.strerror or exc}",
-                "details": {"path": path},
-            },
-            as_json,
-        )
+class ReadAhead:
+    """A FILE argument ('-' for stdin) read in a thread from the moment it is parsed, and
+    with `digest` its SHA-256 taken there too: the command meanwhile imports the reader
+    (`inspect`) or builds the app (`ingest`, 0.7 s), and reading and hashing let other
+    Python run (a 47 MB file: 0.05 s of `ingest` hidden)."""
+
+    def __init__(self, path: str, *, digest: bool) -> None:
+        self.path = path
+        self.sha256: str | None = None
+        self._data = b""
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._read, args=(digest,), daemon=True)
+        self._thread.start()
+
+    def _read(self, digest: bool) -> None:
+        try:
+            if self.path == "-":
+                self._data = sys.stdin.buffer.read()
+            else:
+                with open(self.path, "rb") as handle:
+                    self._data = handle.read()
+        except OSError as exc:
+            self._error = exc
+            return
+        if digest:
+            import hashlib
+
+            self.sha256 = hashlib.sha256(self._data).hexdigest()
+
+    def data(self, as_json: bool) -> bytes:
+        """The file's bytes, once read; an unreadable file ends the command with its error."""
+        self._thread.join()
+        if self._error is not None:
+            _fail(
+                {
+                    "code": "unreadable_file",
+                    "message": f"Cannot read {self.path}: {self._error.strerror or self._error}",
+                    "details": {"path": self.path},
+                },
+                as_json,
+            )
+        return self._data
+
+
+class ReadAheadFile(click.ParamType):
+    name = "file"
+
+    def __init__(self, *, digest: bool = False) -> None:
+        self.digest = digest
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value if isinstance(value, ReadAhead) else ReadAhead(value, digest=self.digest)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -70,15 +108,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 @sbom_group.command("inspect")
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", type=ReadAheadFile())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def inspect_command(file: str, as_json: bool) -> None:
+def inspect_command(file: ReadAhead, as_json: bool) -> None:
     """Parse FILE ('-' for stdin) and print its summary; no database needed."""
     from service.core.cli import exit_without_teardown
     from service.core.collector import collector_paused
     from service.sboms.parsing import SbomError, parse_sbom
 
-    data = _read(file, as_json)
+    data = file.data(as_json)
     # Paused to the end: resumed with the document alive, the collector would first walk
     # every one of its objects, only to find no cycle.
     with collector_paused():
@@ -95,14 +133,14 @@ def inspect_command(file: str, as_json: bool) -> None:
 
 
 @sbom_group.command("ingest")
-@click.argument("file", metavar="FILE")
+@click.argument("file", metavar="FILE", type=ReadAheadFile(digest=True))
 @click.option("--company", "slug", required=True, help="The company's slug.")
 @click.option("--product", required=True, help="Product name (created on first upload).")
 @click.option("--version", "project_version", default=None, help="Release the SBOM describes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def ingest_command(
-    file: str, slug: str, product: str, project_version: str | None, as_json: bool
+    file: ReadAhead, slug: str, product: str, project_version: str | None, as_json: bool
 ) -> None:
     """Store FILE as the product's newest SBOM and print its summary and diff."""
     # Imported here so `inspect` never pulls in the database layer.
@@ -116,7 +154,7 @@ def ingest_command(
     from service.sboms.parsing import SbomError
     from service.sboms.services import ingest, sbom_json, upload_limits
 
-    data = _read(file, as_json)
+    data = file.data(as_json)
     # Paused to the end, as for `inspect`: the document read stays alive in the result.
     with collector_paused():
         try:
@@ -137,8 +175,9 @@ def ingest_command(
                     company,
                     product,
                     data,
+                    digest=file.sha256,
                     source="cli",
-                    filename=os.path.basename(file) if file != "-" else None,
+                    filename=os.path.basename(file.path) if file.path != "-" else None,
                     project_version=project_version,
                     limits=upload_limits(),
                 )

@@ -157,11 +157,13 @@ def ingest(
     data: bytes,
     *,
     source: str,
+    digest: str | None = None,
     filename: str | None = None,
     project_version: str | None = None,
     limits: ParseLimits | None = None,
 ) -> IngestResult:
-    """Parse and store one SBOM for a product (created on first upload).
+    """Parse and store one SBOM for a product (created on first upload); `digest` is the
+    data's SHA-256 (hex) when the caller took it already.
 
     Raises SbomError (IngestError for a bad product name) before anything is written.
     The same bytes uploaded again for the same product return the stored SBOM with
@@ -170,7 +172,7 @@ def ingest(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     name = normalize_product_name(product_name)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     product = find_product(session, company, name)
     if product is not None:
         existing = _sbom_by_digest(session, product, digest)

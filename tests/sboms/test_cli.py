@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -157,6 +158,26 @@ def test_ingest_stores_and_prints_summary_and_diff(app, session, tmp_path):
         ("v1.json", "1.0"),
         ("v2.json", None),
     ]
+
+
+def test_ingest_reads_the_file_ahead_and_keeps_its_digest(app, session, tmp_path):
+    """The file is read (and hashed) while the app is built: the stored SBOM has the
+    bytes' SHA-256, from a path or from stdin, and a path that cannot be read is an error."""
+    make_company(session, "clico")
+    data = cyclonedx(("pkg:pypi/requests", "2.31.0"))
+    path = tmp_path / "bom.json"
+    path.write_bytes(data)
+    runner = app.test_cli_runner()
+    args = ["--company", "clico", "--product", "api", "--json"]
+    stored = json.loads(runner.invoke(cli, ["sbom", "ingest", str(path), *args]).stdout)
+    assert stored["created"] is True
+    again = runner.invoke(cli, ["sbom", "ingest", "-", *args], input=data)
+    assert json.loads(again.stdout)["id"] == stored["id"]  # the same bytes, the same SBOM
+    sbom = session.get(Sbom, stored["id"])
+    assert sbom is not None and sbom.content_sha256 == hashlib.sha256(data).hexdigest()
+    missing = runner.invoke(cli, ["sbom", "ingest", str(tmp_path / "missing.json"), *args])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["error"]["code"] == "unreadable_file"
 
 
 def test_ingest_errors_store_nothing(app, session, tmp_path):
