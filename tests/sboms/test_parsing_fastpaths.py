@@ -230,6 +230,21 @@ def test_nesting_check_agrees_with_the_parsed_depth(value: Any, limit: int, inde
         assert (raised.value.code, raised.value.details["depth"]) == ("too_deep", depth)
 
 
+def test_brackets_inside_strings_cannot_hide_the_depth() -> None:
+    """Strings of closing then opening brackets, read as structure, would bring a
+    66-level document down to 56 levels and balance it."""
+
+    def nested(value: Any, levels: int) -> Any:
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    document = json.dumps(nested(["]" * 10, nested(0, 36), "[" * 10], 29)).encode()
+    with pytest.raises(SbomError) as raised:
+        check_nesting(document, ParseLimits(max_nesting=64))
+    assert raised.value.details["depth"] == 66
+
+
 @pytest.mark.parametrize(
     ("head", "fast"),
     [

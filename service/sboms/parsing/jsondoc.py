@@ -87,22 +87,14 @@ def _decode_error(text: str, exc: json.JSONDecodeError) -> SbomError:
 def check_nesting(document: bytes, limits: ParseLimits) -> None:
     """Refuse a *valid* JSON document whose containers nest deeper than max_nesting.
 
-    Runs at C speed; the only Python loop visits backslash runs, which are rare. One
-    translate keeps the structure: brackets as "(" and ")", and quotes. A document with
-    no more opening brackets than the limit, inside strings or not, cannot be too deep:
-    that settles small documents at once. Otherwise escaped quotes are blanked (the
-    structure is taken again if there were any), brackets inside strings are cut out
-    (see `_outside_strings`) and the depth is peeled: a round deletes every innermost
-    "()" pair, which lowers the depth by exactly one, so at most `limit` rounds show that
-    the document is within the limit.
+    Runs at C speed; the only Python loop visits backslash runs, which are rare. Escaped
+    quotes are blanked, one translate keeps the structure (brackets as "(" and ")", and
+    quotes), brackets inside strings are cut out (see `_outside_strings`) and the depth
+    is peeled: a round deletes every innermost "()" pair, which lowers the depth by
+    exactly one, so at most `limit` rounds show that the document is within the limit.
     """
     limit = limits.max_nesting
-    structure = document.translate(_PARENS, _NOT_STRUCTURE)
-    if structure.count(b"(") <= limit:
-        return
-    if (blanked := _blank_escaped_quotes(document)) is not document:
-        structure = blanked.translate(_PARENS, _NOT_STRUCTURE)
-    structure = _outside_strings(structure)
+    structure = _outside_strings(_blank_escaped_quotes(document).translate(_PARENS, _NOT_STRUCTURE))
     for _ in range(limit):
         if not structure:
             return
@@ -137,11 +129,16 @@ def _blank_escaped_quotes(document: bytes) -> bytes:
 def _outside_strings(structure: bytes) -> bytes:
     """Drop the brackets that are inside strings from quotes-and-brackets structure.
 
-    Escape sequences must be gone already, so quotes pair up (valid JSON only). Removing
+    Escape sequences must be gone already, so quotes pair up (valid JSON only), the
+    first with the second and so on. When every quote has its partner next to it (the
+    `""` found from the left are half the quotes), no string holds a bracket: the quotes
+    alone go, at C speed (a third of the time of cutting the pairs). Otherwise, removing
     any adjacent pair of quotes changes no bracket's inside/outside-a-string parity, so
-    `""` pairs (strings without brackets: nearly all) go at once; the rare strings that
-    hold brackets are cut out by splitting on quotes.
+    `""` pairs go at once and the strings that hold brackets are cut out by splitting on
+    quotes.
     """
+    if 2 * structure.count(b'""') == structure.count(b'"'):
+        return structure.translate(None, b'"')
     structure = structure.replace(b'""', b"")
     if b'"' in structure:
         structure = b"".join(structure.split(b'"')[::2])
