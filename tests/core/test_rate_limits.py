@@ -160,3 +160,14 @@ def test_a_rate_limit_setting_that_is_no_limit_is_refused_by_name():
 
     with pytest.raises(SettingsError, match="TRIBUTARY_RATE_LIMIT_UPLOADS='often'"):
         load_settings({"env": "test", "rate_limit_uploads": "often"})
+
+
+def test_the_default_rate_limits_are_limits():
+    """Settings take the defaults without parsing them (commands skip the import): they
+    must parse."""
+    from limits import parse_many
+
+    from service.settings import Settings
+
+    for name in ("rate_limit_signin", "rate_limit_uploads", "rate_limit_api"):
+        assert parse_many(Settings.model_fields[name].default)
