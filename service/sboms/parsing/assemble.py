@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from itertools import chain, repeat
+from itertools import chain
 
 from .graph import compute_depths
 from .model import Component, ParsedSbom, ParseLimits, SbomError
@@ -21,6 +21,8 @@ _TIMESTAMP = re.compile(
 _MAX_WARNING_LINES = 50  # report size stays bounded whatever the document holds
 # Placeholders SPDX uses for "we do not know": never a hint or a reference.
 NO_VALUE = frozenset({"NOASSERTION", "NONE", ""})
+# A dependency graph: each source's distinct targets, as the keys of a dict (ordered).
+_Children = dict[str, dict[str, None]]
 _NUMBER = (int, float)
 
 
@@ -310,15 +312,13 @@ class DocumentBuilder:
             tools=list(dict.fromkeys(tools)),
         )
 
-    def _dependency_graph(
-        self, known: set[str]
-    ) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
-        """Return (distinct edges in document order, {source: [targets]}) of the stated
-        dependencies whose both ends are known; warn about the others."""
+    def _dependency_graph(self, known: set[str]) -> tuple[list[tuple[str, str]], _Children]:
+        """Return (distinct edges, {source: {target: None}}) of the stated dependencies
+        whose both ends are known, each source's targets in the order first stated; warn
+        about the others."""
         if not self._edge_lists and not self._edges:
             return [], {}
-        found: list[tuple[str, str]] = []
-        children: dict[str, list[str]] = {}
+        children: _Children = {}
         for source, targets, where in self._edge_lists:
             if source in known and known.issuperset(targets):  # the common case, at C speed
                 valid = targets
@@ -330,20 +330,20 @@ class DocumentBuilder:
                     else:
                         self._missing_ref(f"{where}[{position}]", source, target, known)
             if valid:
-                found.extend(zip(repeat(source), valid))
-                children.setdefault(source, []).extend(valid)
-        edges = self._edges
-        if not known.issuperset(chain.from_iterable(edges)):  # rare: some end is unknown
-            edges = self._known_edges(known)
-        found.extend(edges)
-        lists = children.get  # one look-up an edge: most sources already have a list
-        for source, target in edges:
-            listed = lists(source)
-            if listed is None:
-                children[source] = [target]
-            else:
-                listed.append(target)
-        return list(dict.fromkeys(found)), children
+                _add_targets(children, source, valid)
+        single = _adjacency(self._edges)
+        # Each source and each of its distinct targets checked once, at C speed.
+        if not known.issuperset(single) or not known.issuperset(
+            chain.from_iterable(single.values())
+        ):  # rare: some end is unknown
+            single = _adjacency(self._known_edges(known))
+        if children:
+            for source, targets in single.items():
+                _add_targets(children, source, targets)
+        else:
+            children = single
+        edges = [(source, target) for source, targets in children.items() for target in targets]
+        return edges, children
 
     def _known_edges(self, known: set[str]) -> list[tuple[str, str]]:
         """The single edges whose both ends are known; a warning for each of the others."""
@@ -380,3 +380,23 @@ class DocumentBuilder:
         without_version = sum(1 for c in self.components if c.version is None)
         if without_version:
             self.warn("no_version", f"{without_version} of {total} components have no version")
+
+
+def _adjacency(edges: Iterable[tuple[str, str]]) -> _Children:
+    children: _Children = {}
+    lists = children.get  # one look-up an edge: most sources already have targets
+    for source, target in edges:
+        targets = lists(source)
+        if targets is None:
+            children[source] = {target: None}
+        else:
+            targets[target] = None
+    return children
+
+
+def _add_targets(children: _Children, source: str, targets: Iterable[str]) -> None:
+    listed = children.get(source)
+    if listed is None:
+        children[source] = dict.fromkeys(targets)
+    else:
+        listed.update(dict.fromkeys(targets))

@@ -10,7 +10,7 @@ dependency edges, have unknown depth (None).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 
@@ -104,7 +104,7 @@ def classify_relationship(relationship_type: str) -> tuple[str, bool]:
 
 
 def compute_depths(
-    children: dict[str, list[str]],
+    children: Mapping[str, Collection[str]],
     roots: Sequence[str],
     listed: Iterable[str] = (),
 ) -> tuple[dict[str, int], str]:
