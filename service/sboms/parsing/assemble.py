@@ -338,8 +338,8 @@ class DocumentBuilder:
         ):  # rare: some end is unknown
             single = _adjacency(self._known_edges(known))
         if children:
-            for source, targets in single.items():
-                _add_targets(children, source, targets)
+            for source, stated in single.items():
+                _add_targets(children, source, stated)
         else:
             children = single
         edges = [(source, target) for source, targets in children.items() for target in targets]
