@@ -457,7 +457,9 @@ def _s(side: Side) -> str:
 
 
 def _x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
 
 
 def table(pairs: list[Pair], note: str) -> list[str]:
