@@ -182,7 +182,9 @@ class DocumentBuilder:
                 f"(limit reached at {self.place_of(where)})",
                 {"limit": self.limits.max_components},
             )
-        ref = component.ref or self.place_of(where)
+        ref = component.ref
+        if not ref:
+            ref = component.ref = self.place_of(where)
         if self._component_refs.setdefault(ref, component) is not component:
             where = self.place_of(where)
             self.warn(
@@ -190,9 +192,8 @@ class DocumentBuilder:
                 f"{where}: reference {ref!r} is already used by another component; this "
                 "one is kept under a suffixed reference and dependencies go to the first",
             )
-            ref = f"{ref}#{where}"
+            ref = component.ref = f"{ref}#{where}"
             self._component_refs[ref] = component
-        component.ref = ref
         for purl in component.purls:
             identity = self._identities.of(purl)
             if identity.error is not None:
