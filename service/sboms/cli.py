@@ -15,11 +15,14 @@ import json
 import os
 import sys
 import threading
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from service.core.cli import with_appcontext
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 __all__ = ["sbom_group"]
 
@@ -82,6 +85,8 @@ class ReadAhead:
 
 
 class ReadAheadFile(click.ParamType):
+    """The FILE argument's type: a `ReadAhead`, its thread started as click converts it."""
+
     name = "file"
 
     def __init__(self, *, digest: bool = False) -> None:
@@ -89,6 +94,13 @@ class ReadAheadFile(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         return value if isinstance(value, ReadAhead) else ReadAhead(value, digest=self.digest)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(incomplete, type="file")]  # the shell completes paths
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

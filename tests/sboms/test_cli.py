@@ -81,6 +81,16 @@ def test_inspect_an_unreadable_path(tmp_path):
     assert json.loads(result.stdout)["error"]["code"] == "unreadable_file"
 
 
+def test_the_file_argument_completes_as_a_path():
+    """Read ahead or not, FILE is a path to the shell's completion."""
+    from click.shell_completion import ShellComplete
+
+    complete = ShellComplete(cli, {}, "tributary", "_TRIBUTARY_COMPLETE")
+    for command in ("inspect", "ingest"):
+        items = complete.get_completions(["sbom", command], "bo")
+        assert [(item.value, item.type) for item in items] == [("bo", "file")]
+
+
 def test_inspect_prints_a_readable_summary(tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(cyclonedx(("pkg:pypi/requests", "2.31.0"), ("name:internal", "1")))
