@@ -384,10 +384,11 @@ class DocumentBuilder:
 
 
 def _adjacency(edges: Iterable[tuple[str, str]]) -> _Children:
+    """Each source's distinct targets, in the order first stated."""
     children: _Children = {}
-    lists = children.get  # one look-up an edge: most sources already have targets
+    targets_of = children.get  # one look-up an edge: most sources already have targets
     for source, target in edges:
-        targets = lists(source)
+        targets = targets_of(source)
         if targets is None:
             children[source] = {target: None}
         else:
@@ -396,6 +397,7 @@ def _adjacency(edges: Iterable[tuple[str, str]]) -> _Children:
 
 
 def _add_targets(children: _Children, source: str, targets: Iterable[str]) -> None:
+    """Add targets to a source's, keeping each once."""
     listed = children.get(source)
     if listed is None:
         children[source] = dict.fromkeys(targets)
