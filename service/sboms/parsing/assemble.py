@@ -398,8 +398,4 @@ def _adjacency(edges: Iterable[tuple[str, str]]) -> _Children:
 
 def _add_targets(children: _Children, source: str, targets: Iterable[str]) -> None:
     """Add targets to a source's, keeping each once."""
-    listed = children.get(source)
-    if listed is None:
-        children[source] = dict.fromkeys(targets)
-    else:
-        listed.update(dict.fromkeys(targets))
+    children.setdefault(source, {}).update(dict.fromkeys(targets))
